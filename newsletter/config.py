@@ -1,0 +1,332 @@
+"""newsletter.toml and its environment overrides.
+
+Every setting can be overridden by an environment variable: `NEWSLETTER_<NAME>` for
+the top-level ones, `NEWSLETTER_<SECTION>_<NAME>` for those in a section
+(`NEWSLETTER_SMTP_HOST`, `NEWSLETTER_DKIM_SELECTOR`, ...). Secrets are read from
+the environment only (or from a file it names); a config file holding one is refused.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CONFIG_NAME",
+    "BouncesSettings",
+    "Config",
+    "Contact",
+    "DkimSettings",
+    "NewsletterConfig",
+    "SmtpSettings",
+    "find_config",
+    "load_config",
+]
+
+import os
+import re
+import tomllib
+from email.headerregistry import Address
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from newsletter.errors import ConfigError
+from newsletter.fields import EmailAddress, HeaderText, Language, PlainText, SafeUrl
+
+CONFIG_NAME = "newsletter.toml"
+ENV_CONFIG = "NEWSLETTER_CONFIG"
+
+# Keys that hold secrets: refused in the file, read from the environment only.
+_SECRET_KEYS = {"password", "secret", "private_key"}
+
+
+class _Section(BaseSettings):
+    """A settings section: values from the file, each overridable by the environment."""
+
+    model_config = SettingsConfigDict(extra="forbid", frozen=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment wins over the file, as operators expect.
+        return (env_settings, init_settings)
+
+
+def _secret_from_env(name: str) -> SecretStr | None:
+    """Read NAME, or the file named by NAME_FILE (kept outside the repository)."""
+    if value := os.environ.get(name):
+        return SecretStr(value)
+    if path := os.environ.get(f"{name}_FILE"):
+        try:
+            return SecretStr(Path(path).read_text(encoding="utf-8").strip())
+        except OSError as exc:
+            raise ConfigError(f"{name}_FILE={path}: cannot read it: {exc.strerror}") from None
+    return None
+
+
+class SmtpSettings(_Section):
+    """How to reach the SMTP relay. An empty host means: write .eml files to the outbox."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSLETTER_SMTP_")
+
+    host: str = ""
+    port: int | None = Field(default=None, ge=1, le=65535)
+    security: Literal["none", "starttls", "tls"] = "starttls"
+    username: str = ""
+    timeout: float = Field(default=30.0, gt=0)
+    concurrency: int = Field(default=4, ge=1, le=64)
+    per_second: float = Field(default=0, ge=0, description="0 means no limit")
+    per_minute: int = Field(default=0, ge=0)
+    per_hour: int = Field(default=0, ge=0)
+    per_day: int = Field(default=0, ge=0)
+
+    @property
+    def password(self) -> SecretStr | None:
+        return _secret_from_env("NEWSLETTER_SMTP_PASSWORD")
+
+    @property
+    def effective_port(self) -> int:
+        # RFC 8314: 465 for implicit TLS; RFC 6409: 587 for submission; 25 for plain relay.
+        if self.port:
+            return self.port
+        return {"tls": 465, "starttls": 587, "none": 25}[self.security]
+
+    @property
+    def is_loopback(self) -> bool:
+        return self.host in {"localhost", "::1"} or self.host.startswith("127.")
+
+
+class DkimSettings(_Section):
+    """DKIM signing: on when both a selector and a key file are set."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSLETTER_DKIM_")
+
+    selector: str = ""
+    key_file: str = ""
+    domain: str = ""
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.selector and self.key_file)
+
+
+class BouncesSettings(_Section):
+    model_config = SettingsConfigDict(env_prefix="NEWSLETTER_BOUNCES_")
+
+    soft_limit: int = Field(default=3, ge=1)
+
+
+class _General(_Section):
+    model_config = SettingsConfigDict(env_prefix="NEWSLETTER_")
+
+    base_url: SafeUrl = "http://localhost:8000"
+    state_dir: str = ".newsletter"
+    outbox: str = "outbox"
+    subscribers_dir: str = "subscribers"
+    issues_dir: str = "issues"
+
+
+class Contact(BaseModel):
+    """An editor or contact block: who readers can turn to."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: HeaderText | None = None
+    email: EmailAddress | None = None
+    phone: PlainText | None = None
+    organisation: PlainText | None = None
+    website: SafeUrl | None = None
+
+
+class NewsletterConfig(BaseModel):
+    """One newsletter: who sends it, to which list, in which language and colours."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: str
+    name: HeaderText
+    from_name: HeaderText
+    from_address: EmailAddress
+    reply_to: EmailAddress
+    list_id: HeaderText = Field(description="RFC 2919 list id, e.g. medborgardialog.example.org")
+    default_list: str
+    language: Language = "sv"
+    brand_color: str = Field(default="#1f4e79", pattern=r"^#[0-9a-fA-F]{6}$")
+    logo: SafeUrl | None = None
+    logo_alt: HeaderText | None = None
+    templates: str | None = None
+    feedback_id: HeaderText | None = None
+    editor: Contact = Contact()
+
+    @model_validator(mode="after")
+    def _list_id_is_a_domain(self) -> NewsletterConfig:
+        if not re.fullmatch(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", self.list_id):
+            raise ValueError("list_id must look like a domain name, e.g. news.example.org")
+        return self
+
+    @property
+    def sender(self) -> Address:
+        user, _, domain = self.from_address.rpartition("@")
+        return Address(display_name=self.from_name, username=user, domain=domain)
+
+    @property
+    def sender_domain(self) -> str:
+        return self.from_address.rpartition("@")[2]
+
+
+class Config(BaseModel):
+    """The whole configuration; paths are absolute, resolved against the file's folder."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    path: Path | None
+    root: Path
+    base_url: str
+    state_dir: Path
+    outbox: Path
+    subscribers_dir: Path
+    issues_dir: Path
+    smtp: SmtpSettings
+    dkim: DkimSettings
+    bounces: BouncesSettings
+    newsletters: dict[str, NewsletterConfig]
+
+    @property
+    def secret(self) -> SecretStr | None:
+        return _secret_from_env("NEWSLETTER_SECRET")
+
+    def newsletter(self, key: str) -> NewsletterConfig:
+        """The newsletter named KEY, or a ConfigError listing the ones there are."""
+        try:
+            return self.newsletters[key]
+        except KeyError:
+            known = ", ".join(sorted(self.newsletters)) or "none"
+            where = self.path or CONFIG_NAME
+            raise ConfigError(
+                f"{where}: there is no newsletter {key!r} (configured: {known}). "
+                f"Add a [newsletters.{key}] section or fix the name."
+            ) from None
+
+
+def find_config(start: Path | None = None) -> Path | None:
+    """NEWSLETTER_CONFIG, else newsletter.toml in START (the working folder) or above."""
+    if env := os.environ.get(ENV_CONFIG):
+        return Path(env)
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder / CONFIG_NAME
+    return None
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Load PATH (or the one find_config finds); without a file, the built-in defaults."""
+    path = path or find_config()
+    if path is None:
+        return _build(None, Path.cwd(), {})
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the configuration: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: is not UTF-8 text; save it as UTF-8.") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    _refuse_secrets(path, text, data)
+    return _build(path, path.resolve().parent, data, text)
+
+
+def _refuse_secrets(path: Path, text: str, data: dict[str, Any], section: str = "") -> None:
+    for key, value in data.items():
+        dotted = f"{section}.{key}" if section else key
+        if isinstance(value, dict):
+            _refuse_secrets(path, text, value, dotted)
+        elif key in _SECRET_KEYS:
+            env = "NEWSLETTER_" + dotted.replace(".", "_").upper()
+            raise ConfigError(
+                f"{path}:{_line_of(text, dotted)}: {dotted}: a secret does not belong in "
+                f"{CONFIG_NAME}, which is kept in git. Delete the line and set {env} in the "
+                f"environment (or {env}_FILE to a file outside the repository)."
+            )
+
+
+def _line_of(text: str, dotted: str) -> int:
+    """Best-effort line of a dotted key in TOML text (tomllib keeps no positions)."""
+    *sections, key = dotted.split(".")
+    lines = text.splitlines()
+    start = 0
+    if sections:
+        header = re.compile(r"^\s*\[\s*" + r"\s*\.\s*".join(map(re.escape, sections)) + r"\s*\]")
+        start = next((i for i, line in enumerate(lines) if header.match(line)), 0)
+    pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+    for number, line in enumerate(lines[start:], start=start + 1):
+        if pattern.match(line):
+            return number
+    return start + 1
+
+
+def _build(path: Path | None, root: Path, data: dict[str, Any], text: str = "") -> Config:
+    where = str(path or CONFIG_NAME)
+    data = dict(data)
+    sections: dict[str, Any] = {}
+    for name, cls in (("smtp", SmtpSettings), ("dkim", DkimSettings), ("bounces", BouncesSettings)):
+        sections[name] = _validate(cls, data.pop(name, {}), name, where, text)
+    raw_newsletters = data.pop("newsletters", {})
+    general = _validate(_General, data, "", where, text)
+    newsletters = {
+        key: _validate_newsletter(key, value, where, text) for key, value in raw_newsletters.items()
+    }
+    return Config(
+        path=path,
+        root=root,
+        base_url=general.base_url.rstrip("/"),
+        state_dir=root / general.state_dir,
+        outbox=root / general.outbox,
+        subscribers_dir=root / general.subscribers_dir,
+        issues_dir=root / general.issues_dir,
+        newsletters=newsletters,
+        **sections,
+    )
+
+
+def _validate_newsletter(key: str, value: Any, where: str, text: str) -> NewsletterConfig:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: [newsletters.{key}] must be a table of settings.")
+    try:
+        return NewsletterConfig(key=key, **value)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, f"newsletters.{key}", where, text)) from None
+
+
+def _validate(cls: type[_Section], value: Any, section: str, where: str, text: str) -> Any:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: [{section}] must be a table of settings.")
+    try:
+        return cls(**value)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, section, where, text)) from None
+
+
+def _describe(exc: ValidationError, section: str, where: str, text: str) -> str:
+    lines = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"])
+        dotted = f"{section}.{field}" if section else field
+        env = "NEWSLETTER_" + dotted.replace(".", "_").upper()
+        if env in os.environ:
+            origin = f"environment variable {env}"
+        else:
+            origin = f"{where}:{_line_of(text, dotted)}" if text else where
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "is not a setting here; check its spelling"
+        lines.append(f"{origin}: {dotted}: {message}")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Numbered schema migrations of the state database (see newsletter.state)."""

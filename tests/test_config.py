@@ -1,0 +1,71 @@
+from pathlib import Path
+
+import pytest
+
+from newsletter.config import load_config
+from newsletter.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "newsletter.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_example_config_names_both_skr_newsletters() -> None:
+    config = load_config(ROOT / "newsletter.toml")
+    assert set(config.newsletters) == {"medborgardialog", "regional-utveckling"}
+    assert config.smtp.host == ""
+    assert config.newsletter("medborgardialog").language == "sv"
+
+
+def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, '[smtp]\nhost = "mail.example.org"\nport = 587\n')
+    monkeypatch.setenv("NEWSLETTER_SMTP_HOST", "relay.example.org")
+    monkeypatch.setenv("NEWSLETTER_SMTP_SECURITY", "tls")
+    config = load_config(path)
+    assert config.smtp.host == "relay.example.org"
+    assert config.smtp.security == "tls"
+    assert config.smtp.effective_port == 587
+
+
+def test_password_in_file_is_refused_with_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, '[smtp]\nhost = "x"\npassword = "hunter2"\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert f"{path}:3: smtp.password:" in message
+    assert "NEWSLETTER_SMTP_PASSWORD" in message
+    assert "hunter2" not in message
+
+
+def test_password_comes_from_environment_or_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = load_config(write(tmp_path, ""))
+    secret_file = tmp_path / "pw"
+    secret_file.write_text("s3cret\n")
+    monkeypatch.setenv("NEWSLETTER_SMTP_PASSWORD_FILE", str(secret_file))
+    assert config.smtp.password is not None
+    assert config.smtp.password.get_secret_value() == "s3cret"
+    assert "s3cret" not in repr(config.smtp.password)
+
+
+def test_wrong_setting_is_located(tmp_path: Path) -> None:
+    path = write(tmp_path, '\n[smtp]\nhost = "x"\nsecurity = "ssl"\n')
+    with pytest.raises(ConfigError, match=rf"{path}:4: smtp.security: Input should be"):
+        load_config(path)
+
+
+def test_misspelt_setting_is_located(tmp_path: Path) -> None:
+    path = write(tmp_path, '[smtp]\nhots = "x"\n')
+    with pytest.raises(ConfigError, match=rf"{path}:2: smtp.hots: is not a setting here"):
+        load_config(path)
+
+
+def test_unknown_newsletter_lists_the_configured_ones() -> None:
+    config = load_config(ROOT / "newsletter.toml")
+    with pytest.raises(ConfigError, match="configured: medborgardialog, regional-utveckling"):
+        config.newsletter("medborgardialg")
