@@ -11,7 +11,6 @@ __all__ = [
     "TokenSigner",
     "load_secret",
     "mailto_unsubscribe",
-    "unsubscribe_url",
 ]
 
 import base64
@@ -100,11 +99,6 @@ class TokenSigner:
 
     def _mac(self, payload: str) -> str:
         return _b64(hmac.digest(self._mac_key, payload.encode(), "sha256")[:_MAC_BYTES])
-
-
-def unsubscribe_url(config: Config, token: str) -> str:
-    """The RFC 8058 one-click address: `<base_url>/u/<token>`."""
-    return f"{config.base_url}/u/{token}"
 
 
 def mailto_unsubscribe(newsletter: NewsletterConfig, token: str) -> str:

@@ -1,0 +1,131 @@
+"""The suppression list: addresses that must never be mailed again.
+
+An entry applies to one newsletter (an unsubscribe) or to all (newsletter = "":
+bounces, complaints, manual entries, data-protection requests). Addresses are
+matched by the sha256 of their normalised, lower-cased form, so an entry still
+works after the address itself has been forgotten.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "REASONS",
+    "Entry",
+    "address_hash",
+    "entries",
+    "forget",
+    "is_suppressed",
+    "suppress",
+    "suppressed_hashes",
+    "unsuppress",
+]
+
+import hashlib
+import sqlite3
+from dataclasses import dataclass
+from typing import Literal
+
+from newsletter.state import transaction
+
+Reason = Literal["unsubscribed", "bounced", "complained", "manual"]
+REASONS: tuple[Reason, ...] = ("unsubscribed", "bounced", "complained", "manual")
+ALL = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    address: str | None
+    address_hash: str
+    newsletter: str
+    reason: str
+    source: str
+    created_at: str
+
+
+def address_hash(address: str) -> str:
+    return hashlib.sha256(address.strip().lower().encode("utf-8")).hexdigest()
+
+
+def suppress(
+    db: sqlite3.Connection,
+    address: str,
+    /,
+    *,
+    reason: Reason,
+    source: str = "",
+    newsletter: str = ALL,
+) -> bool:
+    """Add ADDRESS; True if it was new. An existing entry keeps its first reason and date."""
+    cursor = db.execute(
+        "INSERT INTO suppression (address_hash, address, newsletter, reason, source)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (address_hash, newsletter) DO NOTHING",
+        (address_hash(address), address, newsletter, reason, source),
+    )
+    return cursor.rowcount == 1
+
+
+def unsuppress(db: sqlite3.Connection, address: str, /, *, newsletter: str | None = None) -> int:
+    """Remove ADDRESS's entries (for one newsletter, or all); the number removed."""
+    sql = "DELETE FROM suppression WHERE address_hash = ?"
+    args: tuple[str, ...] = (address_hash(address),)
+    if newsletter is not None:
+        sql += " AND newsletter = ?"
+        args += (newsletter,)
+    return db.execute(sql, args).rowcount
+
+
+def is_suppressed(db: sqlite3.Connection, address: str, /, *, newsletter: str) -> bool:
+    row = db.execute(
+        "SELECT 1 FROM suppression WHERE address_hash = ? AND newsletter IN ('', ?) LIMIT 1",
+        (address_hash(address), newsletter),
+    ).fetchone()
+    return row is not None
+
+
+def suppressed_hashes(db: sqlite3.Connection, /, *, newsletter: str) -> set[str]:
+    """Every hash suppressed for NEWSLETTER (its own entries and the global ones)."""
+    rows = db.execute(
+        "SELECT address_hash FROM suppression WHERE newsletter IN ('', ?)", (newsletter,)
+    )
+    return {row[0] for row in rows}
+
+
+def entries(
+    db: sqlite3.Connection,
+    /,
+    *,
+    reason: str | None = None,
+    newsletter: str | None = None,
+    search: str | None = None,
+) -> list[Entry]:
+    """The entries, newest first, filtered by reason, newsletter and address substring."""
+    sql = "SELECT address, address_hash, newsletter, reason, source, created_at FROM suppression"
+    where, args = [], []
+    if reason:
+        where.append("reason = ?")
+        args.append(reason)
+    if newsletter is not None:
+        where.append("newsletter = ?")
+        args.append(newsletter)
+    if search:
+        where.append("address LIKE ? ESCAPE '\\'")
+        escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        args.append(f"%{escaped}%")
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY created_at DESC, id DESC"
+    return [Entry(*row) for row in db.execute(sql, args)]
+
+
+def forget(db: sqlite3.Connection, address: str, /, *, source: str = "") -> None:
+    """Erase ADDRESS from the suppression list but keep it suppressed, by hash only."""
+    with transaction(db):
+        db.execute(
+            "UPDATE suppression SET address = NULL WHERE address_hash = ?",
+            (address_hash(address),),
+        )
+        db.execute(
+            "INSERT INTO suppression (address_hash, address, newsletter, reason, source)"
+            " VALUES (?, NULL, '', 'manual', ?) ON CONFLICT (address_hash, newsletter) DO NOTHING",
+            (address_hash(address), source or "forgotten on request"),
+        )
