@@ -1,0 +1,145 @@
+"""The words and formats readers see, in the issue's language (Babel's CLDR data)."""
+
+from __future__ import annotations
+
+__all__ = [
+    "LABELS",
+    "format_cost",
+    "format_date",
+    "format_session",
+    "format_time_range",
+    "label",
+]
+
+import datetime as dt
+from decimal import Decimal
+
+from babel.dates import format_date as _babel_date
+from babel.numbers import format_currency
+
+from newsletter.model import Cost, Session
+
+LABELS: dict[str, dict[str, str]] = {
+    "sv": {
+        "time": "Tid",
+        "place": "Plats",
+        "audience": "Målgrupp",
+        "cost": "Kostnad",
+        "deadline": "Sista anmälningsdag",
+        "free": "Gratis",
+        "vat_included": "inkl. moms",
+        "vat_excluded": "exkl. moms",
+        "on_demand": "När det passar dig",
+        "add_to_calendar": "Lägg till i kalendern",
+        "view_in_browser": "Visa i webbläsaren",
+        "unsubscribe": "Avregistrera",
+        "unsubscribe_note": "Vill du inte längre få nyhetsbrevet?",
+        "archive": "Alla nummer av nyhetsbrevet",
+        "web_unsubscribe": "Avregistrera dig med länken längst ned i ditt e-postmeddelande.",
+        "issue": "Nr {number} {year}",
+        "editor": "Redaktör",
+        "contents": "I detta nummer",
+        "register": "Anmäl dig",
+        "more": "Läs mer",
+        "watch": "Se sändningen",
+        "replays": "Se repriser",
+        "listen": "Lyssna",
+        "read": "Läs",
+        "download": "Ladda ned",
+        "kind_article": "",
+        "kind_webcast": "Webbsändning",
+        "kind_webinar": "Webbinarium",
+        "kind_course": "Kurs",
+        "kind_podcast": "Podd",
+        "kind_report": "Rapport",
+        "kind_event": "Evenemang",
+    },
+    "en": {
+        "time": "Time",
+        "place": "Place",
+        "audience": "Audience",
+        "cost": "Cost",
+        "deadline": "Register by",
+        "free": "Free",
+        "vat_included": "incl. VAT",
+        "vat_excluded": "excl. VAT",
+        "on_demand": "Whenever suits you",
+        "add_to_calendar": "Add to calendar",
+        "view_in_browser": "View in browser",
+        "unsubscribe": "Unsubscribe",
+        "unsubscribe_note": "No longer want this newsletter?",
+        "archive": "All issues of the newsletter",
+        "web_unsubscribe": "Unsubscribe with the link at the end of your e-mail.",
+        "issue": "No. {number}, {year}",
+        "editor": "Editor",
+        "contents": "In this issue",
+        "register": "Register",
+        "more": "Read more",
+        "watch": "Watch",
+        "replays": "Watch replays",
+        "listen": "Listen",
+        "read": "Read",
+        "download": "Download",
+        "kind_article": "",
+        "kind_webcast": "Webcast",
+        "kind_webinar": "Webinar",
+        "kind_course": "Course",
+        "kind_podcast": "Podcast",
+        "kind_report": "Report",
+        "kind_event": "Event",
+    },
+}
+
+# Swedish writes times with a point (13.00), as Språkrådet recommends; CLDR now uses a colon.
+_TIME_PATTERN = {"sv": "%H.%M", "en": "%H:%M"}
+_AMOUNT_PATTERN = {"sv": "#,##0.## ¤", "en": "¤\u00a0#,##0.##"}
+
+
+def label(language: str, key: str) -> str:
+    """The word for KEY in LANGUAGE (Swedish when the language has no such word)."""
+    words = LABELS.get(language, LABELS["sv"])
+    return words[key] if key in words else LABELS["sv"][key]
+
+
+def format_date(day: dt.date, language: str) -> str:
+    """'tisdag 15 september 2020' / 'Tuesday 15 September 2020'."""
+    return _babel_date(day, "EEEE d MMMM y", locale=language)
+
+
+def format_time_range(start: dt.time | None, end: dt.time | None, language: str) -> str:
+    """'13.00–14.00', '13.00' or '' (times are Europe/Stockholm wall-clock times)."""
+    pattern = _TIME_PATTERN.get(language, _TIME_PATTERN["sv"])
+    if start is None:
+        return ""
+    if end is None:
+        return start.strftime(pattern)
+    return f"{start.strftime(pattern)}–{end.strftime(pattern)}"
+
+
+def format_session(session: Session, language: str) -> str:
+    """'Del 1: tisdag 25 augusti 2020, 13.00–14.00'."""
+    text = format_date(session.date, language)
+    if times := format_time_range(session.start, session.end, language):
+        text = f"{text}, {times}"
+    return f"{session.label}: {text}" if session.label else text
+
+
+def _format_amount(amount: Decimal, currency: str, language: str) -> str:
+    pattern = _AMOUNT_PATTERN.get(language, _AMOUNT_PATTERN["sv"])
+    if amount != amount.to_integral_value():
+        pattern = pattern.replace("0.##", "0.00")
+    return format_currency(amount, currency, format=pattern, locale=language, currency_digits=False)
+
+
+def format_cost(cost: Cost, language: str) -> str:
+    """'Gratis', '2 500 kr exkl. moms per länk', with any note after a dash."""
+    if cost.free or cost.amount is None:
+        parts = [label(language, "free")]
+    else:
+        parts = [_format_amount(cost.amount, cost.currency, language)]
+        if cost.vat:
+            parts.append(label(language, f"vat_{cost.vat}"))
+        if cost.unit:
+            parts.append(cost.unit)
+    text = " ".join(parts)
+    return f"{text} – {cost.note}" if cost.note else text
