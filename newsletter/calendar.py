@@ -38,7 +38,13 @@ class CalendarEntry:
 def slugify(text: str, /) -> str:
     """'Webbkurs i omvärldskunskap, del 1' -> 'webbkurs-i-omvarldskunskap-del-1'."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60].rstrip("-") or "event"
+    words = re.sub(r"[^a-z0-9]+", " ", ascii_text.lower()).split()
+    slug = ""
+    for word in words:  # whole words, up to about 40 characters: it ends up in addresses
+        if slug and len(slug) + len(word) > 40:
+            break
+        slug = f"{slug}-{word}" if slug else word
+    return slug[:60] or "event"
 
 
 def calendar_entries(issue: Issue, newsletter: NewsletterConfig, /) -> list[CalendarEntry]:
@@ -63,7 +69,7 @@ def _calendar(issue: Issue, newsletter: NewsletterConfig, item: EventItem, sessi
     calendar.add("version", "2.0")
     calendar.add("method", "PUBLISH")
     calendar.add_component(_event(issue, newsletter, item, session))
-    ics = calendar.to_ical().decode("utf-8")
+    ics: str = calendar.to_ical().decode("utf-8")
     if session.start is None:
         return ics
     # RFC 5545 3.2.19: every TZID used needs its VTIMEZONE in the same file, before the
@@ -78,7 +84,8 @@ def _vtimezone(year: int) -> str:
     timezone = Timezone.from_tzid(
         TIMEZONE.key, first_date=dt.date(year, 1, 1), last_date=dt.date(year + 1, 1, 1)
     )
-    return str(timezone.to_ical().decode("utf-8"))
+    ics: str = timezone.to_ical().decode("utf-8")
+    return ics
 
 
 def _event(issue: Issue, newsletter: NewsletterConfig, item: EventItem, session: Session) -> Event:
@@ -121,7 +128,7 @@ def _stamp(issue: Issue) -> dt.datetime:
 
 def _main_link(item: EventItem) -> str | None:
     register = [link.url for link in item.links if link.role == "register"]
-    return (register or [link.url for link in item.links] or [None])[0]
+    return next(iter(register + [link.url for link in item.links]), None)
 
 
 def _description(issue: Issue, item: EventItem) -> str:

@@ -9,6 +9,7 @@ __all__ = [
     "format_session",
     "format_time_range",
     "label",
+    "session_parts",
 ]
 
 import datetime as dt
@@ -116,12 +117,17 @@ def format_time_range(start: dt.time | None, end: dt.time | None, language: str)
     return f"{start.strftime(pattern)}–{end.strftime(pattern)}"
 
 
+def session_parts(session: Session, language: str) -> tuple[str, str]:
+    """('Del 1: tisdag 25 augusti 2020', '13.00–14.00'): the day, and the time if any."""
+    day = format_date(session.date, language)
+    day = f"{session.label}: {day}" if session.label else day
+    return day, format_time_range(session.start, session.end, language)
+
+
 def format_session(session: Session, language: str) -> str:
     """'Del 1: tisdag 25 augusti 2020, 13.00–14.00'."""
-    text = format_date(session.date, language)
-    if times := format_time_range(session.start, session.end, language):
-        text = f"{text}, {times}"
-    return f"{session.label}: {text}" if session.label else text
+    day, times = session_parts(session, language)
+    return f"{day}, {times}" if times else day
 
 
 def _format_amount(amount: Decimal, currency: str, language: str) -> str:

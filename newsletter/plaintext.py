@@ -39,6 +39,11 @@ def _wrap(text: str, indent: str = "", hanging: str = "") -> list[str]:
     return lines
 
 
+def _labelled(label: str, url: str) -> str:
+    """'Läs mer: https://…', without a colon after a label that ends in one already."""
+    return f"{label} {url}" if label[-1:] in ":!?." else f"{label}: {url}"
+
+
 def _underlined(title: str, char: str) -> list[str]:
     lines = _wrap(title)
     return [*lines, char * min(WIDTH, max(len(line) for line in lines))]
@@ -66,10 +71,11 @@ class _Writer:
             yield from self.section(section)
         yield from self.editor(issue.editor or self.newsletter.editor)
         yield [_RULE, *_wrap(self.newsletter.name)]
-        yield _wrap(
-            f"{self.ph('unsubscribe_note')} {self.ph('unsubscribe_label')}: "
-            f"{self.ph('unsubscribe_url')}"
-        )
+        # Not wrapped: the placeholders are not as long as the words that replace them.
+        yield [
+            self.ph("unsubscribe_note"),
+            f"{self.ph('unsubscribe_label')}: {self.ph('unsubscribe_url')}",
+        ]
 
     def markdown(self, text: str | None) -> Iterator[list[str]]:
         if not text:
@@ -101,29 +107,30 @@ class _Writer:
             yield [
                 line
                 for link in item.links
-                for line in _wrap(f"{link.label}: {link.url}", hanging="  ")
+                for line in _wrap(_labelled(link.label, link.url), hanging="  ")
             ]
 
     def details(self, item: EventItem) -> list[str]:
-        lines = []
-        calendar = dict(enumerate(url for _, url in self.calendar.get(id(item), [])))
-        for number, session in enumerate(item.sessions):
-            lines += _wrap(
-                f"{self.t('time')}: {i18n.format_session(session, self.issue.language)}",
-                hanging="  ",
-            )
-            if number in calendar:
-                lines += _wrap(f"{self.t('add_to_calendar')}: {calendar[number]}", "  ", "    ")
+        language = self.issue.language
+        lines: list[str] = []
+        sessions = self.calendar.get(id(item), [])
+        when = f"{self.t('time')}: "
+        if len(sessions) > 1 or (sessions and item.on_demand):
+            lines.append(when.rstrip())
+            when = "  "
+        for session, url in sessions:
+            lines += _wrap(when + i18n.format_session(session, language), hanging="  ")
+            lines += _wrap(_labelled(self.t("add_to_calendar"), url), "  ", "    ")
         if item.on_demand:
-            lines += _wrap(f"{self.t('time')}: {self.t('on_demand')}", hanging="  ")
+            lines += _wrap(when + self.t("on_demand"), hanging="  ")
         rows = [
             ("place", item.place),
             ("audience", item.audience),
-            ("cost", item.cost and i18n.format_cost(item.cost, self.issue.language)),
+            ("cost", item.cost and i18n.format_cost(item.cost, language)),
             (
                 "deadline",
                 item.registration_deadline
-                and i18n.format_date(item.registration_deadline, self.issue.language),
+                and i18n.format_date(item.registration_deadline, language),
             ),
         ]
         for key, value in rows:

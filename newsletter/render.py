@@ -119,7 +119,7 @@ def _context(
         "ph": placeholders,
         "markdown": markdown,
         "calendar_links": calendar_links,
-        "format_session": lambda session: i18n.format_session(session, language),
+        "session_parts": lambda session: i18n.session_parts(session, language),
         "format_cost": lambda cost: i18n.format_cost(cost, language),
         "format_date": lambda day: i18n.format_date(day, language),
     }

@@ -1,0 +1,240 @@
+"""`newsletter preview`: the rendered issue on localhost, re-rendered on every save.
+
+The page shows the e-mail at desktop (600 px) and mobile (375 px) width side by side,
+and the text version. While the issue file is invalid it shows the located errors.
+"""
+
+from __future__ import annotations
+
+__all__ = ["SAMPLE", "Preview", "load", "serve"]
+
+import asyncio
+import contextlib
+import html
+import socket
+import webbrowser
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from watchfiles import awatch
+
+from newsletter import urls
+from newsletter.config import Config, find_config, load_config
+from newsletter.errors import NewsletterError
+from newsletter.model import Issue
+from newsletter.personalize import Personal, Personalizer
+from newsletter.render import RenderedIssue, render_issue
+from newsletter.templating import template_folders
+
+_PAGE = (Path(__file__).parent / "preview.html").read_text(encoding="utf-8")
+_WATCHED = (".yaml", ".yml", ".toml", ".mjml", ".j2", ".html")
+
+# Who the preview pretends to send to: a real-looking name, so greetings show.
+SAMPLE = {"name": "Anna Andersson", "email": "anna.andersson@example.org"}
+
+
+def load(path: Path, /) -> tuple[Issue, Config]:
+    """The issue at PATH and the configuration of the folder it is in."""
+    config = load_config(find_config(path.resolve().parent))
+    try:
+        from newsletter.loader import load_issue  # type: ignore[import-untyped,unused-ignore]
+    except ImportError:  # until the loader of issue 2 is merged
+        return _load_plain(path), config
+    return load_issue(path, config=config), config
+
+
+def _load_plain(path: Path) -> Issue:
+    import yaml
+    from pydantic import ValidationError
+
+    from newsletter.errors import IssueFileError, Location
+
+    try:
+        return Issue.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 0)
+        raise IssueFileError([Location(str(path), line, column, "", str(exc.problem))]) from None
+    except ValidationError as exc:
+        problems = [
+            Location(str(path), 1, 0, ".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()
+        ]
+        raise IssueFileError(problems) from None
+
+
+@dataclass(frozen=True)
+class _State:
+    version: int
+    rendered: RenderedIssue | None = None
+    config: Config | None = None
+    error: str = ""
+
+
+class Preview:
+    """The rendered issue at PATH, kept current by refresh()."""
+
+    def __init__(self, path: Path, /, *, base_url: str) -> None:
+        self.path = path
+        self.base_url = base_url
+        self.state = _State(0)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Load and render again; on a mistake in the files, keep the error to show."""
+        version = self.state.version + 1
+        try:
+            issue, config = load(self.path)
+            # Calendar links point at this server, so they work in the preview.
+            config = config.model_copy(update={"base_url": self.base_url})
+            self.state = _State(version, render_issue(issue, config), config)
+        except NewsletterError as exc:
+            self.state = _State(version, error=str(exc))
+
+    def watched(self) -> list[Path]:
+        """The issue's folder, the configuration and the template folders."""
+        paths = [self.path.resolve().parent]
+        if config := self.state.config or _config_or_none(self.path):
+            paths += [config.path.parent] if config.path else []
+            with contextlib.suppress(NewsletterError):
+                for newsletter in config.newsletters.values():
+                    paths += template_folders(config, newsletter)
+        return list(dict.fromkeys(path.resolve() for path in paths if path.is_dir()))
+
+    def email(self) -> tuple[str, str]:
+        rendered, config = self.state.rendered, self.state.config
+        assert rendered is not None and config is not None
+        issue = rendered.issue
+        web_url = urls.issue_url(config, issue.newsletter, issue.slug)
+        personal = Personal(
+            email=SAMPLE["email"],
+            name=SAMPLE["name"],
+            fields={},
+            unsubscribe_url=f"{config.base_url}/u/preview",
+            web_url=web_url,
+        )
+        return Personalizer(rendered).personalize(personal)
+
+    def app(self) -> Starlette:
+        return Starlette(
+            routes=[
+                Route("/", self._page),
+                Route("/version", self._version),
+                Route("/email.html", self._email_html),
+                Route("/email.txt", self._email_text),
+                Route("/{newsletter}/{slug}/{filename:str}", self._calendar),
+            ],
+            lifespan=self._lifespan,
+        )
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(self._watch(stop))
+        yield
+        stop.set()
+        await task
+
+    async def _watch(self, stop: asyncio.Event) -> None:
+        def relevant(change: object, path: str) -> bool:
+            return path.endswith(_WATCHED)
+
+        # A short step: the page shows a saved change well within a second.
+        async for _ in awatch(
+            *self.watched(), watch_filter=relevant, stop_event=stop, debounce=300, step=30
+        ):
+            self.refresh()
+
+    async def _page(self, request: Request) -> Response:
+        state = self.state
+        return HTMLResponse(_PAGE.replace("{{ body }}", self._body(state)))
+
+    def _body(self, state: _State) -> str:
+        title = html.escape(str(self.path))
+        if state.rendered is None:
+            return (
+                f'<header><h1>{title}</h1><p class="bad">Not rendered: fix the problems '
+                "below and save; this page updates by itself.</p></header>"
+                f'<pre class="errors" role="alert">{html.escape(state.error)}</pre>'
+                f"<script>const VERSION = {state.version};</script>"
+            )
+        rendered = state.rendered
+        size = rendered.html_size() / 1024
+        warnings = "".join(f"<li>{html.escape(w)}</li>" for w in rendered.warnings)
+        calendar = " ".join(
+            f'<a href="{html.escape(self._calendar_url(name))}">{html.escape(name)}</a>'
+            for name in rendered.calendar
+        )
+        return (
+            f"<header><h1>{html.escape(rendered.issue.subject_line)}</h1>"
+            f"<p>{title} · e-mail HTML {size:.1f} KB encoded (limit 100 KB)"
+            f"{' · calendar files: ' + calendar if calendar else ''}</p>"
+            f"{'<ul class=warnings>' + warnings + '</ul>' if warnings else ''}</header>"
+            "<main><figure><figcaption>Desktop, 600 px</figcaption>"
+            '<iframe id="desktop" title="Desktop, 600 px" src="/email.html" width="600">'
+            "</iframe></figure>"
+            "<figure><figcaption>Mobile, 375 px</figcaption>"
+            '<iframe id="mobile" title="Mobile, 375 px" src="/email.html" width="375">'
+            "</iframe></figure>"
+            "<figure><figcaption>Text version</figcaption>"
+            f'<pre id="text">{html.escape(self.email()[1])}</pre></figure></main>'
+            f"<script>const VERSION = {state.version};</script>"
+        )
+
+    def _calendar_url(self, name: str) -> str:
+        assert self.state.rendered is not None and self.state.config is not None
+        issue = self.state.rendered.issue
+        return urls.calendar_url(self.state.config, issue.newsletter, issue.slug, name)
+
+    async def _version(self, request: Request) -> Response:
+        return JSONResponse({"version": self.state.version})
+
+    async def _email_html(self, request: Request) -> Response:
+        if self.state.rendered is None:
+            return PlainTextResponse(self.state.error, status_code=409)
+        return HTMLResponse(self.email()[0])
+
+    async def _email_text(self, request: Request) -> Response:
+        if self.state.rendered is None:
+            return PlainTextResponse(self.state.error, status_code=409)
+        return PlainTextResponse(self.email()[1])
+
+    async def _calendar(self, request: Request) -> Response:
+        rendered = self.state.rendered
+        ics = rendered.calendar.get(request.path_params["filename"]) if rendered else None
+        if ics is None:
+            return PlainTextResponse("No such calendar file in this issue.", status_code=404)
+        return Response(ics, media_type="text/calendar; charset=utf-8")
+
+
+def _config_or_none(path: Path) -> Config | None:
+    try:
+        return load_config(find_config(path.resolve().parent))
+    except NewsletterError:
+        return None
+
+
+def serve(path: Path, /, *, port: int = 8025, open_browser: bool = True) -> None:
+    """Serve the preview of PATH on 127.0.0.1 until interrupted."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError as exc:
+        sock.close()
+        raise NewsletterError(
+            f"cannot listen on 127.0.0.1:{port}: {exc.strerror}. "
+            "Choose another port with --port, e.g. --port 8026."
+        ) from None
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    preview = Preview(path, base_url=url)
+    print(f"Previewing {path} at {url}/ (Ctrl+C stops)", flush=True)
+    if open_browser:
+        webbrowser.open(f"{url}/")
+    server = uvicorn.Server(uvicorn.Config(preview.app(), log_level="warning"))
+    server.run(sockets=[sock])
