@@ -26,8 +26,9 @@ if TYPE_CHECKING:
 # What an editor writes in issue text: {{ name }}, {{ kommun }}, {{ organisation }}.
 PERSONAL_FIELD = re.compile(r"\{\{\s*([^\W\d][\w-]*)\s*\}\}")
 
-# Keys a name may be missing from: "Hej {{ name }}!" becomes "Hej!", never "Hej !".
-_SPACE_BEFORE = " \u00a0"
+# An empty value takes the space before it along: "Hej {{ name }}!" becomes "Hej!", never
+# "Hej !". A line break counts: the text part may have been wrapped just there.
+_SPACE_BEFORE = (" ", "\u00a0", "\n")
 
 
 class Placeholders:
@@ -60,7 +61,7 @@ class _Compiled:
 
     def __init__(self, literals: list[str], keys: list[str]) -> None:
         self._pieces = [
-            (lit, lit.rstrip(_SPACE_BEFORE), key)
+            (lit, lit[:-1] if lit.endswith(_SPACE_BEFORE) else lit, key)
             for lit, key in zip(literals[:-1], keys, strict=True)
         ]
         self._keys = keys

@@ -80,10 +80,19 @@ class _Writer:
     def markdown(self, text: str | None) -> Iterator[list[str]]:
         if not text:
             return
+        listed: list[str] = []  # the items of a list go on consecutive lines
         for block in to_text(self.ph.fill_editor_text(text)):
             indent = "  " * block.depth
-            hanging = indent + " " * len(block.marker)
-            yield _wrap(block.text, indent + block.marker, hanging)
+            lines = _wrap(block.text, indent + block.marker, indent + " " * len(block.marker))
+            if block.marker:
+                listed += lines
+                continue
+            if listed:
+                yield listed
+                listed = []
+            yield lines
+        if listed:
+            yield listed
 
     def section(self, section: Section) -> Iterator[list[str]]:
         if section.title:

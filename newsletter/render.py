@@ -140,7 +140,8 @@ def _mjml(config: Config, newsletter: NewsletterConfig, context: dict[str, Any])
 
 def _compile(source: str) -> str:
     try:
-        return str(mjml.mjml2html(source, disable_comments=True))
+        # fonts={}: no web fonts fetched from Google when a subscriber opens the message.
+        return str(mjml.mjml2html(source, disable_comments=True, fonts={}))
     except ValueError as exc:
         raise RenderError(
             f"the templates produced MJML that does not compile: {exc}. "

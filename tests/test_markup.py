@@ -1,0 +1,49 @@
+from newsletter.markup import Block, links, to_html, to_text
+
+
+def test_markdown_becomes_html() -> None:
+    html = to_html("Hej **alla**, läs [rapporten](https://example.org/r?a=1&b=2).")
+    assert "<strong>alla</strong>" in html
+    assert '<a href="https://example.org/r?a=1&amp;b=2">rapporten</a>' in html
+
+
+def test_raw_html_is_shown_as_text_not_run() -> None:
+    html = to_html('Se <script>alert(1)</script> och <img src="x" onerror="y">')
+    assert "<script" not in html and "<img" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_only_https_http_and_mailto_links_survive() -> None:
+    html = to_html(
+        "[a](javascript:alert(1)) [b](data:text/html,x) [c](mailto:a@example.org) [d](http://x.se)"
+    )
+    assert 'href="javascript:' not in html and 'href="data:' not in html
+    assert html.count("<a ") == 2
+    assert 'href="mailto:a@example.org"' in html
+    assert 'href="http://x.se"' in html
+
+
+def test_headings_and_images_stay_text() -> None:
+    # An item's heading is its h3: a "# " in a body must not add an h1 to the e-mail.
+    html = to_html("# Rubrik\n\n![bild](https://example.org/a.png)")
+    assert "<h1" not in html and "<img" not in html
+
+
+def test_links_lists_every_address() -> None:
+    assert links("[a](https://a.se) och <https://b.se>") == ["https://a.se", "https://b.se"]
+
+
+def test_text_writes_each_link_after_its_label() -> None:
+    (block,) = to_text("Läs [rapporten](https://example.org/r) eller <https://example.org/x>.")
+    assert block.text == "Läs rapporten <https://example.org/r> eller https://example.org/x."
+
+
+def test_text_keeps_lists_and_their_numbers() -> None:
+    blocks = to_text("Inledning\n\n- ett\n- två\n\n3. tre\n4. fyra")
+    assert blocks == [
+        Block("Inledning"),
+        Block("ett", "• "),
+        Block("två", "• "),
+        Block("tre", "3. "),
+        Block("fyra", "4. "),
+    ]
