@@ -1,0 +1,88 @@
+import shutil
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from preview_server import running_preview
+from render_fixtures import ROOT
+
+from newsletter.preview import SAMPLE
+
+EXAMPLE = ROOT / "issues" / "medborgardialog-2020-06.yaml"
+
+
+@pytest.fixture
+def issue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("NEWSLETTER_CONFIG", raising=False)
+    shutil.copy(ROOT / "newsletter.toml", tmp_path / "newsletter.toml")
+    (tmp_path / "issues").mkdir()
+    return Path(shutil.copy(EXAMPLE, tmp_path / "issues" / EXAMPLE.name))
+
+
+def test_the_page_shows_both_widths_and_the_text(issue: Path) -> None:
+    with running_preview(issue) as (_, url), httpx.Client(base_url=url) as client:
+        check_page(client, url)
+
+
+def check_page(client: httpx.Client, url: str) -> None:
+    page = client.get("/").text
+    assert 'src="/email.html" width="600"' in page and 'src="/email.html" width="375"' in page
+    assert "Webbkurs i omvärldskunskap, Sverige i världen med Corona" in page  # the text version
+    email = client.get("/email.html")
+    assert email.headers["content-type"] == "text/html; charset=utf-8"
+    assert f"{url}/u/preview" in email.text
+    assert SAMPLE["name"] not in page
+    text = client.get("/email.txt")
+    assert text.headers["content-type"] == "text/plain; charset=utf-8"
+    assert f"Avregistrera: {url}/u/preview" in text.text
+
+
+def test_calendar_links_work_in_the_preview(issue: Path) -> None:
+    with running_preview(issue) as (_, url), httpx.Client(base_url=url) as client:
+        check_calendar(client, url)
+
+
+def check_calendar(client: httpx.Client, url: str) -> None:
+    email = client.get("/email.html").text
+    link = f"{url}/medborgardialog/2020-06/29-maj-webbinarium-om-lokala.ics"
+    assert f'href="{link}"' in email
+    reply = client.get(link)
+    assert reply.status_code == 200
+    assert reply.headers["content-type"] == "text/calendar; charset=utf-8"
+    assert "DTSTART;TZID=Europe/Stockholm:20200529T090000" in reply.text
+    assert client.get("/medborgardialog/2020-06/nope.ics").status_code == 404
+
+
+def test_an_invalid_file_shows_its_located_errors(issue: Path) -> None:
+    issue.write_text(issue.read_text(encoding="utf-8") + "\ntitle: [\n", encoding="utf-8")
+    with running_preview(issue) as (_, url), httpx.Client(base_url=url) as client:
+        page = client.get("/").text
+        assert 'class="errors"' in page and f"{issue}:" in page
+        assert "<iframe" not in page
+        assert client.get("/email.html").status_code == 409
+
+
+def test_saving_the_file_renders_again(issue: Path) -> None:
+    with running_preview(issue) as (preview, url):
+        first = httpx.get(f"{url}/version").json()["version"]
+        text = issue.read_text(encoding="utf-8")
+        issue.write_text(text.replace("title: Nyhetsbrev nr.6 år 2020", "title: Nytt namn"))
+        version = wait_for_new_version(url, first)
+        assert "<h1>Nytt namn</h1>" in httpx.get(f"{url}/").text
+        issue.write_text("newsletter: [", encoding="utf-8")
+        version = wait_for_new_version(url, version)
+        assert 'class="errors"' in httpx.get(f"{url}/").text
+        issue.write_text(text, encoding="utf-8")
+        wait_for_new_version(url, version)
+        assert preview.state.rendered is not None
+
+
+def wait_for_new_version(url: str, version: int) -> int:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        current = int(httpx.get(f"{url}/version").json()["version"])
+        if current != version:
+            return current
+        time.sleep(0.05)
+    raise AssertionError("the preview did not render again after the file was saved")
