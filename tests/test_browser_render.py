@@ -1,0 +1,161 @@
+"""The rendered e-mails and the preview in headless Chromium (Debian's, driven by Playwright).
+
+Run as a script to refresh the screenshots in docs/: python tests/test_browser_render.py
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from preview_server import running_preview
+from render_fixtures import EXAMPLES, ROOT
+
+from newsletter.personalize import Personal, Personalizer
+from newsletter.preview import load
+from newsletter.render import render_issue
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+WIDTHS = (600, 375)
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+def email_file(issue_path: Path, folder: Path) -> tuple[Path, list[str]]:
+    """The e-mail of ISSUE_PATH as one subscriber gets it, written to FOLDER."""
+    issue, config = load(issue_path)
+    html, _ = Personalizer(render_issue(issue, config)).personalize(
+        Personal(
+            email="anna.andersson@example.org",
+            name="Anna Andersson",
+            fields={},
+            unsubscribe_url=f"{config.base_url}/u/TOKEN",
+            web_url=f"{config.base_url}/{issue.newsletter}/{issue.slug}/",
+        )
+    )
+    path = folder / f"{issue_path.stem}.html"
+    path.write_text(html, encoding="utf-8")
+    return path, [item.title for item in issue.items()]
+
+
+def open_email(browser: Browser, path: Path, width: int) -> Page:
+    page = browser.new_page(viewport={"width": width, "height": 800})
+    # Offline: an e-mail must not need the network to lay out (images are optional).
+    page.route(
+        "**/*",
+        lambda route: route.abort() if "file://" not in route.request.url else route.continue_(),
+    )
+    page.goto(path.as_uri())
+    return page
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("issue_path", EXAMPLES, ids=lambda p: p.stem)
+def test_no_horizontal_overflow_and_every_title_visible(
+    browser: Browser, issue_path: Path, width: int, tmp_path: Path
+) -> None:
+    path, titles = email_file(issue_path, tmp_path)
+    page = open_email(browser, path, width)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    overflowing = page.evaluate(
+        """(width) => [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > width + 0.5)
+            .map(e => e.tagName + ': ' + e.textContent.trim().slice(0, 40))""",
+        width,
+    )
+    assert overflowing == []
+    headings = page.locator("h3")
+    assert headings.count() == len(titles)
+    for index, title in enumerate(titles):
+        heading = headings.nth(index)
+        expect(heading).to_have_text(title)
+        heading.scroll_into_view_if_needed()
+        expect(heading).to_be_visible()
+        box = heading.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
+    page.close()
+
+
+def test_buttons_are_big_enough_to_tap_on_a_phone(browser: Browser, tmp_path: Path) -> None:
+    path, _ = email_file(EXAMPLES[0], tmp_path)
+    page = open_email(browser, path, 375)
+    heights = page.evaluate(
+        "[...document.querySelectorAll('td.nl-button a')]"
+        ".map(a => a.getBoundingClientRect().height)"
+    )
+    assert heights and min(heights) >= 36
+    page.close()
+
+
+def test_the_preview_shows_both_widths_and_reloads_on_save(
+    browser: Browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NEWSLETTER_CONFIG", raising=False)
+    shutil.copy(ROOT / "newsletter.toml", tmp_path / "newsletter.toml")
+    (tmp_path / "issues").mkdir()
+    issue = Path(shutil.copy(EXAMPLES[0], tmp_path / "issues" / EXAMPLES[0].name))
+    with running_preview(issue) as (_, url):
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(f"{url}/")
+        desktop = page.frame_locator("#desktop")
+        mobile = page.frame_locator("#mobile")
+        expect(desktop.locator("h1")).to_have_text("Nyhetsbrev nr.6 år 2020")
+        assert page.locator("#desktop").bounding_box()["width"] == 600  # type: ignore[index]
+        assert page.locator("#mobile").bounding_box()["width"] == 375  # type: ignore[index]
+        expect(page.locator("#text")).to_contain_text("Nyhetsbrev nr.6 år 2020")
+
+        text = issue.read_text(encoding="utf-8")
+        issue.write_text(text.replace("Nyhetsbrev nr.6 år 2020", "Sparat och omladdat"))
+        expect(desktop.locator("h1")).to_have_text("Sparat och omladdat", timeout=10_000)
+        expect(mobile.locator("h1")).to_have_text("Sparat och omladdat")
+
+        issue.write_text(text.replace("number: 6", "number: sex"), encoding="utf-8")
+        expect(page.locator(".errors")).to_contain_text(f"{issue}:", timeout=10_000)
+        expect(page.locator(".errors")).to_contain_text("number")
+        page.close()
+
+
+def screenshots(folder: Path) -> None:
+    """docs/<issue>-<width>.png: the top of each example e-mail at each width."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        for issue_path in EXAMPLES:
+            path, _ = email_file(issue_path, Path("/tmp"))
+            for width in WIDTHS:
+                page = open_email(browser, path, width)
+                height = 1500 if width == 600 else 1700
+                page.screenshot(
+                    path=folder / f"{issue_path.stem}-{width}.png",
+                    clip={"x": 0, "y": 0, "width": width, "height": height},
+                    full_page=True,
+                )
+                page.close()
+        browser.close()
+
+
+if __name__ == "__main__":
+    screenshots(ROOT / "docs")
