@@ -6,7 +6,7 @@ and the text version. While the issue file is invalid it shows the located error
 
 from __future__ import annotations
 
-__all__ = ["SAMPLE", "Preview", "load", "serve"]
+__all__ = ["SAMPLE", "Preview", "serve"]
 
 import asyncio
 import contextlib
@@ -27,8 +27,8 @@ from watchfiles import awatch
 from newsletter import urls
 from newsletter.config import Config, find_config, load_config
 from newsletter.errors import NewsletterError
-from newsletter.model import Issue
 from newsletter.personalize import Personal, Personalizer
+from newsletter.project import load
 from newsletter.render import RenderedIssue, render_issue
 from newsletter.templating import template_folders
 
@@ -37,35 +37,6 @@ _WATCHED = (".yaml", ".yml", ".toml", ".mjml", ".j2", ".html")
 
 # Who the preview pretends to send to: a real-looking name, so greetings show.
 SAMPLE = {"name": "Anna Andersson", "email": "anna.andersson@example.org"}
-
-
-def load(path: Path, /) -> tuple[Issue, Config]:
-    """The issue at PATH and the configuration of the folder it is in."""
-    config = load_config(find_config(path.resolve().parent))
-    try:
-        from newsletter.loader import load_issue  # type: ignore[import-untyped,unused-ignore]
-    except ImportError:  # until the loader of issue 2 is merged
-        return _load_plain(path), config
-    return load_issue(path, config=config), config
-
-
-def _load_plain(path: Path) -> Issue:
-    import yaml
-    from pydantic import ValidationError
-
-    from newsletter.errors import IssueFileError, Location
-
-    try:
-        return Issue.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 0)
-        raise IssueFileError([Location(str(path), line, column, "", str(exc.problem))]) from None
-    except ValidationError as exc:
-        problems = [
-            Location(str(path), 1, 0, ".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()
-        ]
-        raise IssueFileError(problems) from None
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ __all__ = ["default_templates", "environment", "template_folders"]
 from functools import cache
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
 
 from newsletter.config import CONFIG_NAME, Config, NewsletterConfig
 from newsletter.errors import ConfigError
@@ -42,6 +42,9 @@ def environment(folders: tuple[Path, ...], /) -> Environment:
     """A jinja2 environment producing MJML, autoescaped; cached, reloading changed files."""
     return Environment(
         loader=FileSystemLoader([str(folder) for folder in folders]),
+        # Compiled templates are kept in the user's temporary folder: compiling them is
+        # most of the time a one-off `newsletter render` takes. Stale ones are recompiled.
+        bytecode_cache=FileSystemBytecodeCache(),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,

@@ -19,7 +19,7 @@ from preview_server import running_preview
 from render_fixtures import EXAMPLES, ROOT
 
 from newsletter.personalize import Personal, Personalizer
-from newsletter.preview import load
+from newsletter.project import load
 from newsletter.render import render_issue
 
 CHROMIUM = "/usr/bin/chromium"

@@ -10,7 +10,7 @@ from render_fixtures import EXAMPLES, ROOT, make_config, make_issue
 from newsletter.errors import ConfigError, RenderError
 from newsletter.personalize import Personal, Personalizer
 from newsletter.plaintext import WIDTH
-from newsletter.preview import load
+from newsletter.project import load
 from newsletter.render import WARN_BYTES, quoted_printable_size, render_issue
 
 PERSONAL = Personal(

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from newsletter.buildout import write_build
-from newsletter.preview import load, serve
+from newsletter.project import load
 from newsletter.render import REFUSE_BYTES, WARN_BYTES, render_issue
 
 _ISSUE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -79,6 +79,9 @@ def preview_command(issue: Path, port: int, no_open: bool) -> None:
     Example:
         newsletter preview issues/medborgardialog-2020-06.yaml
     """
+    # Imported here: the web server's modules would slow every other command's start.
+    from newsletter.preview import serve
+
     serve(issue, port=port, open_browser=not no_open)
 
 
