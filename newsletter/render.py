@@ -81,6 +81,7 @@ def render_issue(issue: Issue, config: Config, /) -> RenderedIssue:
         mjml=source,
     )
     _check_size(rendered.issue, size)
+    _check_unsubscribe(html, text, placeholders)
     return rendered
 
 
@@ -184,6 +185,17 @@ def _warnings(html: str, size: int) -> list[str]:
     for url in dict.fromkeys(_HTTP_LINK.findall(html)):
         warnings.append(f"{url} is an http: link; use https:// if the site supports it.")
     return warnings
+
+
+def _check_unsubscribe(html: str, text: str, placeholders: Placeholders) -> None:
+    # Bulk senders must show an unsubscribe link in the body as well as the header.
+    link = f'href="{placeholders("unsubscribe_url")}"'
+    if link not in html or placeholders("unsubscribe_url") not in text:
+        raise RenderError(
+            "the templates lost the unsubscribe link: a template of yours replaces one "
+            "that had it. Put back <a href=\"{{ ph('unsubscribe_url') }}\"> (see the "
+            "built-in footer.mjml)."
+        )
 
 
 def _check_size(issue: Issue, size: int) -> None:

@@ -86,3 +86,20 @@ def wait_for_new_version(url: str, version: int) -> int:
             return current
         time.sleep(0.05)
     raise AssertionError("the preview did not render again after the file was saved")
+
+
+def test_saving_a_template_renders_again(issue: Path) -> None:
+    templates = issue.parent.parent / "templates"
+    templates.mkdir()
+    footer = templates / "footer.mjml"
+    footer.write_text(
+        "<mj-section><mj-column><mj-text>Första "
+        "<a href=\"{{ ph('unsubscribe_url') }}\">{{ ph('unsubscribe_label') }}</a>"
+        "</mj-text></mj-column></mj-section>"
+    )
+    with running_preview(issue) as (_, url):
+        assert "Första" in httpx.get(f"{url}/email.html").text
+        first = httpx.get(f"{url}/version").json()["version"]
+        footer.write_text(footer.read_text().replace("Första", "Andra"))
+        wait_for_new_version(url, first)
+        assert "Andra" in httpx.get(f"{url}/email.html").text

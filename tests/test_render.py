@@ -161,6 +161,13 @@ def test_a_broken_template_is_a_located_error(tmp_path: Path) -> None:
         render_issue(make_issue(), make_config(tmp_path))
 
 
+def test_templates_that_drop_the_unsubscribe_link_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "footer.mjml").write_text("<mj-section></mj-section>")
+    with pytest.raises(RenderError, match="the templates lost the unsubscribe link"):
+        render_issue(make_issue(), make_config(tmp_path))
+
+
 def big_issue(items: int) -> object:
     body = "Ett långt stycke om medborgardialog, förtroende och återkoppling. " * 12
     section = {
@@ -223,3 +230,11 @@ def test_rendering_is_deterministic(tmp_path: Path) -> None:
     first, second = (render_issue(make_issue(), config) for _ in range(2))
     assert (first.html, first.text, first.calendar) == (second.html, second.text, second.calendar)
     assert ROOT.is_dir()
+
+
+def test_the_logo_comes_from_the_configuration(tmp_path: Path) -> None:
+    logo = 'logo = "https://example.org/logo.png"\nlogo_alt = "Testbrevets logotyp"'
+    rendered = render_issue(make_issue(), make_config(tmp_path, logo))
+    doc = lxml.html.document_fromstring(rendered.html)
+    alts = {img.get("src"): img.get("alt") for img in doc.iter("img")}
+    assert alts["https://example.org/logo.png"] == "Testbrevets logotyp"
