@@ -8,10 +8,10 @@ from __future__ import annotations
 
 __all__ = ["SAMPLE", "Preview", "serve"]
 
-import asyncio
 import contextlib
 import html
 import socket
+import threading
 import webbrowser
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -22,7 +22,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
-from watchfiles import awatch
+from watchfiles import watch
 
 from newsletter import urls
 from newsletter.config import Config, find_config, load_config
@@ -105,19 +105,29 @@ class Preview:
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
-        stop = asyncio.Event()
-        task = asyncio.create_task(self._watch(stop))
+        stop = threading.Event()
+        # A daemon thread: rendering stays off the event loop, and a stopped preview
+        # exits at once instead of waiting for the file watcher to notice.
+        threading.Thread(target=self._watch, args=(stop,), daemon=True).start()
         yield
         stop.set()
-        await task
 
-    async def _watch(self, stop: asyncio.Event) -> None:
+    def _watch(self, stop: threading.Event) -> None:
         def relevant(change: object, path: str) -> bool:
             return path.endswith(_WATCHED)
 
         # A short step: the page shows a saved change well within a second.
-        async for _ in awatch(
-            *self.watched(), watch_filter=relevant, stop_event=stop, debounce=300, step=30
+        for _ in watch(
+            *self.watched(),
+            watch_filter=relevant,
+            stop_event=stop,
+            debounce=300,
+            step=30,
+            rust_timeout=500,
+            raise_interrupt=False,
+            # The folders themselves only: newsletter.toml's folder holds the whole
+            # project, .venv and all, and templates are never in subfolders.
+            recursive=False,
         ):
             self.refresh()
 
