@@ -77,8 +77,10 @@ class Preview:
                     paths += template_folders(config, newsletter)
         return list(dict.fromkeys(path.resolve() for path in paths if path.is_dir()))
 
-    def email(self) -> tuple[str, str]:
-        rendered, config = self.state.rendered, self.state.config
+    def email(self, state: _State | None = None) -> tuple[str, str]:
+        """(html, text) as the sample subscriber gets them."""
+        state = state or self.state  # one snapshot: the watcher may swap it meanwhile
+        rendered, config = state.rendered, state.config
         assert rendered is not None and config is not None
         issue = rendered.issue
         web_url = urls.issue_url(config, issue.newsletter, issue.slug)
@@ -146,16 +148,18 @@ class Preview:
             )
         rendered = state.rendered
         size = rendered.html_size() / 1024
-        warnings = "".join(f"<li>{html.escape(w)}</li>" for w in rendered.warnings)
+        # The preview's own calendar links are http://127.0.0.1: not the editor's to fix.
+        warnings = [w for w in rendered.warnings if self.base_url not in w]
+        listed = "".join(f"<li>{html.escape(w)}</li>" for w in warnings)
         calendar = " ".join(
-            f'<a href="{html.escape(self._calendar_url(name))}">{html.escape(name)}</a>'
+            f'<a href="{html.escape(_calendar_url(state, name))}">{html.escape(name)}</a>'
             for name in rendered.calendar
         )
         return (
             f"<header><h1>{html.escape(rendered.issue.subject_line)}</h1>"
-            f"<p>{title} · e-mail HTML {size:.1f} KB encoded (limit 100 KB)"
-            f"{' · calendar files: ' + calendar if calendar else ''}</p>"
-            f"{'<ul class=warnings>' + warnings + '</ul>' if warnings else ''}</header>"
+            f"<p>{title} · e-mail HTML {size:.1f} KB encoded (limit 100 KB)</p>"
+            f"{'<ul class=warnings>' + listed + '</ul>' if listed else ''}"
+            f"{_details(f'{len(rendered.calendar)} calendar files', calendar)}</header>"
             "<main><figure><figcaption>Desktop, 600 px</figcaption>"
             '<iframe id="desktop" title="Desktop, 600 px" src="/email.html" width="600">'
             "</iframe></figure>"
@@ -163,27 +167,24 @@ class Preview:
             '<iframe id="mobile" title="Mobile, 375 px" src="/email.html" width="375">'
             "</iframe></figure>"
             "<figure><figcaption>Text version</figcaption>"
-            f'<pre id="text">{html.escape(self.email()[1])}</pre></figure></main>'
+            f'<pre id="text">{html.escape(self.email(state)[1])}</pre></figure></main>'
             f"<script>const VERSION = {state.version};</script>"
         )
-
-    def _calendar_url(self, name: str) -> str:
-        assert self.state.rendered is not None and self.state.config is not None
-        issue = self.state.rendered.issue
-        return urls.calendar_url(self.state.config, issue.newsletter, issue.slug, name)
 
     async def _version(self, request: Request) -> Response:
         return JSONResponse({"version": self.state.version})
 
     async def _email_html(self, request: Request) -> Response:
-        if self.state.rendered is None:
-            return PlainTextResponse(self.state.error, status_code=409)
-        return HTMLResponse(self.email()[0])
+        state = self.state
+        if state.rendered is None:
+            return PlainTextResponse(state.error, status_code=409)
+        return HTMLResponse(self.email(state)[0])
 
     async def _email_text(self, request: Request) -> Response:
-        if self.state.rendered is None:
-            return PlainTextResponse(self.state.error, status_code=409)
-        return PlainTextResponse(self.email()[1])
+        state = self.state
+        if state.rendered is None:
+            return PlainTextResponse(state.error, status_code=409)
+        return PlainTextResponse(self.email(state)[1])
 
     async def _calendar(self, request: Request) -> Response:
         rendered = self.state.rendered
@@ -191,6 +192,16 @@ class Preview:
         if ics is None:
             return PlainTextResponse("No such calendar file in this issue.", status_code=404)
         return Response(ics, media_type="text/calendar; charset=utf-8")
+
+
+def _details(summary: str, body: str) -> str:
+    return f"<details><summary>{summary}</summary>{body}</details>" if body else ""
+
+
+def _calendar_url(state: _State, name: str) -> str:
+    assert state.rendered is not None and state.config is not None
+    issue = state.rendered.issue
+    return urls.calendar_url(state.config, issue.newsletter, issue.slug, name)
 
 
 def _config_or_none(path: Path) -> Config | None:
