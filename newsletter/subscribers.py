@@ -64,6 +64,7 @@ class SubscriberList:
     warnings: list[Location] = field(default_factory=list)
     rows: int = 0
     duplicates: int = 0
+    headers: dict[str, str] = field(default_factory=dict)  # field key -> column header
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +121,7 @@ def load_list(
     table, records = open_table(path)
     columns = find_columns(table.header, table.label, table.header_line)
     result = SubscriberList(path, table.label, problems=table.problems, warnings=table.warnings)
+    result.headers = {key: table.header[i].strip() for i, key in columns.fields}
     checker = checker or AddressChecker(check_dns=check_dns)
     index: dict[str, int] = {}
     for record in records:
