@@ -1,10 +1,11 @@
 """Checking and normalising subscriber addresses, fast enough for 100,000-row lists.
 
-email-validator is the authority, but costs about 40 µs an address. Plain ASCII
-addresses that a strict pattern accepts are ones email-validator accepts unchanged
-except for the lower-cased domain, so they skip it; anything unusual (IDN, quoted
-local parts, odd lengths) still goes through it. tests/test_addresses.py checks the
-two agree.
+Normalised means: domain lower-cased, an internationalised domain in its ASCII
+(xn--) form, Unicode in NFC. email-validator is the authority, but costs about
+40 µs an address. Plain ASCII addresses that a strict pattern accepts are ones
+email-validator accepts unchanged except for the lower-cased domain, so they skip
+it; anything unusual (IDN, quoted local parts, odd lengths) still goes through it.
+tests/test_addresses.py checks that the two agree.
 """
 
 from __future__ import annotations
@@ -26,12 +27,15 @@ _SPECIAL = frozenset({"arpa", "invalid", "local", "localhost", "onion", "test"})
 
 
 def normalise_address(value: str, /, *, check_dns: bool = False) -> str:
-    """The normalised form of VALUE (domain lower-cased, IDN as Unicode); ValueError if bad."""
+    """VALUE checked and normalised (domain lower-cased, IDN as xn--); ValueError if bad."""
     try:
         result = validate_email(value, check_deliverability=check_dns)
     except EmailNotValidError as exc:
         raise ValueError(f"{value!r} is not a valid e-mail address: {exc}") from None
-    return unicodedata.normalize("NFC", result.normalized)
+    # One spelling per mailbox, the one every SMTP server accepts and DSNs report back
+    # (RFC 5890 A-labels): bücher.de and xn--bcher-kva.de must merge, and be suppressed as one.
+    # A non-ASCII local part has no ASCII form (RFC 6531); it stays Unicode, NFC.
+    return result.ascii_email or unicodedata.normalize("NFC", result.normalized)
 
 
 class AddressChecker:

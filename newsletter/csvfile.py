@@ -12,6 +12,7 @@ __all__ = [
     "CsvFormat",
     "CsvTable",
     "Record",
+    "blank",
     "display_path",
     "open_table",
     "read_table",
@@ -88,7 +89,7 @@ def read_table(path: Path, /) -> CsvTable:
 
 
 def open_table(path: Path, /) -> tuple[CsvTable, Iterator[Record]]:
-    """PATH's header, and its records read lazily; SubscriberError when it has no header."""
+    """PATH's header, and its records (blank rows too) read lazily; SubscriberError if empty."""
     label = display_path(path)
     try:
         data = path.read_bytes()
@@ -100,8 +101,8 @@ def open_table(path: Path, /) -> tuple[CsvTable, Iterator[Record]]:
     del data
     fmt, first = _sniff(text, fmt)
     table = CsvTable(path, label, fmt, [], 0, [], [], warnings)
-    records = (r for r in _parse(text, fmt.delimiter, first, table) if not _blank(r.cells))
-    header = next(records, None)
+    records = _parse(text, fmt.delimiter, first, table)
+    header = next((r for r in records if not blank(r.cells)), None)
     if header is None:
         raise SubscriberError(
             f"{label}: the file is empty. It needs a header row with an email column, "
@@ -111,7 +112,8 @@ def open_table(path: Path, /) -> tuple[CsvTable, Iterator[Record]]:
     return table, records
 
 
-def _blank(cells: list[str]) -> bool:
+def blank(cells: list[str]) -> bool:
+    """True for a row with nothing in it (Excel writes `;;;` for an empty row)."""
     return not "".join(cells).strip()
 
 

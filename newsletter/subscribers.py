@@ -30,7 +30,7 @@ from pathlib import Path
 from newsletter.addresses import AddressChecker
 from newsletter.columns import Columns, find_columns
 from newsletter.config import Config
-from newsletter.csvfile import CsvTable, Record, open_table
+from newsletter.csvfile import CsvTable, Record, blank, open_table
 from newsletter.errors import Location, SubscriberError
 from newsletter.suppression import address_hash, suppressed_hashes
 
@@ -125,6 +125,8 @@ def load_list(
     checker = checker or AddressChecker(check_dns=check_dns)
     index: dict[str, int] = {}
     for record in records:
+        if blank(record.cells):
+            continue
         result.rows += 1
         item = _subscriber(table, columns, record, checker)
         if isinstance(item, Location):
