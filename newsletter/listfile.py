@@ -117,12 +117,24 @@ class ListFile:
 
     def _update(self, record: Record, values: Mapping[str, str]) -> bool:
         changed = False
-        for header, value in values.items():
+        for header, value in self._split_name(values).items():
             index = self._column(header)
             record.cells.extend([""] * (index + 1 - len(record.cells)))
             if record.cells[index] != value:
                 record.cells[index], changed = value, True
         return changed
+
+    def _split_name(self, values: Mapping[str, str]) -> Mapping[str, str]:
+        """A name for a list with first- and last-name columns only: "Anna Maria | Berg"."""
+        columns = self.columns
+        if "name" not in values or columns.name is not None or columns.last_name is None:
+            return values
+        first, _, last = values["name"].rpartition(" ")
+        split = {k: v for k, v in values.items() if k != "name"}
+        split[self.table.header[columns.last_name]] = last
+        if columns.first_name is not None:
+            split[self.table.header[columns.first_name]] = first
+        return split
 
     def _column(self, header: str) -> int:
         """The column for HEADER (matched as a field key), added at the end when missing."""
