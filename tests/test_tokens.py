@@ -54,6 +54,7 @@ def test_a_payload_moved_to_another_newsletter_fails() -> None:
     signer = TokenSigner(SECRET)
     token = signer.make("anna@example.org", "medborgardialog")
     newsletter, address_id = signer.verify(token)
+    assert newsletter == "medborgardialog"
     forged_payload = base64.urlsafe_b64encode(f"regional-utveckling.{address_id}".encode())
     forged = forged_payload.decode().rstrip("=") + "." + token.rpartition(".")[2]
     with pytest.raises(TokenError):
