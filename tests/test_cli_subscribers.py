@@ -183,3 +183,14 @@ def test_forget_asks_then_erases_everywhere(folder: Path) -> None:
     assert "(forgotten: " in listed and "mats" not in listed
     check = run("check", "kommun_a", "kommun_b", "--newsletter", "medborgardialog")
     assert "3 recipient(s)" in check.stdout
+
+
+def test_a_windows_1252_list_stays_so_unless_a_name_needs_more(folder: Path) -> None:
+    path = folder / "subscribers" / "win.csv"
+    shutil.copy(FIXTURES / "windows1252.csv", path)
+    assert run("add", "win", "a@example.org", "--name", "Åsa Öberg").exit_code == 0
+    assert path.read_bytes().endswith("\r\nÅsa Öberg;a@example.org;\r\n".encode("cp1252"))
+    result = run("add", "win", "b@example.org", "--name", "Łukasz Ćwik")
+    assert "now saved as UTF-8" in result.stderr
+    assert path.read_bytes().startswith(b"\xef\xbb\xbfNamn;E-post;Kommun\r\n")
+    assert "Göran Sjöström" in path.read_bytes().decode("utf-8")

@@ -120,9 +120,20 @@ def add(list_name: str, address: str, name: str, fields: Sequence[str]) -> None:
     email = _address(address)
     done = listfile.add(email, name=" ".join(name.split()), fields=_fields(fields))
     if done != "unchanged":
-        listfile.save()
+        _save(listfile)
     click.echo(f"{listfile.label}: {email} {done}.")
     _warn_if_suppressed(db, email)
+
+
+def _save(listfile: ListFile) -> None:
+    before = listfile.table.format
+    after = listfile.save()
+    if after.encoding != before.encoding:
+        click.echo(
+            f"Note: {listfile.label} is now saved as UTF-8 (with BOM): {before.encoding} "
+            "cannot hold every name in it. Excel opens it the same way.",
+            err=True,
+        )
 
 
 def _fields(pairs: Sequence[str]) -> dict[str, str]:
@@ -167,7 +178,7 @@ def remove(list_name: str, address: str) -> None:
     lines = listfile.remove(address.strip())
     if not lines:
         raise SubscriberError(f"{listfile.label}: {address.strip()} is not on this list.")
-    listfile.save()
+    _save(listfile)
     click.echo(f"{listfile.label}: removed {address.strip()} (line {_join(lines)}).")
 
 
@@ -196,7 +207,7 @@ def import_(list_name: str, csv_file: Path, dry_run: bool) -> None:
     _echo_located(report.warnings, kind="warning")
     _echo_located(report.rejected, kind="rejected")
     if not dry_run and (report.new or report.updated):
-        listfile.save()
+        _save(listfile)
     held = suppression.suppressed_hashes(db, newsletter=suppression.ALL)
     blocked = sum(suppression.address_hash(s.email) in held for s in export.subscribers)
     verb = "would be" if dry_run else "were"
