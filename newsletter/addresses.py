@@ -10,10 +10,11 @@ tests/test_addresses.py checks that the two agree.
 
 from __future__ import annotations
 
-__all__ = ["AddressChecker", "normalise_address"]
+__all__ = ["AddressChecker", "normalise_address", "split_mailbox"]
 
 import re
 import unicodedata
+from email.utils import parseaddr
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -22,8 +23,19 @@ from email_validator import EmailNotValidError, validate_email
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _FAST = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*@(?:{_LABEL}\.)+[a-z]{{2,63}}", re.ASCII)
+_SEPARATOR = re.compile(r"[,;\s]")
 # email-validator refuses these special-use domains (RFC 6761) unless told otherwise.
 _SPECIAL = frozenset({"arpa", "invalid", "local", "localhost", "onion", "test"})
+
+
+def split_mailbox(value: str, /) -> tuple[str, str]:
+    """(name, address) of `Anna Ek <anna@example.org>` as Outlook copies it; else ("", VALUE)."""
+    value = value.strip()
+    if value.endswith(">") and "<" in value:
+        name, address = parseaddr(value)
+        if address:
+            return " ".join(name.split()), address
+    return "", value
 
 
 def normalise_address(value: str, /, *, check_dns: bool = False) -> str:
@@ -60,6 +72,8 @@ class AddressChecker:
         return text
 
     def _check(self, value: str) -> tuple[bool, str]:
+        if value.count("@") > 1 and _SEPARATOR.search(value):
+            return False, f"{value!r} holds more than one address: put each on a row of its own"
         try:
             return True, normalise_address(value, check_dns=self.check_dns)
         except ValueError as exc:

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newsletter.addresses import AddressChecker
+from newsletter.addresses import AddressChecker, split_mailbox
 from newsletter.columns import Columns, find_columns
 from newsletter.config import Config
 from newsletter.csvfile import CsvTable, Record, blank, open_table
@@ -159,13 +159,14 @@ def _subscriber(
     raw = cells[columns.email].strip() if columns.email < len(cells) else ""
     if not raw:
         return _at(table, record, f"no e-mail address in column {table.header[columns.email]!r}")
+    display_name, raw = split_mailbox(raw)
     try:
         email = checker.normalise(raw)
     except ValueError as exc:
         return _at(table, record, str(exc))
     fields = {key: _clean(cells[i]) if i < len(cells) else "" for i, key in columns.fields}
     source = f"{table.label}:{record.line}"
-    return Subscriber(email, columns.name_of(cells), fields, source)
+    return Subscriber(email, columns.name_of(cells) or display_name, fields, source)
 
 
 def _clean(value: str) -> str:

@@ -236,3 +236,21 @@ def test_the_example_lists_load_cleanly() -> None:
         assert all(s.email.split("@")[1].endswith((".example.se", "example.org", "example.se"))
                    for s in loaded.subscribers)  # fmt: skip
         assert {"organisation", "kommun"} <= set(loaded.subscribers[0].fields)
+
+
+def test_addresses_pasted_from_outlook_and_several_in_one_cell(tmp_path: Path) -> None:
+    text = (
+        "email;name\n"
+        '"Anna Ek <Anna@Example.org>";\n'
+        '"Bo Al <bo@example.org>";Bosse\n'
+        '"c@example.org, d@example.org";\n'
+    )
+    loaded = load_list(write(tmp_path, text))
+    assert [(s.email, s.name) for s in loaded.subscribers] == [
+        ("Anna@example.org", "Anna Ek"), ("bo@example.org", "Bosse"),
+    ]  # fmt: skip
+    [problem] = loaded.problems
+    assert problem.line == 4
+    assert problem.message == (
+        "'c@example.org, d@example.org' holds more than one address: put each on a row of its own"
+    )

@@ -14,30 +14,20 @@ from pathlib import Path
 import click
 
 from newsletter import privacy, suppression
-from newsletter.addresses import normalise_address
+from newsletter.cli.suppression import (
+    address_argument,
+    forget,
+    newsletter_key,
+    open_state,
+    suppress_,
+    suppressed,
+    unsuppress,
+)
 from newsletter.columns import EMAIL, field_key
-from newsletter.config import Config, load_config
 from newsletter.csvfile import CsvFormat, display_path, write
 from newsletter.errors import Location, SubscriberError
 from newsletter.listfile import ListFile
-from newsletter.state import connect, database_path
 from newsletter.subscribers import Recipients, load_list, recipients, resolve_list
-
-
-def _open() -> tuple[Config, sqlite3.Connection]:
-    config = load_config()
-    return config, connect(database_path(config))
-
-
-def _address(value: str) -> str:
-    try:
-        return normalise_address(value)
-    except ValueError as exc:
-        raise SubscriberError(f"{exc}. Check the spelling.") from None
-
-
-def _newsletter(config: Config, key: str | None) -> str:
-    return config.newsletter(key).key if key else suppression.ALL
 
 
 def _echo_located(items: Iterable[Location], *, kind: str) -> None:
@@ -70,11 +60,13 @@ def check(lists: Sequence[str], key: str | None, check_dns: bool) -> None:
     Example:
         newsletter subscribers check medborgardialog regional-utveckling
     """
-    config, db = _open()
+    config, db = open_state()
     names = list(lists) or [p.stem for p in sorted(config.subscribers_dir.glob("*.csv"))]
     if not names:
         raise SubscriberError(f"{config.subscribers_dir}: there are no lists (*.csv) yet.")
-    found = recipients(config, db, names, newsletter=_newsletter(config, key), check_dns=check_dns)
+    found = recipients(
+        config, db, names, newsletter=newsletter_key(config, key), check_dns=check_dns
+    )
     _echo_located(found.warnings, kind="warning")
     _echo_located(found.problems, kind="error")
     _echo_counts(found, key)
@@ -115,9 +107,9 @@ def add(list_name: str, address: str, name: str, fields: Sequence[str]) -> None:
         newsletter subscribers add medborgardialog anna@example.org \\
             --name "Anna Svensson" --field kommun=Linköping
     """
-    config, db = _open()
+    config, db = open_state()
     listfile = ListFile.open(resolve_list(config, list_name, must_exist=False), create=True)
-    email = _address(address)
+    email = address_argument(address)
     done = listfile.add(email, name=" ".join(name.split()), fields=_fields(fields))
     if done != "unchanged":
         _save(listfile)
@@ -173,7 +165,7 @@ def remove(list_name: str, address: str) -> None:
     Example:
         newsletter subscribers remove medborgardialog anna@example.org
     """
-    config, _ = _open()
+    config, _ = open_state()
     listfile = ListFile.open(resolve_list(config, list_name))
     lines = listfile.remove(address.strip())
     if not lines:
@@ -200,7 +192,7 @@ def import_(list_name: str, csv_file: Path, dry_run: bool) -> None:
     Example:
         newsletter subscribers import medborgardialog ~/Hämtade/anmalningar.csv
     """
-    config, db = _open()
+    config, db = open_state()
     listfile = ListFile.open(resolve_list(config, list_name, must_exist=False), create=True)
     export = load_list(csv_file)
     report = listfile.merge(export)
@@ -234,7 +226,7 @@ def export(list_name: str | None, output: Path | None, key: str | None, address:
         newsletter subscribers export medborgardialog -o medborgardialog-rensad.csv
         newsletter subscribers export --address anna@example.org -o anna.json
     """
-    config, db = _open()
+    config, db = open_state()
     if bool(list_name) == bool(address):
         raise click.UsageError("Give either a LIST or --address ADDRESS.")
     if address:
@@ -268,96 +260,7 @@ def _output(text: str, output: Path | None) -> None:
     click.echo(f"{display_path(output)}: written; it holds personal data.", err=True)
 
 
-@subscribers.command(name="suppress")
-@click.argument("address")
-@click.option(
-    "--reason", type=click.Choice(suppression.REASONS), default="manual", show_default=True
-)
-@click.option("--newsletter", "key", help="Only for this newsletter (default: every newsletter).")
-@click.option("--source", default="command line", show_default=True, help="Where you learnt it.")
-def suppress_(address: str, reason: suppression.Reason, key: str | None, source: str) -> None:
-    """Never mail ADDRESS again (from any list), for every newsletter or one.
-
-    \b
-    Example:
-        newsletter subscribers suppress anna@example.org --reason unsubscribed \\
-            --newsletter medborgardialog --source "asked by phone"
-    """
-    config, db = _open()
-    email, newsletter = _address(address), _newsletter(config, key)
-    scope = f"newsletter {newsletter}" if newsletter else "every newsletter"
-    if suppression.suppress(db, email, reason=reason, source=source, newsletter=newsletter):
-        click.echo(f"{email} is now suppressed for {scope} ({reason}).")
-    else:
-        click.echo(f"{email} was already suppressed for {scope}; the entry is unchanged.")
-
-
-@subscribers.command()
-@click.argument("address")
-@click.option("--newsletter", "key", help="Only lift the entry for this newsletter.")
-def unsuppress(address: str, key: str | None) -> None:
-    """Allow ADDRESS to be mailed again (after it asked to re-subscribe).
-
-    \b
-    Example:
-        newsletter subscribers unsuppress anna@example.org
-    """
-    config, db = _open()
-    email = _address(address)
-    newsletter = config.newsletter(key).key if key else None
-    removed = suppression.unsuppress(db, email, newsletter=newsletter)
-    if not removed:
-        raise SubscriberError(
-            f"{email} is not on the suppression list{' for ' + key if key else ''}."
-        )
-    click.echo(f"{email}: {removed} suppression entr{'y' if removed == 1 else 'ies'} removed.")
-
-
-@subscribers.command()
-@click.option("--reason", type=click.Choice(suppression.REASONS), help="Only this reason.")
-@click.option("--newsletter", "key", help="Only entries for this newsletter ('all': global).")
-@click.option("--search", help="Only addresses containing this text.")
-def suppressed(reason: str | None, key: str | None, search: str | None) -> None:
-    """List the suppression list, newest first.
-
-    \b
-    Example:
-        newsletter subscribers suppressed --reason bounced --search example.org
-    """
-    config, db = _open()
-    newsletter = None if key is None else "" if key == "all" else config.newsletter(key).key
-    found = suppression.entries(db, reason=reason, newsletter=newsletter, search=search)
-    for entry in found:
-        who = entry.address or f"(forgotten: {entry.address_hash[:12]}…)"
-        scope = entry.newsletter or "all"
-        click.echo(f"{entry.created_at}  {entry.reason:<12}  {scope:<20}  {who}  {entry.source}")
-    click.echo(f"{len(found)} entr{'y' if len(found) == 1 else 'ies'}.", err=True)
-
-
-@subscribers.command()
-@click.argument("address")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def forget(address: str, yes: bool) -> None:
-    """Erase ADDRESS (data-protection request): from every list and the send journal.
-
-    Only a hash of the address is kept, on the suppression list, so it is never
-    mailed again.
-
-    \b
-    Example:
-        newsletter subscribers forget anna@example.org --yes
-    """
-    config, db = _open()
-    email = _address(address)
-    if not yes:
-        click.confirm(f"Erase {email} from every list and the journal?", abort=True)
-    report = privacy.forget(config, db, email)
-    for label, lines in report.lists.items():
-        click.echo(f"{label}: removed line {_join(lines)}.")
-    if not report.lists:
-        click.echo(f"{email} was on no list in {display_path(config.subscribers_dir)}.")
-    click.echo(f"Send journal: address and name erased from {report.journal_rows} row(s).")
-    click.echo(f"Suppression list: {report.suppression_entries} entr(ies) kept by hash only.")
-
+for _command in (suppress_, unsuppress, suppressed, forget):
+    subscribers.add_command(_command)
 
 COMMANDS: list[click.Command] = [subscribers]
