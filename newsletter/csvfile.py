@@ -34,6 +34,8 @@ from pathlib import Path
 from newsletter.errors import Location, SubscriberError
 
 _DELIMITERS = (";", ",", "\t")
+# .xlsx (a zip archive) and the old .xls (an OLE2 compound file).
+_WORKBOOKS = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 _SEP_LINE = re.compile(r"^sep=(.)\r?\n?$")
 _LOOKS_LIKE_ADDRESS = re.compile(r"^\S+@\S+\.\S+\s*$")
@@ -118,11 +120,16 @@ def blank(cells: list[str]) -> bool:
 
 
 def _decode(data: bytes, label: str) -> tuple[str, CsvFormat, list[Location]]:
+    if data.startswith(_WORKBOOKS):
+        raise SubscriberError(
+            f"{label}: this is an Excel workbook, not a CSV file. In Excel choose "
+            "Save as → 'CSV UTF-8 (kommaavgränsad) (*.csv)' and use that file."
+        )
     if data.startswith(codecs.BOM_UTF8):
         return data.decode("utf-8-sig", errors="replace"), CsvFormat(bom=True), []
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         # Excel's "Unicode text" export: UTF-16 with BOM, tab-separated.
-        return data.decode("utf-16"), CsvFormat(encoding="utf-16"), []
+        return data.decode("utf-16", errors="replace"), CsvFormat(encoding="utf-16"), []
     try:
         return data.decode("utf-8"), CsvFormat(), []
     except UnicodeDecodeError as exc:

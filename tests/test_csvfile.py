@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from newsletter.csvfile import EXCEL_SV, CsvFormat, read_table, write
+from newsletter.errors import SubscriberError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lists"
 
@@ -75,3 +76,19 @@ def test_a_quoted_line_break_is_one_cell(tmp_path: Path) -> None:
     table = read_table(path)
     assert table.problems == []
     assert [(r.line, r.cells[1]) for r in table.records] == [(2, "rad 1\nrad 2"), (4, "x")]
+
+
+def test_an_excel_workbook_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    import zipfile
+
+    path = tmp_path / "lista.xlsx"
+    with zipfile.ZipFile(path, "w") as workbook:
+        workbook.writestr("xl/workbook.xml", "<workbook/>")
+    with pytest.raises(SubscriberError, match=r"lista.xlsx: this is an Excel workbook.*CSV UTF-8"):
+        read_table(path)
+
+
+def test_broken_utf16_does_not_crash(tmp_path: Path) -> None:
+    path = tmp_path / "l.csv"
+    path.write_bytes(codecs.BOM_UTF16_LE + "email\r\na@example.org\r\n".encode("utf-16-le") + b"x")
+    assert read_table(path).records[0].cells == ["a@example.org"]
