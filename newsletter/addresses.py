@@ -16,7 +16,8 @@ import re
 import unicodedata
 from email.utils import parseaddr
 
-from email_validator import EmailNotValidError, validate_email
+from dns.resolver import Resolver
+from email_validator import EmailNotValidError, caching_resolver, validate_email
 
 # RFC 5322 dot-atom local part; a domain of LDH labels (RFC 1035) with an alphabetic
 # top-level label. Labels with "--" (xn-- IDNs and the reserved form) take the slow path.
@@ -38,10 +39,12 @@ def split_mailbox(value: str, /) -> tuple[str, str]:
     return "", value
 
 
-def normalise_address(value: str, /, *, check_dns: bool = False) -> str:
+def normalise_address(
+    value: str, /, *, check_dns: bool = False, resolver: Resolver | None = None
+) -> str:
     """VALUE checked and normalised (domain lower-cased, IDN as xn--); ValueError if bad."""
     try:
-        result = validate_email(value, check_deliverability=check_dns)
+        result = validate_email(value, check_deliverability=check_dns, dns_resolver=resolver)
     except EmailNotValidError as exc:
         raise ValueError(f"{value!r} is not a valid e-mail address: {exc}") from None
     # One spelling per mailbox, the one every SMTP server accepts and DSNs report back
@@ -55,6 +58,8 @@ class AddressChecker:
 
     def __init__(self, *, check_dns: bool = False) -> None:
         self.check_dns = check_dns
+        # One DNS question per domain, not per address, when DNS is asked at all.
+        self._resolver = caching_resolver(timeout=10) if check_dns else None
         self._seen: dict[str, tuple[bool, str]] = {}
 
     def normalise(self, value: str, /) -> str:
@@ -75,7 +80,7 @@ class AddressChecker:
         if value.count("@") > 1 and _SEPARATOR.search(value):
             return False, f"{value!r} holds more than one address: put each on a row of its own"
         try:
-            return True, normalise_address(value, check_dns=self.check_dns)
+            return True, normalise_address(value, check_dns=self.check_dns, resolver=self._resolver)
         except ValueError as exc:
             return False, str(exc)
 
