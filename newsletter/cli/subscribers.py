@@ -49,7 +49,9 @@ def subscribers() -> None:
 
 @subscribers.command()
 @click.argument("lists", nargs=-1, metavar="LIST...")
-@click.option("--newsletter", "key", help="Count suppression for this newsletter's sends.")
+@click.option(
+    "--newsletter", "key", metavar="KEY", help="Count suppression for this newsletter's sends."
+)
 @click.option("--check-dns", is_flag=True, help="Also ask DNS whether each domain takes mail.")
 def check(lists: Sequence[str], key: str | None, check_dns: bool) -> None:
     """Count the subscribers of LISTs after merging and suppression; show bad rows.
@@ -213,9 +215,20 @@ def import_(list_name: str, csv_file: Path, dry_run: bool) -> None:
 
 @subscribers.command()
 @click.argument("list_name", metavar="[LIST]", required=False)
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="File.")
-@click.option("--newsletter", "key", help="Leave out who is suppressed for this newsletter.")
-@click.option("--address", help="Everything held on ADDRESS (data-protection request), JSON.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write to FILE, not the screen.",
+)
+@click.option(
+    "--newsletter", "key", metavar="KEY", help="Leave out who is suppressed for this newsletter."
+)
+@click.option(
+    "--address",
+    metavar="ADDRESS",
+    help="Everything held on ADDRESS (data-protection request), JSON.",
+)
 def export(list_name: str | None, output: Path | None, key: str | None, address: str) -> None:
     """Write LIST's valid, deduplicated subscribers as CSV, or all data on one --address.
 

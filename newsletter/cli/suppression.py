@@ -48,7 +48,12 @@ def newsletter_key(config: Config, key: str | None) -> str:
 @click.option(
     "--reason", type=click.Choice(suppression.REASONS), default="manual", show_default=True
 )
-@click.option("--newsletter", "key", help="Only for this newsletter (default: every newsletter).")
+@click.option(
+    "--newsletter",
+    "key",
+    metavar="KEY",
+    help="Only for this newsletter (default: every newsletter).",
+)
 @click.option("--source", default="command line", show_default=True, help="Where you learnt it.")
 def suppress_(address: str, reason: suppression.Reason, key: str | None, source: str) -> None:
     """Never mail ADDRESS again (from any list), for every newsletter or one.
@@ -69,7 +74,7 @@ def suppress_(address: str, reason: suppression.Reason, key: str | None, source:
 
 @click.command()
 @click.argument("address")
-@click.option("--newsletter", "key", help="Only lift the entry for this newsletter.")
+@click.option("--newsletter", "key", metavar="KEY", help="Only lift the entry for this newsletter.")
 def unsuppress(address: str, key: str | None) -> None:
     """Allow ADDRESS to be mailed again (after it asked to re-subscribe).
 
@@ -90,7 +95,12 @@ def unsuppress(address: str, key: str | None) -> None:
 
 @click.command()
 @click.option("--reason", type=click.Choice(suppression.REASONS), help="Only this reason.")
-@click.option("--newsletter", "key", help="Only entries for this newsletter ('all': global).")
+@click.option(
+    "--newsletter",
+    "key",
+    metavar="KEY",
+    help="Only entries for newsletter KEY; 'all': those for every newsletter.",
+)
 @click.option("--search", help="Only addresses containing this text.")
 def suppressed(reason: str | None, key: str | None, search: str | None) -> None:
     """List the suppression list, newest first.
