@@ -65,8 +65,10 @@ def test_forget_erases_lists_and_journal_and_keeps_a_hash(config: Config) -> Non
     dump = "\n".join(db.iterdump()).lower()
     assert "mats" not in dump
     assert "olle@example.org" in dump  # others untouched
-    statuses = [r[0] for r in db.execute("SELECT status FROM recipients ORDER BY seq")]
-    assert statuses == ["sent", "failed", "queued"]  # the unsent row will not go out
+    rows = [tuple(r) for r in db.execute("SELECT status, reply FROM recipients ORDER BY seq")]
+    assert rows[0] == ("sent", None) and rows[2] == ("queued", None)
+    assert rows[1][0] in {"skipped", "failed"}  # the unsent row will not go out
+    assert rows[1][1] == "forgotten on request"
     assert suppression.is_suppressed(db, "mats@example.org", newsletter="any")
     assert privacy.address_report(config, db, "mats@example.org")["lists"] == []
 
@@ -76,3 +78,36 @@ def test_forget_of_an_unknown_address_still_suppresses_it(config: Config) -> Non
     report = privacy.forget(config, db, "nobody@example.org")
     assert (report.lists, report.journal_rows, report.suppression_entries) == ({}, 0, 1)
     assert suppression.is_suppressed(db, "nobody@example.org", newsletter="x")
+
+
+def test_unsent_rows_become_skipped_where_the_journal_knows_that_status(config: Config) -> None:
+    db = connect(database_path(config))
+    db.execute("DROP TABLE recipients")
+    db.execute(
+        "CREATE TABLE recipients (send_id INTEGER, seq INTEGER, address TEXT NOT NULL,"
+        " address_id TEXT, name TEXT, reply TEXT, status TEXT NOT NULL"
+        " CHECK (status IN ('queued', 'sending', 'sent', 'failed', 'skipped')))"
+    )
+    journal(db, "mats@example.org", "sending")
+    privacy.forget(config, db, "mats@example.org")
+    assert tuple(db.execute("SELECT status, address, name FROM recipients").fetchone()) == (
+        "skipped", "", "",
+    )  # fmt: skip
+
+
+def test_outbox_messages_to_the_address_are_listed_and_deleted(config: Config) -> None:
+    from email.message import EmailMessage
+
+    folder = config.outbox / "medborgardialog" / "nr-6"
+    folder.mkdir(parents=True)
+    for number, to in enumerate(["Mats Berg <Mats@Example.org>", "olle@example.org"]):
+        message = EmailMessage()
+        message["To"], message["Subject"] = to, "Nyhetsbrev nr 6"
+        message.set_content("Hej!")
+        (folder / f"{number}.eml").write_bytes(bytes(message))
+    db = connect(database_path(config))
+    listed = privacy.address_report(config, db, "mats@example.org")["outbox"]
+    assert [Path(p).name for p in listed] == ["0.eml"]
+    report = privacy.forget(config, db, "mats@example.org")
+    assert [Path(p).name for p in report.outbox_files] == ["0.eml"]
+    assert sorted(p.name for p in folder.iterdir()) == ["1.eml"]
