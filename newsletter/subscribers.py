@@ -117,7 +117,7 @@ def resolve_list(config: Config, name_or_path: str, /, *, must_exist: bool = Tru
 def load_list(
     path: Path, /, *, check_dns: bool = False, checker: AddressChecker | None = None
 ) -> SubscriberList:
-    """Read and check one list file; SubscriberError only if no row can be used at all."""
+    """Read and check one list file; SubscriberError when it has no header with addresses."""
     table, records = open_table(path)
     columns = find_columns(table.header, table.label, table.header_line)
     result = SubscriberList(path, table.label, problems=table.problems, warnings=table.warnings)
@@ -166,7 +166,7 @@ def _subscriber(
         return _at(table, record, str(exc))
     fields = {key: _clean(cells[i]) if i < len(cells) else "" for i, key in columns.fields}
     source = f"{table.label}:{record.line}"
-    return Subscriber(email, columns.name_of(cells) or display_name, fields, source)
+    return Subscriber(email, _clean(columns.name_of(cells)) or display_name, fields, source)
 
 
 def _clean(value: str) -> str:

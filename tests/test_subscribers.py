@@ -161,7 +161,7 @@ def test_duplicates_in_a_list_merge_into_the_first_with_blanks_filled(tmp_path: 
 
 
 def test_names_lose_line_breaks_and_fields_control_characters(tmp_path: Path) -> None:
-    path = write(tmp_path, 'email,name,note\na@example.org,"Anna\nEk  ",x\x07y\n')
+    path = write(tmp_path, 'email,name,note\na@example.org,"Anna\nE\x07k  ",x\x07y\n')
     [subscriber] = load_list(path).subscribers
     assert (subscriber.name, subscriber.fields["note"]) == ("Anna Ek", "xy")
 
