@@ -148,15 +148,17 @@ def load_list(
 def _subscriber(
     table: CsvTable, columns: Columns, record: Record, checker: AddressChecker
 ) -> Subscriber | Location:
-    cells = record.cells
-    if len(cells) > len(table.header) and any(c.strip() for c in cells[len(table.header) :]):
-        return _at(
-            table,
-            record,
-            f"the row has {len(cells)} cells but the header has {len(table.header)}: a value "
-            f"probably contains {_delimiter_name(table)} without quotes around it",
-        )
-    raw = cells[columns.email].strip() if columns.email < len(cells) else ""
+    cells, width = record.cells, len(table.header)
+    if len(cells) != width:
+        if len(cells) > width and any(cell.strip() for cell in cells[width:]):
+            return _at(
+                table,
+                record,
+                f"the row has {len(cells)} cells but the header has {width}: a value "
+                f"probably contains {_delimiter_name(table)} without quotes around it",
+            )
+        cells = cells + [""] * (width - len(cells))
+    raw = cells[columns.email].strip()
     if not raw:
         return _at(table, record, f"no e-mail address in column {table.header[columns.email]!r}")
     display_name, raw = split_mailbox(raw)
@@ -164,9 +166,9 @@ def _subscriber(
         email = checker.normalise(raw)
     except ValueError as exc:
         return _at(table, record, str(exc))
-    fields = {key: _clean(cells[i]) if i < len(cells) else "" for i, key in columns.fields}
-    source = f"{table.label}:{record.line}"
-    return Subscriber(email, _clean(columns.name_of(cells)) or display_name, fields, source)
+    fields = {key: _clean(cells[i]) for i, key in columns.fields}
+    name = _clean(columns.name_of(cells)) or display_name
+    return Subscriber(email, name, fields, f"{table.label}:{record.line}")
 
 
 def _clean(value: str) -> str:

@@ -92,3 +92,21 @@ def test_broken_utf16_does_not_crash(tmp_path: Path) -> None:
     path = tmp_path / "l.csv"
     path.write_bytes(codecs.BOM_UTF16_LE + "email\r\na@example.org\r\n".encode("utf-16-le") + b"x")
     assert read_table(path).records[0].cells == ["a@example.org"]
+
+
+@pytest.mark.parametrize("odd", ["\x0c", "\u2028", "\x85", "\x1e"])
+def test_only_cr_and_lf_end_a_line(tmp_path: Path, odd: str) -> None:
+    path = tmp_path / "l.csv"
+    path.write_text(f"email,note\r\na@example.org,x{odd}y\r\nb@example.org,z\r\n", encoding="utf-8")
+    table = read_table(path)
+    assert [(r.line, r.cells[1]) for r in table.records] == [(2, f"x{odd}y"), (3, "z")]
+
+
+def test_long_files_are_read_in_chunks_without_losing_a_line(tmp_path: Path) -> None:
+    path = tmp_path / "l.csv"
+    rows = "".join(f"person.{n}@example.org;{'å' * (n % 50)}\r\n" for n in range(60_000))
+    path.write_text("email;note\r\n" + rows, encoding="utf-8")
+    table = read_table(path)
+    assert len(table.records) == 60_000 and path.stat().st_size > 2 << 20
+    assert table.records[-1].line == 60_001
+    assert table.records[-1].cells == ["person.59999@example.org", "å" * (59999 % 50)]
