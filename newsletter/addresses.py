@@ -16,8 +16,11 @@ import re
 import unicodedata
 from email.utils import parseaddr
 
+from dns.exception import DNSException
 from dns.resolver import Resolver
 from email_validator import EmailNotValidError, caching_resolver, validate_email
+
+from newsletter.errors import SubscriberError
 
 # RFC 5322 dot-atom local part; a domain of LDH labels (RFC 1035) with an alphabetic
 # top-level label. Labels with "--" (xn-- IDNs and the reserved form) take the slow path.
@@ -59,7 +62,7 @@ class AddressChecker:
     def __init__(self, *, check_dns: bool = False) -> None:
         self.check_dns = check_dns
         # One DNS question per domain, not per address, when DNS is asked at all.
-        self._resolver = caching_resolver(timeout=10) if check_dns else None
+        self._resolver = _resolver() if check_dns else None
         self._seen: dict[str, tuple[bool, str]] = {}
 
     def normalise(self, value: str, /) -> str:
@@ -83,6 +86,13 @@ class AddressChecker:
             return True, normalise_address(value, check_dns=self.check_dns, resolver=self._resolver)
         except ValueError as exc:
             return False, str(exc)
+
+
+def _resolver() -> Resolver:
+    try:
+        return caching_resolver(timeout=10)
+    except DNSException as exc:
+        raise SubscriberError(f"cannot ask DNS (--check-dns): {exc}") from None
 
 
 def _fast_path(value: str) -> str | None:
