@@ -194,3 +194,14 @@ def test_a_windows_1252_list_stays_so_unless_a_name_needs_more(folder: Path) -> 
     assert "now saved as UTF-8" in result.stderr
     assert path.read_bytes().startswith(b"\xef\xbb\xbfNamn;E-post;Kommun\r\n")
     assert "Göran Sjöström" in path.read_bytes().decode("utf-8")
+
+
+def test_check_counts_unsubscribes_of_the_newsletter_whose_default_list_it_is(
+    folder: Path,
+) -> None:
+    suppression.suppress(db(folder), "lena@example.org", reason="unsubscribed",
+                         newsletter="medborgardialog")  # fmt: skip
+    own = run("check", "kommun_a")
+    assert "2 recipient(s)" in own.stdout and "for newsletter medborgardialog" in own.stdout
+    other = run("check", "kommun_b")
+    assert "4 recipient(s)" in other.stdout and "--newsletter adds its unsubscribes" in other.stdout

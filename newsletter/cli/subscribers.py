@@ -24,6 +24,7 @@ from newsletter.cli.suppression import (
     unsuppress,
 )
 from newsletter.columns import EMAIL, field_key
+from newsletter.config import Config
 from newsletter.csvfile import CsvFormat, display_path, write
 from newsletter.errors import Location, SubscriberError
 from newsletter.listfile import ListFile
@@ -56,7 +57,9 @@ def subscribers() -> None:
 def check(lists: Sequence[str], key: str | None, check_dns: bool) -> None:
     """Count the subscribers of LISTs after merging and suppression; show bad rows.
 
-    Without LISTs, every list in the subscribers folder. Exits 1 when any row is bad.
+    Without LISTs, every list in the subscribers folder. Unsubscribes count for
+    --newsletter, or for the one newsletter whose default list is among LISTs.
+    Exits 1 when any row is bad.
 
     \b
     Example:
@@ -66,6 +69,7 @@ def check(lists: Sequence[str], key: str | None, check_dns: bool) -> None:
     names = list(lists) or [p.stem for p in sorted(config.subscribers_dir.glob("*.csv"))]
     if not names:
         raise SubscriberError(f"{config.subscribers_dir}: there are no lists (*.csv) yet.")
+    key = key or _newsletter_of(config, names)
     found = recipients(
         config, db, names, newsletter=newsletter_key(config, key), check_dns=check_dns
     )
@@ -81,6 +85,17 @@ def check(lists: Sequence[str], key: str | None, check_dns: bool) -> None:
         raise SystemExit(1)
 
 
+def _newsletter_of(config: Config, names: Sequence[str]) -> str | None:
+    """The one newsletter whose default list is among NAMES, if exactly one is."""
+    paths = {resolve_list(config, name).resolve() for name in names}
+    keys = [
+        key
+        for key, newsletter in config.newsletters.items()
+        if resolve_list(config, newsletter.default_list, must_exist=False).resolve() in paths
+    ]
+    return keys[0] if len(keys) == 1 else None
+
+
 def _echo_counts(found: Recipients, key: str | None) -> None:
     for count in found.lists:
         details = [f"{count.rows} rows", f"{count.subscribers} addresses"]
@@ -89,7 +104,11 @@ def _echo_counts(found: Recipients, key: str | None) -> None:
         details += [f"{count.overlap} also on an earlier list"] if count.overlap else []
         details += [f"{count.suppressed} suppressed"] if count.suppressed else []
         click.echo(f"{count.list}: {', '.join(details)}")
-    target = f"newsletter {key}" if key else "any newsletter (bounces, complaints, manual)"
+    target = (
+        f"newsletter {key}"
+        if key
+        else "every newsletter (bounces, complaints, manual; --newsletter adds its unsubscribes)"
+    )
     click.echo(
         f"{len(found.subscribers)} recipient(s) after merging {found.duplicates} duplicate(s) "
         f"and leaving out {found.suppressed} suppressed for {target}."
