@@ -132,10 +132,15 @@ def _syntax_problems(exc: yaml.MarkedYAMLError, text: str, name: str) -> list[Lo
     if (exc.context or "").startswith("while scanning a quoted scalar") and exc.context_mark:
         # Point at the opening quote: where the file ends tells the editor nothing.
         mark, problem = exc.context_mark, "a quote opened here is never closed; close it"
+    elif "<stream end>" in problem:
+        problem = "the file ends in the middle of a value; close the `[`, `{` or quote still open"
+    elif (exc.context or "").startswith("while parsing a flow") and exc.context_mark:
+        mark = exc.context_mark
+        problem = "a `[` or `{` opened here is not closed; close it, or put the text in quotes"
     line, column = (mark.line + 1, mark.column + 1) if mark else (1, 0)
     message = next((hint for key, hint in _SYNTAX_HINTS.items() if problem.startswith(key)), None)
     if message is None:
-        message = problem if problem.startswith("a quote") else f"YAML syntax error: {problem}"
+        message = problem if problem.startswith(("a ", "the ")) else f"YAML syntax error: {problem}"
         if exc.context and exc.context_mark and exc.context_mark.line + 1 != line:
             message += f" ({exc.context} on line {exc.context_mark.line + 1})"
     return [Location(name, line, column, "", message)]
