@@ -14,7 +14,7 @@ from pydantic_core import ErrorDetails
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from newsletter.errors import Location
-from newsletter.model import KINDS, Issue
+from newsletter.model import KINDS, EventItem, Issue
 from newsletter.suggest import did_you_mean, suggestion
 from newsletter.yamlsource import YamlPath, YamlSource, dotted_path
 
@@ -84,7 +84,13 @@ def _is_tag(part: str | int, item: Any) -> bool:
 def _unknown_key(path: YamlPath, source: YamlSource) -> Location:
     node = source.key_nodes.get(path) or source.node_at(path)[1]
     known = fields_at(path[:-1], source.data)
-    message = f"`{path[-1]}` is not a field here; {suggestion(str(path[-1]), known)}"
+    if path[-1] in EventItem.model_fields and "kind" in known:
+        message = (
+            f"`{path[-1]}` is a detail of events; give this item a `kind:` "
+            "(webcast, webinar, course or event)"
+        )
+    else:
+        message = f"`{path[-1]}` is not a field here; {suggestion(str(path[-1]), known)}"
     return source.locate(node, dotted_path(path), message)
 
 
@@ -129,8 +135,9 @@ def _message(error: ErrorDetails, path: YamlPath, node: Node | None) -> str:
     ctx = error.get("ctx", {})
     kind = error["type"]
     if kind.startswith("union_tag"):
-        tag = ctx.get("tag", raw or "")
-        return f"`{tag}` is not a kind of item; {suggestion(str(tag), KINDS)}"
+        return _kind_message(ctx.get("tag"), node)
+    if node is not None and node.tag.endswith(":null"):
+        return "is empty; write a value here"
     if kind == "literal_error":
         allowed = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
         return f"`{raw}` is not allowed here; {suggestion(str(raw), allowed)}"
@@ -143,6 +150,17 @@ def _message(error: ErrorDetails, path: YamlPath, node: Node | None) -> str:
         return template.format(got=got, **ctx)
     message = error["msg"].removeprefix("Value error, ")
     return message[:1].lower() + message[1:]
+
+
+def _kind_message(tag: str | None, node: Node | None) -> str:
+    if tag is not None:
+        return f"`{tag}` is not a kind of item; {suggestion(tag, KINDS)}"
+    if isinstance(node, ScalarNode) and node.value:
+        return (
+            f"an item should be a group of fields (`title:`, `body:`, ...) indented "
+            f"below its `- `{_shape(node) or f' (got `{node.value}`)'}"
+        )
+    return "`kind` should be one word: " + ", ".join(f"`{k}`" for k in KINDS)
 
 
 def _shape(node: Node | None) -> str:
@@ -165,6 +183,7 @@ _MESSAGES = {
     "string_type": "should be text{got}; put it in quotes if it is meant as text",
     "string_too_short": "is empty; write the text or delete the line",
     "string_too_long": "is too long: at most {max_length} characters",
+    "too_long": "is too long: at most {max_length} characters",
     "int_type": "should be a whole number{got}",
     "int_parsing": "should be a whole number{got}",
     "int_from_float": "should be a whole number{got}",
