@@ -29,89 +29,43 @@ __all__ = [
 ]
 
 import datetime as dt
-import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Discriminator,
-    Field,
-    Tag,
-    WithJsonSchema,
-    field_validator,
-    model_validator,
-)
-from pydantic_core import PydanticCustomError
+from pydantic import ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 from newsletter.config import Contact, NewsletterConfig
 from newsletter.fields import HeaderText, Language, PlainText, SafeUrl
-
-# Markdown text: paragraphs, **bold**, *italic*, [links](https://...) and lists.
-Markdown = Annotated[str, Field(min_length=1, json_schema_extra={"format": "markdown"})]
+from newsletter.modelbase import ClockTime, Markdown, StrictModel, field_problem, swedish_number
 
 LinkRole = Literal["register", "more", "watch", "replays", "listen", "read", "download"]
 
-_CLOCK = re.compile(r"(\d{1,2})[:.](\d{2})")
 
+class Link(StrictModel):
+    """A link with the words readers see; `role` picks the button text and style."""
 
-def _clock(value: Any) -> Any:
-    """Accept 13:00, 9:00 and the Swedish 9.00; refuse bare numbers (YAML reads 9 as nine)."""
-    if isinstance(value, bool | int | float):
-        raise PydanticCustomError(
-            "clock_format", "write the time as HH:MM, e.g. 13:00 (got {value})", {"value": value}
-        )
-    if isinstance(value, str) and (match := _CLOCK.fullmatch(value.strip())):
-        hour, minute = int(match[1]), int(match[2])
-        if hour > 23 or minute > 59:
-            raise PydanticCustomError("clock_range", "there is no time {value}", {"value": value})
-        return dt.time(hour, minute)
-    return value
-
-
-# A time of day as editors write it: "13:00", "9:00" or "9.00".
-ClockTime = Annotated[
-    dt.time,
-    BeforeValidator(_clock),
-    WithJsonSchema({"type": "string", "pattern": r"^\d{1,2}[:.]\d{2}$", "examples": ["13:00"]}),
-]
-
-
-def field_problem(field: str, message: str) -> PydanticCustomError:
-    """A whole-object check that failed because of one field: the loader points at that field."""
-    return PydanticCustomError("field_problem", "{message}", {"message": message, "field": field})
-
-
-class _Strict(BaseModel):
-    # Unknown keys are errors (an editor will type `titel:`); the loader adds "did you mean".
-    # `title: 2021` is text to an editor, so numbers are accepted where text is expected.
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, str_strip_whitespace=True, coerce_numbers_to_str=True
+    label: PlainText = Field(description='The words readers see: "Anmäl dig här!"')
+    url: SafeUrl = Field(description="An https://, http:// or mailto: address")
+    role: LinkRole = Field(
+        default="more",
+        description="register, more, watch, replays, listen, read or download",
     )
 
 
-class Link(_Strict):
-    """A link with the words readers see; `role` picks the button text and style."""
+class Image(StrictModel):
+    """An image hosted on the web (https), shown with the item."""
 
-    label: PlainText
-    url: SafeUrl
-    role: LinkRole = "more"
-
-
-class Image(_Strict):
-    url: SafeUrl
+    url: SafeUrl = Field(description="Where the image is: an https:// address")
     alt: PlainText = Field(description="Describes the image for readers who cannot see it.")
     width: int | None = Field(default=None, ge=16, le=1200)
 
 
-class Session(_Strict):
+class Session(StrictModel):
     """One occasion of an event: a date, and optionally a start and an end time."""
 
-    date: dt.date
-    start: ClockTime | None = None
-    end: ClockTime | None = None
+    date: dt.date = Field(description="YYYY-MM-DD, e.g. 2021-06-09")
+    start: ClockTime | None = Field(default=None, description='HH:MM, e.g. "13:00"')
+    end: ClockTime | None = Field(default=None, description='HH:MM, e.g. "14:30"')
     label: PlainText | None = Field(default=None, description='e.g. "Del 1"')
 
     @model_validator(mode="after")
@@ -137,7 +91,7 @@ def _cost_schema(schema: dict[str, Any]) -> None:
     schema["anyOf"] = [detailed, {"enum": list(_FREE_WORDS)}, {"type": "number", "minimum": 0}]
 
 
-class Cost(_Strict):
+class Cost(StrictModel):
     """What taking part costs: `free: true`, or an amount with its terms."""
 
     model_config = ConfigDict(json_schema_extra=_cost_schema)
@@ -162,7 +116,7 @@ class Cost(_Strict):
         if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
             return {"amount": value}
         if isinstance(value, dict) and isinstance(value.get("amount"), str):
-            return {**value, "amount": _swedish_number(value["amount"])}
+            return {**value, "amount": swedish_number(value["amount"])}
         return value
 
     @model_validator(mode="after")
@@ -174,31 +128,30 @@ class Cost(_Strict):
         return self
 
 
-def _swedish_number(text: str) -> str:
-    """'2 500' and '2 500,50' as Swedes write them: 2500 and 2500.50."""
-    return re.sub(r"[\s\u00a0\u202f]", "", text).replace(",", ".")
-
-
 def _kind_required(schema: dict[str, Any]) -> None:
     # Only articles may leave out `kind:`; this keeps the JSON Schema's oneOf unambiguous.
     schema["required"] = ["kind", *schema.get("required", [])]
 
 
-class _ItemBase(_Strict):
-    title: PlainText
+class _ItemBase(StrictModel):
+    title: PlainText = Field(description="The item's heading")
     source: PlainText | None = Field(
         default=None, description='Who it comes from, shown before the title: "SKR", "Linköping"'
     )
     byline: PlainText | None = Field(default=None, description="Author, shown under the text")
-    body: Markdown | None = None
+    body: Markdown | None = Field(default=None, description="The text (markdown)")
     image: Image | None = None
-    links: list[Link] = []
+    links: list[Link] = Field(default_factory=list, description="Links shown after the text")
 
 
 class Article(_ItemBase):
     """A news item or article."""
 
-    kind: Literal["article"] = "article"
+    kind: Literal["article"] = Field(
+        default="article",
+        description="What the item is: article (the default), webcast, webinar, course, "
+        "podcast, report or event",
+    )
 
 
 class Podcast(_ItemBase):
@@ -219,12 +172,16 @@ class Report(_ItemBase):
 class EventItem(_ItemBase):
     """Whatever happens at a time: the details are data, laid out by the templates."""
 
-    sessions: list[Session] = []
+    sessions: list[Session] = Field(
+        default_factory=list, description="When it happens: one entry per occasion"
+    )
     on_demand: bool = Field(default=False, description="When it suits you (när det passar dig)")
     place: PlainText | None = Field(default=None, description='"Digitalt", "Webbsänt", a town')
     audience: PlainText | None = Field(default=None, description="Målgrupp")
     cost: Cost | None = None
-    registration_deadline: dt.date | None = None
+    registration_deadline: dt.date | None = Field(
+        default=None, description="Last day to register (sista anmälningsdag), YYYY-MM-DD"
+    )
 
     @field_validator("sessions")
     @classmethod
@@ -308,29 +265,33 @@ KINDS: dict[str, type[_ItemBase]] = {
 }
 
 
-class Section(_Strict):
+class Section(StrictModel):
     """A run of items, with an optional heading ("I korthet", "Kommande evenemang")."""
 
-    title: PlainText | None = None
-    intro: Markdown | None = None
-    items: list[Item] = Field(min_length=1)
+    title: PlainText | None = Field(default=None, description='e.g. "I korthet", "Lästips"')
+    intro: Markdown | None = Field(default=None, description="Text before the items (markdown)")
+    items: list[Item] = Field(min_length=1, description="The section's items, in order")
 
 
-class Issue(_Strict):
+class Issue(StrictModel):
     """One issue of a newsletter."""
 
     newsletter: PlainText = Field(description="The key of a [newsletters.KEY] in newsletter.toml")
-    number: int | None = Field(default=None, ge=1)
-    year: int | None = Field(default=None, ge=1900, le=2200)
+    number: int | None = Field(default=None, ge=1, description="Issue number in the year (nr)")
+    year: int | None = Field(default=None, ge=1900, le=2200, description="The issue's year (år)")
     date: dt.date | None = Field(default=None, description="Publication date")
-    title: HeaderText
-    subject: HeaderText | None = Field(default=None, description="Defaults to the title")
+    title: HeaderText = Field(description="The issue's headline")
+    subject: HeaderText | None = Field(
+        default=None, description="The e-mail's subject; defaults to the title"
+    )
     preheader: HeaderText | None = Field(
         default=None, max_length=200, description="Shown after the subject in the inbox"
     )
-    language: Language = "sv"
-    intro: Markdown | None = None
-    sections: list[Section] = Field(min_length=1)
+    language: Language = Field(
+        default="sv", description="sv or en; the newsletter's language when left out"
+    )
+    intro: Markdown | None = Field(default=None, description="The opening words (markdown)")
+    sections: list[Section] = Field(min_length=1, description="The issue's sections, in order")
     editor: Contact | None = Field(default=None, description="Defaults to the newsletter's")
 
     @model_validator(mode="after")
