@@ -38,6 +38,11 @@ class _Loader(yaml.SafeLoader):
     """Composes nodes only; turning them into values is done by _Builder."""
 
 
+# libyaml composes three times faster; its error messages differ, so on an error the
+# file is composed again by the Python parser, whose messages _SYNTAX_HINTS knows.
+_FastLoader: type[Any] = getattr(yaml, "CSafeLoader", _Loader)
+
+
 @dataclass
 class YamlSource:
     """Plain data from a YAML file, with the node behind every value and key."""
@@ -76,6 +81,10 @@ def parse_yaml(text: str, name: str) -> YamlSource:
 
 
 def _compose(text: str, name: str) -> Node | None:
+    try:
+        return yaml.compose(text, Loader=_FastLoader)
+    except (yaml.YAMLError, RecursionError):
+        pass
     try:
         return yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -249,7 +258,7 @@ class _Builder:
         return str(node.value)
 
     def _scalar(self, node: ScalarNode) -> Any:
-        if node.tag == f"{_TAG}str" or (node.style is None and _CLOCK.fullmatch(node.value)):
+        if node.tag == f"{_TAG}str" or (not node.style and _CLOCK.fullmatch(node.value)):
             return node.value
         try:
             return self.constructor.yaml_constructors[node.tag](self.constructor, node)

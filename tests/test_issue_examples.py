@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.loader import load_issue
+from newsletter.config import load_config
+from newsletter.loader import load_issue, load_issue_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted((ROOT / "tests" / "sources").glob("*.txt"))
@@ -40,3 +41,10 @@ def test_both_skr_newsletters_have_a_source() -> None:
         "medborgardialog-2020-06",
         "regional-utveckling-2021-05",
     ]
+
+
+def test_the_example_in_docs_validates() -> None:
+    docs = (ROOT / "docs" / "issues.md").read_text(encoding="utf-8")
+    [example] = re.findall(r"```yaml\n(.*?)```", docs, re.S)
+    issue = load_issue_text(example, "docs/issues.md", config=load_config(ROOT / "newsletter.toml"))
+    assert issue.slug == "2020-06" and len(issue.events()) == 1
