@@ -51,6 +51,16 @@ def test_every_example_issue_validates_against_the_config(path: Path) -> None:
     assert issue.items() and issue.editor is not None
 
 
+def test_english_example_keeps_its_language_and_own_editor() -> None:
+    config = load_config(ROOT / "newsletter.toml")
+    issue = load_issue(ROOT / "issues" / "regional-utveckling-2021-02-en.yaml", config=config)
+    assert issue.language == "en"
+    assert issue.editor is not None and issue.editor.email == "anna.andersson@example.org"
+    webinar = issue.events()[0]
+    assert [s.label for s in webinar.sessions] == ["Part 1", "Part 2"]
+    assert webinar.cost is not None and webinar.cost.currency == "EUR"
+
+
 def test_medborgardialog_events_are_data() -> None:
     issue = load_issue(ROOT / "issues" / "medborgardialog-2020-06.yaml")
     course = next(item for item in issue.items() if isinstance(item, Course))
