@@ -82,6 +82,9 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     for option in options:
         if lowered in SYNONYMS.get(option, ()):
             return option
+    starting = [option for option in options if option.lower().startswith(lowered)]
+    if len(lowered) >= 3 and len(starting) == 1:
+        return starting[0]
     close = difflib.get_close_matches(lowered, options, n=1, cutoff=0.6)
     return close[0] if close else None
 

@@ -93,6 +93,27 @@ def test_new_points_at_the_schema_relative_to_the_file(
     assert first == "# yaml-language-server: $schema=../docs/issue.schema.json"
 
 
+def test_new_suggests_the_newsletter_meant(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(
+        main, ["new", str(tmp_path / "x.yaml"), "--config", CONFIG, "--newsletter", "regional"]
+    )
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: there is no newsletter `regional` in {CONFIG}; "
+        "did you mean `regional-utveckling`?\n"
+    )
+    assert not (tmp_path / "x.yaml").exists()
+
+
+def test_validate_without_config_says_names_are_not_checked(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(main, ["validate", str(EXAMPLES[0])])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("Note: no newsletter.toml found")
+
+
 def test_new_refuses_to_overwrite(runner: CliRunner, tmp_path: Path) -> None:
     path = tmp_path / "nr1.yaml"
     path.write_text("keep me\n", encoding="utf-8")

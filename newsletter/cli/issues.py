@@ -15,6 +15,7 @@ from newsletter.errors import IssueFileError, NewsletterError
 from newsletter.loader import load_issue
 from newsletter.model import Issue
 from newsletter.starter import schema_json, starter_issue
+from newsletter.suggest import suggestion
 
 _CONFIG_OPTION = click.option(
     "--config",
@@ -57,6 +58,8 @@ def validate(files: tuple[Path, ...], config_path: Path | None) -> None:
         newsletter validate issues/*.yaml
     """
     config = _config(config_path)
+    if config is None:
+        click.echo("Note: no newsletter.toml found; `newsletter:` names are not checked.", err=True)
     failed = 0
     for path in files:
         try:
@@ -88,7 +91,10 @@ def new(path: Path | None, key: str | None, config_path: Path | None) -> None:
     """
     config = load_config(config_path)
     key = key or next(iter(config.newsletters), "nyhetsbrev")
-    language = config.newsletter(key).language if config.newsletters else "sv"
+    if config.newsletters and key not in config.newsletters:
+        hint = suggestion(key, sorted(config.newsletters))
+        raise NewsletterError(f"there is no newsletter `{key}` in {config.path}; {hint}")
+    language = config.newsletters[key].language if config.newsletters else "sv"
     today = dt.date.today()
     path = path or config.issues_dir / f"{key}-{today.isoformat()}.yaml"
     if path.exists():
@@ -117,9 +123,11 @@ def new(path: Path | None, key: str | None, config_path: Path | None) -> None:
 def schema(output: Path | None) -> None:
     """Print the JSON Schema of an issue file, for completion and checks in editors.
 
-    Point an issue at it with a first line such as
-    `# yaml-language-server: $schema=../docs/issue.schema.json`
-    (VS Code with the YAML extension, and other editors using yaml-language-server).
+    Point an issue file at it with this first line (read by VS Code's YAML
+    extension and other editors using yaml-language-server):
+
+    \b
+        # yaml-language-server: $schema=../docs/issue.schema.json
 
     \b
     Example:
