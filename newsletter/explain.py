@@ -114,8 +114,8 @@ def fields_at(path: YamlPath, data: Any) -> list[str]:
 
 
 def _pick(choices: list[type[BaseModel]], data: Any) -> type[BaseModel] | None:
-    if len(choices) == 1:
-        return choices[0]
+    if len(choices) <= 1:
+        return choices[0] if choices else None
     kind = data.get("kind", "article") if isinstance(data, dict) else "article"
     return KINDS.get(kind) if isinstance(kind, str) else None
 
@@ -135,7 +135,7 @@ def _message(error: ErrorDetails, path: YamlPath, node: Node | None) -> str:
     ctx = error.get("ctx", {})
     kind = error["type"]
     if kind.startswith("union_tag"):
-        return _kind_message(ctx.get("tag"), node)
+        return _kind_message(ctx.get("tag"), node, on_kind=path[-1:] == ("kind",))
     if node is not None and node.tag.endswith(":null"):
         return "is empty; write a value here"
     if kind == "literal_error":
@@ -152,15 +152,15 @@ def _message(error: ErrorDetails, path: YamlPath, node: Node | None) -> str:
     return message[:1].lower() + message[1:]
 
 
-def _kind_message(tag: str | None, node: Node | None) -> str:
+def _kind_message(tag: str | None, node: Node | None, *, on_kind: bool) -> str:
     if tag is not None:
         return f"`{tag}` is not a kind of item; {suggestion(tag, KINDS)}"
-    if isinstance(node, ScalarNode) and node.value:
-        return (
-            f"an item should be a group of fields (`title:`, `body:`, ...) indented "
-            f"below its `- `{_shape(node) or f' (got `{node.value}`)'}"
-        )
-    return "`kind` should be one word: " + ", ".join(f"`{k}`" for k in KINDS)
+    if on_kind:
+        return "`kind` should be one word: " + ", ".join(f"`{k}`" for k in KINDS)
+    if isinstance(node, ScalarNode) and not node.value:
+        return "is an empty entry; write the item's fields below its `- ` or delete the line"
+    got = f" (got `{node.value}`)" if isinstance(node, ScalarNode) else _shape(node)
+    return f"an item should be a group of fields (`title:`, `body:`, ...) below its `- `{got}"
 
 
 def _shape(node: Node | None) -> str:
