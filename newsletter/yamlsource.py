@@ -41,6 +41,9 @@ class _Loader(yaml.SafeLoader):
 # libyaml composes three times faster; its error messages differ, so on an error the
 # file is composed again by the Python parser, whose messages _SYNTAX_HINTS knows.
 _FastLoader: type[Any] = getattr(yaml, "CSafeLoader", _Loader)
+# libyaml recurses in C without a limit: 50,000 nested `[` crash the process. Flow
+# nesting needs one bracket per level, so with few brackets the fast parser is safe.
+_FAST_MAX_BRACKETS = 2_000
 
 
 @dataclass
@@ -81,10 +84,11 @@ def parse_yaml(text: str, name: str) -> YamlSource:
 
 
 def _compose(text: str, name: str) -> Node | None:
-    try:
-        return yaml.compose(text, Loader=_FastLoader)
-    except (yaml.YAMLError, RecursionError):
-        pass
+    if text.count("[") + text.count("{") <= _FAST_MAX_BRACKETS:
+        try:
+            return yaml.compose(text, Loader=_FastLoader)
+        except yaml.YAMLError:
+            pass
     try:
         return yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:

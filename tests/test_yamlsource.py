@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import pytest
 
 from newsletter.errors import IssueFileError
@@ -44,6 +47,23 @@ def test_alias_expansion_is_bounded() -> None:
 def test_deep_nesting_is_refused() -> None:
     with pytest.raises(IssueFileError, match="nested too deeply"):
         parse_yaml("a: " + "[" * 60 + "]" * 60 + "\n", "x.yaml")
+
+
+def test_deeply_nested_brackets_get_a_message_not_a_crash() -> None:
+    # libyaml would overflow the C stack; a crash must not take the test run down with it.
+    code = (
+        "from newsletter.yamlsource import parse_yaml\n"
+        "from newsletter.errors import IssueFileError\n"
+        "try:\n"
+        "    parse_yaml('a: ' + '[' * 100_000 + '\\n', 'x.yaml')\n"
+        "except IssueFileError as exc:\n"
+        "    print(exc)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "x.yaml:1: is nested too deeply to be an issue file\n"
 
 
 def test_dotted_path_reads_like_the_file() -> None:
