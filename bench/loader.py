@@ -28,20 +28,38 @@ ITEM = """\
           Välkommen att delta i ett kostnadsfritt webbinarium där SKR delar med sig av spaningar
           från Montreal, Mannheim och Luton, tre städer som har arbetat fram samhällskontrakt.
         sessions:
-          - {{date: 2021-06-09, start: "09:00", end: "11:00"}}
+          - date: 2021-06-09
+            start: "09:00"
+            end: "11:00"
         place: Digitalt
-        cost: {{amount: 250, vat: excluded, unit: per länk}}
+        cost:
+          amount: 250
+          vat: excluded
+          unit: per länk
         links:
-          - {{label: Anmäl dig här!, url: "https://example.org/{n}", role: register}}
+          - label: Anmäl dig här!
+            url: https://example.org/{n}
+            role: register
+"""
+
+# The same in YAML's flow style: thousands of brackets send the file to the Python
+# parser (see yamlsource._FAST_MAX_BRACKETS), so this is the slow worst case.
+FLOW_ITEM = """\
+      - kind: webinar
+        title: Webbinarium nummer {n} om medborgardialog och medskapande
+        body: Välkommen att delta i ett kostnadsfritt webbinarium.
+        sessions: [{{date: 2021-06-09, start: "09:00", end: "11:00"}}]
+        cost: {{amount: 250, vat: excluded, unit: per länk}}
+        links: [{{label: Anmäl dig här!, url: "https://example.org/{n}", role: register}}]
 """
 
 
-def large_issue() -> str:
+def large_issue(item: str = ITEM) -> str:
     head = "newsletter: medborgardialog\nyear: 2021\nnumber: 1\ntitle: Stort nummer\n"
     text = head + "sections:\n  - items:\n"
     n = 0
-    while len((text + ITEM.format(n=n)).encode()) < MAX_BYTES:
-        text += ITEM.format(n=n)
+    while len((text + item.format(n=n)).encode()) < MAX_BYTES:
+        text += item.format(n=n)
         n += 1
     return text
 
@@ -76,13 +94,12 @@ def main() -> None:
     repeat = parser.parse_args().repeat
     for path in sorted((ROOT / "issues").glob("*.yaml")):
         measure(path.name, repeat, lambda path=path: load_issue(path))
-    big = large_issue()
-    items = big.count("kind: webinar")
-    measure(
-        f"synthetic {len(big.encode()) // 1000} kB, {items} events",
-        1,
-        lambda: load_issue_text(big, "big"),
-    )
+    for style, item in (("block", ITEM), ("flow", FLOW_ITEM)):
+        big = large_issue(item)
+        label = (
+            f"{len(big.encode()) // 1000} kB, {big.count('kind: webinar')} events, {style} style"
+        )
+        measure(label, 1, lambda big=big: load_issue_text(big, "big"))
     laughs = billion_laughs()
     measure("billion laughs (refused)", repeat, lambda: load_issue_text(laughs, "lol"))
 
