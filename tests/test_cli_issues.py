@@ -58,6 +58,12 @@ def test_validate_checks_every_file_and_fails_if_any_fails(
     assert "Traceback" not in result.output
 
 
+def test_validate_a_folder_checks_its_issue_files(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["validate", "--config", CONFIG, str(ROOT / "issues")])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count(": OK ") == len(EXAMPLES) >= 3
+
+
 def test_validate_names_a_missing_file(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(main, ["validate", str(tmp_path / "nr7.yaml")])
     assert result.exit_code == 1

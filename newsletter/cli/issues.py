@@ -44,19 +44,31 @@ def summary(issue: Issue) -> str:
     )
 
 
+def _expand(paths: tuple[Path, ...]) -> list[Path]:
+    """Folders stand for the issue files in them."""
+    expanded: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            expanded += sorted(p for p in path.iterdir() if p.suffix in {".yaml", ".yml"})
+        else:
+            expanded.append(path)
+    return expanded
+
+
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @_CONFIG_OPTION
 def validate(files: tuple[Path, ...], config_path: Path | None) -> None:
     """Check issue files and summarise each; list every problem with its line.
 
-    Every file is checked, even after one fails. Exit status 0 when all are
-    valid, 1 when any has a problem.
+    Every file is checked, even after one fails; a folder stands for the .yaml
+    files in it. Exit status 0 when all are valid, 1 when any has a problem.
 
     \b
     Example:
         newsletter validate issues/*.yaml
     """
+    files = tuple(_expand(files))
     config = _config(config_path)
     if config is None:
         click.echo("Note: no newsletter.toml found; `newsletter:` names are not checked.", err=True)
