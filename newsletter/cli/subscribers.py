@@ -33,7 +33,8 @@ from newsletter.subscribers import Recipients, load_list, recipients, resolve_li
 
 def _echo_located(items: Iterable[Location], *, kind: str) -> None:
     for item in items:
-        click.echo(f"{item.path}:{item.line}: {kind}: {item.message}", err=True)
+        place = f"{item.path}:{item.line}" if item.line else item.path
+        click.echo(f"{place}: {kind}: {item.message}", err=True)
 
 
 @click.group()
