@@ -30,7 +30,7 @@ class NewsletterError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Location:
-    """A place in a file: 1-based line and column; column 0 means the whole line."""
+    """A place in a file: 1-based line and column; 0 means the whole line (or file)."""
 
     path: str
     line: int
@@ -39,8 +39,10 @@ class Location:
     message: str = ""
 
     def __str__(self) -> str:
-        place = f"{self.path}:{self.line}"
-        if self.column:
+        place = self.path
+        if self.line:
+            place += f":{self.line}"
+        if self.line and self.column:
             place += f":{self.column}"
         field = f" {self.field}:" if self.field else ""
         return f"{place}:{field} {self.message}"

@@ -48,6 +48,9 @@ def connect(path: Path) -> sqlite3.Connection:
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA synchronous = NORMAL")
         _migrate(db)
+    except StateError as exc:
+        db.close()
+        raise StateError(f"{path}: {exc}") from None
     except sqlite3.DatabaseError as exc:
         raise StateError(
             f"{path}: the state database cannot be used: {exc}. "
@@ -77,7 +80,14 @@ def _migrate(db: sqlite3.Connection) -> None:
         " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))"
     )
     done = {row[0] for row in db.execute("SELECT number FROM migrations")}
-    for number, name, sql in migrations():
+    shipped = migrations()
+    if unknown := sorted(done - {number for number, _, _ in shipped}):
+        # An older program must not write to a schema it does not know.
+        raise StateError(
+            f"it was made by a newer version of newsletter (migration {unknown[-1]}); "
+            "upgrade newsletter to use it."
+        )
+    for number, name, sql in shipped:
         if number in done:
             continue
         with transaction(db):

@@ -1,7 +1,299 @@
-"""Commands of this group are added by the issue that builds them."""
+"""`newsletter subscribers ...`: check and edit lists, and keep the suppression list."""
 
 from __future__ import annotations
 
+__all__ = ["COMMANDS", "subscribers"]
+
+import csv
+import io
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
 import click
 
-COMMANDS: list[click.Command] = []
+from newsletter import privacy, suppression
+from newsletter.cli.suppression import (
+    address_argument,
+    forget,
+    newsletter_key,
+    open_state,
+    suppress_,
+    suppressed,
+    unsuppress,
+)
+from newsletter.columns import EMAIL, field_key
+from newsletter.config import Config
+from newsletter.csvfile import CsvFormat, display_path, write
+from newsletter.errors import Location, SubscriberError
+from newsletter.listfile import ListFile
+from newsletter.subscribers import Recipients, load_list, recipients, resolve_list
+
+
+def _echo_located(items: Iterable[Location], *, kind: str) -> None:
+    for item in items:
+        place = f"{item.path}:{item.line}" if item.line else item.path
+        click.echo(f"{place}: {kind}: {item.message}", err=True)
+
+
+@click.group()
+def subscribers() -> None:
+    """Check and edit subscriber lists, and keep the suppression list.
+
+    A LIST is a list name (subscribers/NAME.csv) or the path of a CSV file.
+
+    \b
+    Example:
+        newsletter subscribers check medborgardialog
+    """
+
+
+@subscribers.command()
+@click.argument("lists", nargs=-1, metavar="LIST...")
+@click.option(
+    "--newsletter", "key", metavar="KEY", help="Count suppression for this newsletter's sends."
+)
+@click.option("--check-dns", is_flag=True, help="Also ask DNS whether each domain takes mail.")
+def check(lists: Sequence[str], key: str | None, check_dns: bool) -> None:
+    """Count the subscribers of LISTs after merging and suppression; show bad rows.
+
+    Without LISTs, every list in the subscribers folder. Unsubscribes count for
+    --newsletter, or for the one newsletter whose default list is among LISTs.
+    Exits 1 when any row is bad.
+
+    \b
+    Example:
+        newsletter subscribers check medborgardialog regional-utveckling
+    """
+    config, db = open_state()
+    names = list(lists) or [p.stem for p in sorted(config.subscribers_dir.glob("*.csv"))]
+    if not names:
+        raise SubscriberError(f"{config.subscribers_dir}: there are no lists (*.csv) yet.")
+    key = key or _newsletter_of(config, names)
+    found = recipients(
+        config, db, names, newsletter=newsletter_key(config, key), check_dns=check_dns
+    )
+    _echo_located(found.warnings, kind="warning")
+    _echo_located(found.problems, kind="error")
+    _echo_counts(found, key)
+    if found.problems:
+        click.echo(
+            f"{len(found.problems)} bad row(s) will be left out of sends. Fix them in the "
+            "file (the line numbers are those Excel shows as row numbers).",
+            err=True,
+        )
+        raise SystemExit(1)
+
+
+def _newsletter_of(config: Config, names: Sequence[str]) -> str | None:
+    """The one newsletter whose default list is among NAMES, if exactly one is."""
+    paths = {resolve_list(config, name).resolve() for name in names}
+    keys = [
+        key
+        for key, newsletter in config.newsletters.items()
+        if resolve_list(config, newsletter.default_list, must_exist=False).resolve() in paths
+    ]
+    return keys[0] if len(keys) == 1 else None
+
+
+def _echo_counts(found: Recipients, key: str | None) -> None:
+    for count in found.lists:
+        details = [f"{count.rows} rows", f"{count.subscribers} addresses"]
+        details += [f"{count.problems} bad"] if count.problems else []
+        details += [f"{count.duplicates} duplicates merged"] if count.duplicates else []
+        details += [f"{count.overlap} also on an earlier list"] if count.overlap else []
+        details += [f"{count.suppressed} suppressed"] if count.suppressed else []
+        click.echo(f"{count.list}: {', '.join(details)}")
+    target = (
+        f"newsletter {key}"
+        if key
+        else "every newsletter (bounces, complaints, manual; --newsletter adds its unsubscribes)"
+    )
+    click.echo(
+        f"{len(found.subscribers)} recipient(s) after merging {found.duplicates} duplicate(s) "
+        f"and leaving out {found.suppressed} suppressed for {target}."
+    )
+
+
+@subscribers.command()
+@click.argument("list_name", metavar="LIST")
+@click.argument("address")
+@click.option("--name", default="", help="The subscriber's name.")
+@click.option("--field", "fields", multiple=True, metavar="KEY=VALUE", help="A personal field.")
+def add(list_name: str, address: str, name: str, fields: Sequence[str]) -> None:
+    """Add ADDRESS to LIST (created if need be), or update its name and fields.
+
+    \b
+    Example:
+        newsletter subscribers add medborgardialog anna@example.org \\
+            --name "Anna Svensson" --field kommun=Linköping
+    """
+    config, db = open_state()
+    listfile = ListFile.open(resolve_list(config, list_name, must_exist=False), create=True)
+    email = address_argument(address)
+    done = listfile.add(email, name=" ".join(name.split()), fields=_fields(fields))
+    if done != "unchanged":
+        _save(listfile)
+    click.echo(f"{listfile.label}: {email} {done}.")
+    _warn_if_suppressed(db, email)
+
+
+def _save(listfile: ListFile) -> None:
+    before = listfile.table.format
+    after = listfile.save()
+    if after.encoding != before.encoding:
+        click.echo(
+            f"Note: {listfile.label} is now saved as UTF-8 (with BOM): {before.encoding} "
+            "cannot hold every name in it. Excel opens it the same way.",
+            err=True,
+        )
+
+
+def _fields(pairs: Sequence[str]) -> dict[str, str]:
+    fields = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{pair!r}: write it as KEY=VALUE, e.g. kommun=Uppsala")
+        if field_key(key) in EMAIL:
+            raise click.BadParameter(f"{pair!r}: give the address as ADDRESS, not as a field")
+        fields[key.strip()] = value.strip()
+    return fields
+
+
+def _warn_if_suppressed(db: sqlite3.Connection, email: str) -> None:
+    found = [
+        e for e in suppression.entries(db) if e.address_hash == suppression.address_hash(email)
+    ]
+    for entry in found:
+        scope = f"newsletter {entry.newsletter}" if entry.newsletter else "every newsletter"
+        click.echo(
+            f"Note: {email} is suppressed for {scope} ({entry.reason}, {entry.created_at}) and "
+            f"will not be mailed; `newsletter subscribers unsuppress {email}` lifts that.",
+            err=True,
+        )
+
+
+@subscribers.command()
+@click.argument("list_name", metavar="LIST")
+@click.argument("address")
+def remove(list_name: str, address: str) -> None:
+    """Remove ADDRESS from LIST (every row it is on).
+
+    To make sure it is never mailed again, from any list, use `suppress` instead.
+
+    \b
+    Example:
+        newsletter subscribers remove medborgardialog anna@example.org
+    """
+    config, _ = open_state()
+    listfile = ListFile.open(resolve_list(config, list_name))
+    lines = listfile.remove(address.strip())
+    if not lines:
+        raise SubscriberError(f"{listfile.label}: {address.strip()} is not on this list.")
+    _save(listfile)
+    click.echo(f"{listfile.label}: removed {address.strip()} (line {_join(lines)}).")
+
+
+def _join(numbers: Sequence[int]) -> str:
+    return ", ".join(str(n) for n in numbers)
+
+
+@subscribers.command(name="import")
+@click.argument("list_name", metavar="LIST")
+@click.argument("csv_file", metavar="CSV", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
+def import_(list_name: str, csv_file: Path, dry_run: bool) -> None:
+    """Merge the export CSV into LIST: new rows added, known ones updated.
+
+    Non-empty values in CSV replace those in LIST; bad rows in CSV are reported and
+    skipped. LIST is created if it does not exist.
+
+    \b
+    Example:
+        newsletter subscribers import medborgardialog ~/Hämtade/anmalningar.csv
+    """
+    config, db = open_state()
+    listfile = ListFile.open(resolve_list(config, list_name, must_exist=False), create=True)
+    export = load_list(csv_file)
+    report = listfile.merge(export)
+    _echo_located(report.warnings, kind="warning")
+    _echo_located(report.rejected, kind="rejected")
+    if not dry_run and (report.new or report.updated):
+        _save(listfile)
+    held = suppression.suppressed_hashes(db, newsletter=suppression.ALL)
+    blocked = sum(suppression.address_hash(s.email) in held for s in export.subscribers)
+    verb = "would be" if dry_run else "were"
+    click.echo(
+        f"{listfile.label}: {len(report.new)} new, {len(report.updated)} updated, "
+        f"{report.unchanged} unchanged, {len(report.rejected)} rejected row(s) {verb} imported."
+    )
+    if blocked:
+        click.echo(f"{blocked} of them are suppressed for every newsletter: not mailed.")
+
+
+@subscribers.command()
+@click.argument("list_name", metavar="[LIST]", required=False)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write to FILE, not the screen.",
+)
+@click.option(
+    "--newsletter", "key", metavar="KEY", help="Leave out who is suppressed for this newsletter."
+)
+@click.option(
+    "--address",
+    metavar="ADDRESS",
+    help="Everything held on ADDRESS (data-protection request), JSON.",
+)
+def export(list_name: str | None, output: Path | None, key: str | None, address: str) -> None:
+    """Write LIST's valid, deduplicated subscribers as CSV, or all data on one --address.
+
+    To a file (-o), CSV is written for Excel (UTF-8 with BOM); to the screen, plain.
+
+    \b
+    Example:
+        newsletter subscribers export medborgardialog -o medborgardialog-rensad.csv
+        newsletter subscribers export --address anna@example.org -o anna.json
+    """
+    config, db = open_state()
+    if bool(list_name) == bool(address):
+        raise click.UsageError("Give either a LIST or --address ADDRESS.")
+    if address:
+        data = json.dumps(privacy.address_report(config, db, address), ensure_ascii=False, indent=2)
+        _output(data + "\n", output)
+        return
+    assert list_name is not None
+    loaded = load_list(resolve_list(config, list_name))
+    _echo_located(loaded.problems, kind="left out")
+    held = (
+        suppression.suppressed_hashes(db, newsletter=config.newsletter(key).key) if key else set()
+    )
+    keep = [s for s in loaded.subscribers if suppression.address_hash(s.email) not in held]
+    header = ["email", "name", *loaded.headers.values()]
+    rows = [[s.email, s.name, *s.fields.values()] for s in keep]
+    if output:
+        write(output, header, rows, CsvFormat(bom=True, delimiter=";", newline="\r\n"))
+        click.echo(f"{display_path(output)}: {len(rows)} subscriber(s) written.", err=True)
+    else:
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows([header, *rows])
+        click.echo(buffer.getvalue(), nl=False)
+
+
+def _output(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8")
+    output.chmod(0o600)
+    click.echo(f"{display_path(output)}: written; it holds personal data.", err=True)
+
+
+for _command in (suppress_, unsuppress, suppressed, forget):
+    subscribers.add_command(_command)
+
+COMMANDS: list[click.Command] = [subscribers]
