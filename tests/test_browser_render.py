@@ -135,6 +135,7 @@ def test_the_preview_shows_both_widths_and_reloads_on_save(
 
         issue.write_text(text.replace("number: 6", "number: sex"), encoding="utf-8")
         expect(page.locator(".errors")).to_contain_text(f"{issue}:", timeout=10_000)
+        expect(page.locator(".errors")).to_contain_text(f"{issue}:10:")
         expect(page.locator(".errors")).to_contain_text("number")
         page.close()
 
