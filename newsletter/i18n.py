@@ -16,7 +16,7 @@ import datetime as dt
 from decimal import Decimal
 
 from babel.dates import format_date as _babel_date
-from babel.numbers import format_currency
+from babel.numbers import format_currency, get_currency_symbol
 
 from newsletter.model import Cost, Session
 
@@ -93,7 +93,8 @@ LABELS: dict[str, dict[str, str]] = {
 
 # Swedish writes times with a point (13.00), as Språkrådet recommends; CLDR now uses a colon.
 _TIME_PATTERN = {"sv": "%H.%M", "en": "%H:%M"}
-_AMOUNT_PATTERN = {"sv": "#,##0.## ¤", "en": "¤\u00a0#,##0.##"}
+# "2 500 kr", "50 €"; in English "€50" but "SEK 2,500" (a code needs a space).
+_AMOUNT_PATTERN = {"sv": "#,##0.##\u00a0¤", "en": "¤#,##0.##"}
 
 
 def label(language: str, key: str) -> str:
@@ -132,6 +133,8 @@ def format_session(session: Session, language: str) -> str:
 
 def _format_amount(amount: Decimal, currency: str, language: str) -> str:
     pattern = _AMOUNT_PATTERN.get(language, _AMOUNT_PATTERN["sv"])
+    if pattern.startswith("¤") and get_currency_symbol(currency, locale=language).isalpha():
+        pattern = pattern.replace("¤", "¤\u00a0")
     if amount != amount.to_integral_value():
         pattern = pattern.replace("0.##", "0.00")
     return format_currency(amount, currency, format=pattern, locale=language, currency_digits=False)

@@ -41,7 +41,9 @@ def test_render_writes_html_text_and_calendar_files(folder: Path) -> None:
     ]
     assert "Rendered issues/2020-03.yaml into build/test/2020-03/" in result.output
     assert "E-mail HTML:" in result.output and "KB quoted-printable" in result.output
-    assert "Warning: http://example.org/samtalet is an http: link" in result.output
+    assert "Warning: issues/2020-03.yaml: http://example.org/samtalet is an http: link" in (
+        result.output
+    )
     assert b"\r\n" in (out / "det-demokratiska-samtalet.ics").read_bytes()
     web = (out / "index.html").read_text()
     assert "https://nyhetsbrev.example.org/test/" in web and "/u/" not in web
@@ -51,6 +53,23 @@ def test_render_into_a_chosen_folder(folder: Path) -> None:
     result = CliRunner().invoke(main, ["render", "issues/2020-03.yaml", "-o", "ut"])
     assert result.exit_code == 0, result.output
     assert (folder / "ut" / "index.txt").read_text().count("Det demokratiska samtalet") == 1
+
+
+def test_a_folder_renders_every_issue_and_goes_on_after_a_bad_one(folder: Path) -> None:
+    issues = folder / "issues"
+    (issues / "2020-04.yaml").write_text(ISSUE.replace("number: 3", "number: 4"))
+    (issues / "2020-01.yaml").write_text(ISSUE.replace("number: 3", "number: [1"))
+    result = CliRunner().invoke(main, ["render", "issues"])
+    assert result.exit_code == 1
+    assert "Error: issues/2020-01.yaml:2:9:" in result.output
+    assert (folder / "build" / "test" / "2020-03" / "index.html").is_file()
+    assert (folder / "build" / "test" / "2020-04" / "index.html").is_file()
+
+
+def test_output_takes_one_issue(folder: Path) -> None:
+    result = CliRunner().invoke(main, ["render", "issues", "issues/2020-03.yaml", "-o", "x"])
+    assert result.exit_code == 2
+    assert "--output takes one issue" in result.output
 
 
 def test_an_invalid_issue_is_a_located_error_and_nothing_is_written(folder: Path) -> None:

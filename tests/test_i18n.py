@@ -37,18 +37,19 @@ def test_a_session_with_its_label() -> None:
 @pytest.mark.parametrize(
     ("cost", "language", "expected"),
     [
-        (Cost(amount=Decimal(2500)), "sv", f"2{NBSP}500 kr"),
-        (Cost(amount=Decimal("2500.5")), "sv", f"2{NBSP}500,50 kr"),
+        (Cost(amount=Decimal(2500)), "sv", f"2{NBSP}500{NBSP}kr"),
+        (Cost(amount=Decimal("2500.5")), "sv", f"2{NBSP}500,50{NBSP}kr"),
         (
             Cost(amount=Decimal(250), vat="excluded", unit="per länk"),
             "sv",
-            "250 kr exkl. moms per länk",
+            f"250{NBSP}kr exkl. moms per länk",
         ),
-        (Cost(amount=Decimal(250), vat="included"), "sv", "250 kr inkl. moms"),
+        (Cost(amount=Decimal(250), vat="included"), "sv", f"250{NBSP}kr inkl. moms"),
         (Cost(free=True), "sv", "Gratis"),
         (Cost(free=True, note="lunch ingår"), "sv", "Gratis – lunch ingår"),
         (Cost(amount=Decimal(2500), vat="excluded"), "en", f"SEK{NBSP}2,500 excl. VAT"),
-        (Cost(amount=Decimal(90), currency="EUR"), "en", f"€{NBSP}90"),
+        (Cost(amount=Decimal(90), currency="EUR"), "en", "€90"),
+        (Cost(amount=Decimal(90), currency="EUR"), "sv", f"90{NBSP}€"),
         (Cost(free=True), "en", "Free"),
     ],
 )

@@ -71,7 +71,7 @@ def test_event_details_are_a_labelled_table_with_buttons(tmp_path: Path) -> None
     rows = {th.text_content(): th.getnext().text_content() for th in table.iter("th")}
     assert set(rows) == {"Tid", "Plats", "Målgrupp", "Kostnad"}
     assert "Del 2: tisdag 15 september 2020, 13.00–14.00" in " ".join(rows["Tid"].split())
-    assert rows["Kostnad"] == "2\u00a0500 kr exkl. moms per länk"
+    assert rows["Kostnad"] == "2\u00a0500\u00a0kr exkl. moms per länk"
     buttons = {a.text_content().strip(): a.get("href") for a in doc.iter("a")}
     assert buttons["Anmäl dig här!"] == "https://example.org/anmalan?id=7&x=y"
     calendar = [a.get("href") for a in doc.iter("a") if a.text_content() == "Lägg till i kalendern"]

@@ -9,46 +9,72 @@ from pathlib import Path
 import click
 
 from newsletter.buildout import write_build
+from newsletter.errors import NewsletterError
 from newsletter.project import load
 from newsletter.render import REFUSE_BYTES, WARN_BYTES, render_issue
 
-_ISSUE = click.Path(exists=True, dir_okay=False, path_type=Path)
-
 
 @click.command("render")
-@click.argument("issue", type=_ISSUE)
+@click.argument("issues", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option(
     "-o",
     "--output",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to write into. Default: build/NEWSLETTER/ISSUE/ next to newsletter.toml.",
+    help="Folder to write into (one issue only). Default: build/NEWSLETTER/ISSUE/ "
+    "next to newsletter.toml.",
 )
-def render_command(issue: Path, output: Path | None) -> None:
-    """Render ISSUE to index.html, index.txt and calendar files, and check its size.
+def render_command(issues: tuple[Path, ...], output: Path | None) -> None:
+    """Render each ISSUE to index.html, index.txt and calendar files, and check its size.
 
-    index.html is the web version (what the archive shows); the e-mail itself is the
-    same page with each subscriber's unsubscribe link. Nothing is written when the
-    e-mail is over the size limit.
+    index.html is the web version (what the archive shows); the e-mail is the same
+    page with each subscriber's unsubscribe link. A folder stands for the .yaml files
+    in it. Nothing is written for an issue whose e-mail is over the size limit.
 
     \b
     Example:
-        newsletter render issues/medborgardialog-2020-06.yaml -o build/preview
+        newsletter render issues/medborgardialog-2020-06.yaml
+        newsletter render issues/
     """
-    loaded, config = load(issue)
-    rendered = render_issue(loaded, config)
-    folder = output or config.root / "build" / loaded.newsletter / loaded.slug
+    paths = _expand(issues)
+    if output is not None and len(paths) != 1:
+        raise click.UsageError("--output takes one issue; leave it out to render several.")
+    failed = 0
+    for path in paths:
+        try:
+            _render_one(path, output)
+        except NewsletterError as exc:
+            failed += 1
+            click.echo(f"Error: {exc}" if "\n" not in str(exc) else str(exc), err=True)
+    if failed:
+        raise SystemExit(1)
+
+
+def _render_one(path: Path, output: Path | None) -> None:
+    issue, config = load(path)
+    rendered = render_issue(issue, config)
+    folder = output or config.root / "build" / issue.newsletter / issue.slug
     written = write_build(rendered, config, folder)
-    click.echo(f"Rendered {issue} into {_shown(folder)}/")
-    width = max(len(path.name) for path in written)
-    for path in written:
-        click.echo(f"  {path.name:<{width}}  {path.stat().st_size / 1024:6.1f} KB")
-    size = rendered.html_size()
+    click.echo(f"Rendered {path} into {_shown(folder)}/")
+    width = max(len(file.name) for file in written)
+    for file in written:
+        click.echo(f"  {file.name:<{width}}  {file.stat().st_size / 1024:6.1f} KB")
     click.echo(
-        f"E-mail HTML: {size / 1024:.1f} KB quoted-printable "
+        f"  E-mail HTML: {rendered.html_size() / 1024:.1f} KB quoted-printable "
         f"(warning above {WARN_BYTES // 1024} KB, refused above {REFUSE_BYTES // 1024} KB)."
     )
     for warning in rendered.warnings:
-        click.echo(f"Warning: {warning}", err=True)
+        click.echo(f"Warning: {path}: {warning}", err=True)
+
+
+def _expand(paths: tuple[Path, ...]) -> list[Path]:
+    """Folders stand for the issue files in them."""
+    expanded: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            expanded += sorted(p for p in path.iterdir() if p.suffix in {".yaml", ".yml"})
+        else:
+            expanded.append(path)
+    return expanded
 
 
 def _shown(path: Path) -> Path:
@@ -60,7 +86,7 @@ def _shown(path: Path) -> Path:
 
 
 @click.command("preview")
-@click.argument("issue", type=_ISSUE)
+@click.argument("issue", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--port",
     type=click.IntRange(0, 65535),
