@@ -148,7 +148,7 @@ def screenshots(folder: Path) -> None:
             path, _ = email_file(issue_path, Path("/tmp"))
             for width in WIDTHS:
                 page = open_email(browser, path, width)
-                height = 1500 if width == 600 else 1700
+                height = 1200 if width == 600 else 1400
                 page.screenshot(
                     path=folder / f"{issue_path.stem}-{width}.png",
                     clip={"x": 0, "y": 0, "width": width, "height": height},
