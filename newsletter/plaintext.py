@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from newsletter import i18n
 from newsletter.config import Contact, NewsletterConfig
 from newsletter.markup import to_text
-from newsletter.model import EventItem, Issue, Item, Report, Section, Session
+from newsletter.model import EventItem, Issue, Item, Report, Section, Session, effective_editor
 from newsletter.personalize import Placeholders
 
 WIDTH = 72
@@ -69,7 +69,7 @@ class _Writer:
         yield from self.markdown(issue.intro)
         for section in issue.sections:
             yield from self.section(section)
-        yield from self.editor(issue.editor or self.newsletter.editor)
+        yield from self.editor(effective_editor(issue, self.newsletter))
         yield [_RULE, *_wrap(self.newsletter.name)]
         # Not wrapped: the placeholders are not as long as the words that replace them.
         yield [

@@ -24,7 +24,7 @@ from newsletter import i18n, markup, urls
 from newsletter.calendar import CalendarEntry, calendar_entries
 from newsletter.config import Config, NewsletterConfig
 from newsletter.errors import RenderError
-from newsletter.model import EventItem, Issue, Session
+from newsletter.model import EventItem, Issue, Session, effective_editor
 from newsletter.personalize import Placeholders
 from newsletter.plaintext import CalendarLinks, issue_label, render_text
 from newsletter.templating import environment, template_folders
@@ -114,7 +114,7 @@ def _context(
         "issue": issue,
         "newsletter": newsletter,
         "language": language,
-        "editor": issue.editor or newsletter.editor,
+        "editor": effective_editor(issue, newsletter),
         "issue_label": issue_label(issue),
         "t": lambda key: i18n.label(language, key),
         "ph": placeholders,
