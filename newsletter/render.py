@@ -116,6 +116,7 @@ def _context(
         "language": language,
         "editor": effective_editor(issue, newsletter),
         "issue_label": issue_label(issue),
+        "preheader": issue.preheader or _default_preheader(issue),
         "t": lambda key: i18n.label(language, key),
         "ph": placeholders,
         "markdown": markdown,
@@ -124,6 +125,17 @@ def _context(
         "format_cost": lambda cost: i18n.format_cost(cost, language),
         "format_date": lambda day: i18n.format_date(day, language),
     }
+
+
+def _default_preheader(issue: Issue) -> str:
+    # Without one, inboxes show the first words of the body: "Visa i webbläsaren".
+    titles = [item.title for item in issue.items()]
+    text = titles[0]
+    for title in titles[1:]:
+        if len(text) + len(title) > 140:
+            break
+        text = f"{text} · {title}"
+    return str(text)
 
 
 def _mjml(config: Config, newsletter: NewsletterConfig, context: dict[str, Any]) -> str:

@@ -37,6 +37,16 @@ def test_document_has_language_title_and_hidden_preheader(tmp_path: Path) -> Non
     assert preheader.text_content() == "Webbkurs, rapport och <evenemang>"
 
 
+def test_without_a_preheader_the_titles_are_previewed(tmp_path: Path) -> None:
+    rendered = render_issue(make_issue(preheader=None), make_config(tmp_path))
+    doc = lxml.html.document_fromstring(rendered.html)
+    (preheader,) = doc.xpath("//div[contains(@style, 'display:none')]")
+    assert preheader.text_content() == (
+        "Linköping tillsammans · Geografier som inte syns · Webbkurs i omvärldskunskap · "
+        "Det demokratiska samtalet"
+    )
+
+
 def test_headings_follow_the_issue(tmp_path: Path) -> None:
     doc = rendered_html(tmp_path)
     assert [h.text_content() for h in doc.iter("h1")] == ["Nyheter i september"]
