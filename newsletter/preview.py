@@ -66,6 +66,8 @@ class Preview:
             self.state = _State(version, render_issue(issue, config), config)
         except NewsletterError as exc:
             self.state = _State(version, error=str(exc))
+        except Exception as exc:  # a bug must not stop the preview from following saves
+            self.state = _State(version, error=f"Unexpected error (please report it): {exc!r}")
 
     def watched(self) -> list[Path]:
         """The issue's folder, the configuration and the template folders."""
