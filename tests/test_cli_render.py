@@ -66,6 +66,20 @@ def test_a_folder_renders_every_issue_and_goes_on_after_a_bad_one(folder: Path) 
     assert (folder / "build" / "test" / "2020-04" / "index.html").is_file()
 
 
+def test_a_too_large_issue_is_refused_with_its_file(folder: Path) -> None:
+    body = "Ett långt stycke om medborgardialog och förtroende. " * 30
+    items = "".join(
+        f"\n      - kind: article\n        title: Nyhet {n}\n        body: {body}"
+        for n in range(40)
+    )
+    (folder / "issues" / "stor.yaml").write_text(ISSUE + "  - items:" + items, encoding="utf-8")
+    result = CliRunner().invoke(main, ["render", "issues/stor.yaml"])
+    assert result.exit_code == 1
+    assert "Error: issues/stor.yaml: 2020-03: the HTML is" in result.output
+    assert "above the 100 KB limit" in result.output
+    assert not (folder / "build").exists()
+
+
 def test_output_takes_one_issue(folder: Path) -> None:
     result = CliRunner().invoke(main, ["render", "issues", "issues/2020-03.yaml", "-o", "x"])
     assert result.exit_code == 2

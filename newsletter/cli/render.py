@@ -44,7 +44,8 @@ def render_command(issues: tuple[Path, ...], output: Path | None) -> None:
             _render_one(path, output)
         except NewsletterError as exc:
             failed += 1
-            click.echo(f"Error: {exc}" if "\n" not in str(exc) else str(exc), err=True)
+            message = str(exc) if str(path) in str(exc) else f"{path}: {exc}"
+            click.echo(message if "\n" in message else f"Error: {message}", err=True)
     if failed:
         raise SystemExit(1)
 
