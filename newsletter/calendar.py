@@ -131,9 +131,15 @@ def _main_link(item: EventItem) -> str | None:
     return next(iter(register + [link.url for link in item.links]), None)
 
 
+def _shortened(text: str, limit: int = 240) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " …"
+
+
 def _description(issue: Issue, item: EventItem) -> str:
-    # The first paragraph says what it is; the rest is in the newsletter, a link away.
-    lines = [block.text for block in to_text(item.body)][:1] if item.body else []
+    # The first sentences say what it is; the rest is in the newsletter, a link away.
+    lines = [_shortened(block.text) for block in to_text(item.body)][:1] if item.body else []
     lines += [f"{link.label}: {link.url}" for link in item.links]
     if item.audience:
         lines.append(f"{label(issue.language, 'audience')}: {item.audience}")

@@ -33,9 +33,10 @@ from newsletter.templating import environment, template_folders
 WARN_BYTES = 85 * 1024
 REFUSE_BYTES = 100 * 1024
 
-_IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
-_ALT = re.compile(r"""\balt\s*=\s*(["'])\s*\S""", re.IGNORECASE)
-_HTTP_LINK = re.compile(r"""\b(?:href|src)\s*=\s*["'](http://[^"']+)""", re.IGNORECASE)
+# The HTML is lxml's serialisation: lower-case names, attribute values in double quotes.
+_IMG = re.compile(r"<img [^>]*>")
+_ALT = re.compile(r' alt="\s*[^"\s]')
+_HTTP_LINK = re.compile(r' (?:href|src)="(http://[^"]+)"')
 
 
 @dataclass(frozen=True)
