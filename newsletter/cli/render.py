@@ -8,10 +8,10 @@ from pathlib import Path
 
 import click
 
-from newsletter.buildout import write_build
 from newsletter.errors import NewsletterError
-from newsletter.project import load
-from newsletter.render import REFUSE_BYTES, WARN_BYTES, render_issue
+
+# The rendering libraries (premailer, icalendar, babel, ...) are imported by the
+# commands themselves: every other command starts faster without them.
 
 
 @click.command("render")
@@ -51,6 +51,10 @@ def render_command(issues: tuple[Path, ...], output: Path | None) -> None:
 
 
 def _render_one(path: Path, output: Path | None) -> None:
+    from newsletter.buildout import write_build
+    from newsletter.project import load
+    from newsletter.render import REFUSE_BYTES, WARN_BYTES, render_issue
+
     issue, config = load(path)
     rendered = render_issue(issue, config)
     folder = output or config.root / "build" / issue.newsletter / issue.slug
