@@ -10,7 +10,9 @@ __all__ = ["SAMPLE", "Preview", "serve"]
 
 import contextlib
 import html
+import os
 import socket
+import sys
 import threading
 import webbrowser
 from collections.abc import AsyncIterator
@@ -213,6 +215,16 @@ def _config_or_none(path: Path) -> Config | None:
         return None
 
 
+def _open_browser(url: str) -> None:
+    # Without a desktop (over SSH, in a container) webbrowser would start a text browser
+    # such as lynx in this very terminal: better to leave it to the editor.
+    desktop = sys.platform in {"darwin", "win32"} or any(
+        os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY")
+    )
+    if not (desktop and webbrowser.open(url)):
+        print(f"Open {url} in your browser.", flush=True)
+
+
 def serve(path: Path, /, *, port: int = 8025, open_browser: bool = True) -> None:
     """Serve the preview of PATH on 127.0.0.1 until interrupted."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -229,6 +241,6 @@ def serve(path: Path, /, *, port: int = 8025, open_browser: bool = True) -> None
     preview = Preview(path, base_url=url)
     print(f"Previewing {path} at {url}/ (Ctrl+C stops)", flush=True)
     if open_browser:
-        webbrowser.open(f"{url}/")
+        _open_browser(f"{url}/")
     server = uvicorn.Server(uvicorn.Config(preview.app(), log_level="warning"))
     server.run(sockets=[sock])

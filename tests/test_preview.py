@@ -103,3 +103,46 @@ def test_saving_a_template_renders_again(issue: Path) -> None:
         footer.write_text(footer.read_text().replace("Första", "Andra"))
         wait_for_new_version(url, first)
         assert "Andra" in httpx.get(f"{url}/email.html").text
+
+
+def test_the_preview_command_serves_and_stops_on_ctrl_c(issue: Path) -> None:
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in {"DISPLAY", "WAYLAND_DISPLAY"}}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "newsletter", "preview", str(issue), "--port", "0"],
+        cwd=issue.parent.parent,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert first.startswith(f"Previewing {issue} at http://127.0.0.1:")
+        # No desktop here: it says where to look instead of starting a text browser.
+        match = re.fullmatch(
+            r"Open (http://127\.0\.0\.1:\d+/) in your browser\.\n", process.stdout.readline()
+        )
+        assert match is not None
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                assert httpx.get(f"{match.group(1)}version").json()["version"] == 1
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < deadline, "the preview did not start"
+                time.sleep(0.1)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=20)
+        assert process.returncode == 130
+        assert "Traceback" not in stderr
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
