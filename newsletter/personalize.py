@@ -134,8 +134,8 @@ class Personalizer:
         return self._fill({**self._web_words, "web_url": web_url, "unsubscribe_url": archive_url})
 
     def _fill(self, values: Mapping[str, str]) -> tuple[str, str]:
-        escape = _html_escape
-        return self._html.fill(values, escape), self._text.fill(values, _keep)
+        # Values are escaped in the HTML only: the text part shows them as they are.
+        return self._html.fill(values, _html_escape), self._text.fill(values, _keep)
 
 
 def _html_escape(text: str) -> str:
