@@ -228,9 +228,14 @@ def test_example_issues_render_small_and_clean(path: Path) -> None:
     rendered = render_issue(issue, config)
     assert rendered.html_size() < WARN_BYTES
     assert rendered.warnings == []
-    _, text = Personalizer(rendered).personalize(PERSONAL)
+    html, text = Personalizer(rendered).personalize(PERSONAL)
+    doc = lxml.html.document_fromstring(html)
+    titles = [" ".join(item.title.split()) for item in issue.items()]
+    assert [" ".join(h.text_content().split()) for h in doc.iter("h3")] == titles
+    words = " ".join(text.split())
+    positions = [words.index(title) for title in titles]
+    assert positions == sorted(positions)  # the same order as the HTML
     for item in issue.items():
-        assert " ".join(item.title.split()) in " ".join(text.split())
         for link in item.links:
             assert link.url in text and link.url in rendered.html.replace("&amp;", "&")
 
