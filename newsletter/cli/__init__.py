@@ -26,11 +26,6 @@ _COMMAND_MODULES = {
     "render": "render",
     "preview": "render",
     "subscribers": "subscribers",
-    "send": "send",
-    "status": "send",
-    "serve": "web",
-    "archive": "web",
-    "bounces": "web",
 }
 
 
