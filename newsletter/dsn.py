@@ -18,9 +18,12 @@ __all__ = [
     "severity",
 ]
 
+import base64
+import quopri
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.parser import HeaderParser
 from email.utils import getaddresses
@@ -134,15 +137,28 @@ def _rfc3464(message: EmailMessage) -> DeliveryReport | None:
 def _status_blocks(part: Message) -> Iterator[Message]:
     """The field blocks of a delivery-status part: per-message first, then per-recipient."""
     payload = part.get_payload()
-    if isinstance(payload, list):
+    encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+    plain = encoding in {"", "7bit", "8bit", "binary"}
+    if plain and part.get_content_type() == "message/delivery-status" and isinstance(payload, list):
         # The email package parses message/delivery-status into one Message per block.
         yield from (block for block in payload if isinstance(block, Message))
         return
-    # message/global-delivery-status (RFC 6533) and encoded parts arrive as text.
-    raw = part.get_payload(decode=True)
-    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(payload)
-    for block in re.split(r"\r?\n[ \t]*\r?\n", text.strip()):
+    # message/global-delivery-status (RFC 6533) and encoded parts: split the text ourselves.
+    for block in re.split(r"\r?\n[ \t]*\r?\n", _raw_text(payload, encoding).strip()):
         yield HeaderParser().parsestr(block.strip() + "\n")
+
+
+def _raw_text(payload: object, encoding: str) -> str:
+    """The text of a part the email package has already parsed as message(s)."""
+    if isinstance(payload, list):
+        text = "\n".join(m.as_string() for m in payload if isinstance(m, Message))
+    else:
+        text = str(payload or "")
+    if encoding == "base64":
+        return base64.b64decode(text, validate=False).decode("utf-8", "replace")
+    if encoding == "quoted-printable":
+        return quopri.decodestring(text.encode("utf-8")).decode("utf-8", "replace")
+    return text
 
 
 def _recipient(block: Message) -> RecipientStatus | None:
@@ -197,8 +213,16 @@ def _original_from(headers: Message) -> Original:
         message_id=_flat(headers.get("Message-ID", "")),
         list_id=_list_id(headers.get("List-Id", "")),
         to=tuple(a for a in to if a),
-        subject=_flat(headers.get("Subject", "")),
+        subject=_decoded(headers.get("Subject", "")),
     )
+
+
+def _decoded(value: object) -> str:
+    """An RFC 2047 encoded header as text; as it stands when its encoding is broken."""
+    try:
+        return _flat(make_header(decode_header(str(value or ""))))
+    except (LookupError, UnicodeError, ValueError):
+        return _flat(value)
 
 
 def _list_id(value: object) -> str:

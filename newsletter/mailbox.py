@@ -99,8 +99,11 @@ def _mbox_or_message(path: Path) -> Iterator[Item]:
         raise MailboxError(f"{path}: cannot read it: {exc.strerror}") from None
     if start == b"From ":
         box = mailbox.mbox(path, factory=None, create=False)
-        for index, key in enumerate(box.keys(), start=1):
-            yield Item(f"{path} #{index}", box.get_bytes(key))
+        try:
+            for index, key in enumerate(box.keys(), start=1):
+                yield Item(f"{path} #{index}", box.get_bytes(key))
+        finally:
+            box.close()
         return
     data = path.read_bytes()
     if not _looks_like_a_message(data):
@@ -142,11 +145,13 @@ def _base(item: Item, message: Message) -> Incoming:
 
 
 def _text(message: Message, name: str) -> str:
+    """A header as one printable line: it is printed to the operator's terminal."""
     try:
-        return " ".join(str(message.get(name, "") or "").split())
+        value = str(message.get(name, "") or "")
     except (ValueError, LookupError, TypeError):  # a header the email package cannot decode
         raw = message.get_all(name, failobj=[""])
-        return " ".join(str(raw[0] if raw else "").split())
+        value = str(raw[0] if raw else "")
+    return "".join(c if c.isprintable() else " " for c in " ".join(value.split())).strip()
 
 
 def _date(message: Message) -> str:

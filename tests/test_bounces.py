@@ -1,0 +1,327 @@
+"""`bounces import`: real mailboxes (mbox, Maildir, .eml) into a real state database."""
+
+import mailbox
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from newsletter import suppression
+from newsletter.bounces import import_mailbox
+from newsletter.cli import main
+from newsletter.config import Config, load_config
+from newsletter.state import connect, database_path
+
+FIXTURES = Path(__file__).parent / "fixtures" / "bounces"
+SECRET = "bounces-test-secret-0123456789"
+SOFT = "postfix_mailbox_full_delayed.eml"
+
+CONFIG = """
+[bounces]
+soft_limit = 3
+
+[newsletters.medborgardialog]
+name = "Medborgardialog"
+from_name = "SKR Medborgardialog"
+from_address = "medborgardialog@nyhetsbrev.example.org"
+reply_to = "medborgardialog@example.org"
+list_id = "medborgardialog.nyhetsbrev.example.org"
+default_list = "medborgardialog"
+"""
+
+LIST = """email;name
+olle@example.org;Olle Berg
+anna.svensson@kommun.example.se;Anna Svensson
+sven.nosuchuser@gmail.com;Sven
+per@example.net;Per
+karin@example.org;Karin
+lisa@example.org;Lisa Holm
+bo.lund@kommun.example.net;Bo Lund
+"""
+
+UNDERSTOOD = [
+    "postfix_user_unknown.eml",
+    "exchange_online_ndr.eml",
+    "gmail_failure.eml",
+    "qmail_bounce.eml",
+    SOFT,
+    "autoreply_sv.eml",
+    "arf_complaint.eml",
+    "mailto_unsubscribe.eml",
+    "not_ours.eml",
+]
+HARD = [
+    "olle@example.org",
+    "anna.svensson@kommun.example.se",
+    "sven.nosuchuser@gmail.com",
+    "bo.lund@kommun.example.net",
+]
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "newsletter.toml").write_text(CONFIG, encoding="utf-8")
+    (tmp_path / "subscribers").mkdir()
+    (tmp_path / "subscribers" / "medborgardialog.csv").write_text(LIST, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NEWSLETTER_CONFIG", raising=False)
+    monkeypatch.setenv("NEWSLETTER_SECRET", SECRET)
+    return tmp_path
+
+
+@pytest.fixture
+def config(folder: Path) -> Config:
+    return load_config(folder / "newsletter.toml")
+
+
+@pytest.fixture
+def db(config: Config) -> Iterator[sqlite3.Connection]:
+    connection = connect(database_path(config))
+    yield connection
+    connection.close()
+
+
+def mbox(path: Path, names: list[str]) -> Path:
+    box = mailbox.mbox(path)
+    for name in names:
+        box.add((FIXTURES / name).read_bytes())
+    box.close()
+    return path
+
+
+def maildir(path: Path, names: list[str]) -> Path:
+    box = mailbox.Maildir(path)
+    for name in names:
+        box.add((FIXTURES / name).read_bytes())
+    return path
+
+
+def suppressed(db: sqlite3.Connection) -> dict[tuple[str, str], str]:
+    return {(e.address or "", e.newsletter): e.reason for e in suppression.entries(db)}
+
+
+def soft_count(db: sqlite3.Connection, address: str) -> int:
+    row = db.execute(
+        "SELECT count FROM soft_bounces WHERE address_hash = ?",
+        (suppression.address_hash(address),),
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def journal(db: sqlite3.Connection, send_id: int, address: str, message_id: str) -> None:
+    db.execute(
+        "INSERT OR IGNORE INTO sends (id, newsletter, slug, subject, lists, fingerprint)"
+        " VALUES (?, 'medborgardialog', ?, 'Nr', '[]', 'f')",
+        (send_id, f"nr-{send_id}"),
+    )
+    db.execute(
+        "INSERT INTO recipients (send_id, seq, address, address_id, status, message_id)"
+        " VALUES (?, (SELECT count(*) FROM recipients WHERE send_id = ?), ?, 'id', 'sent', ?)",
+        (send_id, send_id, address, message_id),
+    )
+
+
+def soft_bounce(message_id: str, *, own_id: str) -> bytes:
+    """The mailbox-full sample about another of our messages, as a new report."""
+    data = (FIXTURES / SOFT).read_bytes()
+    data = data.replace(b"<176449044000.6.20@nyhetsbrev.example.org>", message_id.encode())
+    return data.replace(b"20261130121405.4NqB2m0Yt3z9sT", own_id.encode())
+
+
+def test_import_acts_on_every_kind_of_message(
+    config: Config, db: sqlite3.Connection, tmp_path: Path
+) -> None:
+    path = mbox(tmp_path / "retur.mbox", UNDERSTOOD)
+    report = import_mailbox(config, db, path)
+    assert report.messages == len(UNDERSTOOD) and report.understood
+    assert sorted(o.address for o in report.of("hard")) == sorted(HARD)
+    assert [o.address for o in report.of("soft")] == ["per@example.net"]
+    assert [o.address for o in report.of("complained")] == ["karin@example.org"]
+    assert [o.address for o in report.of("unsubscribed")] == ["lisa@example.org"]
+    assert [o.address for o in report.of("not-ours")] == ["okand@example.com"]
+    assert len(report.of("auto-reply")) == 1
+    expected = {(address, ""): "bounced" for address in HARD}
+    expected[("karin@example.org", "")] = "complained"
+    expected[("lisa@example.org", "medborgardialog")] = "unsubscribed"
+    assert suppressed(db) == expected
+    assert soft_count(db, "per@example.net") == 1
+
+
+def test_the_source_says_where_and_hides_the_address(
+    config: Config, db: sqlite3.Connection
+) -> None:
+    import_mailbox(config, db, FIXTURES / "postfix_user_unknown.eml")
+    [entry] = suppression.entries(db)
+    assert entry.source == (
+        "bounce 2026-11-30 from MAILER-DAEMON@smtp.nyhetsbrev.example.org: 5.1.1 550 5.1.1 "
+        "<…@example.org>: Recipient address rejected: User unknown in virtual mailbox table"
+    )
+
+
+def test_importing_twice_changes_nothing_the_second_time(
+    config: Config, db: sqlite3.Connection, tmp_path: Path
+) -> None:
+    path = maildir(tmp_path / "Maildir", UNDERSTOOD)
+    import_mailbox(config, db, path)
+    before = suppressed(db)
+    again = import_mailbox(config, db, path)
+    assert len(again.of("done-before")) == len(UNDERSTOOD) == len(again.outcomes)
+    assert suppressed(db) == before and soft_count(db, "per@example.net") == 1
+
+
+def test_soft_bounces_suppress_at_the_limit(
+    config: Config, db: sqlite3.Connection, tmp_path: Path
+) -> None:
+    path = mbox(tmp_path / "soft.mbox", [])
+    box = mailbox.mbox(path)
+    for n in range(3):
+        box.add(soft_bounce(f"<soft-{n}@nyhetsbrev.example.org>", own_id=f"soft{n}"))
+    box.close()
+    report = import_mailbox(config, db, path)
+    assert [o.detail.split(":")[0] for o in report.of("soft")] == ["1 of 3", "2 of 3"]
+    [limit] = report.of("soft-limit")
+    assert limit.address == "per@example.net" and limit.detail.startswith("3 of 3")
+    assert suppressed(db) == {("per@example.net", ""): "bounced"}
+    [entry] = suppression.entries(db)
+    assert entry.source.startswith("3 soft bounces; the last: bounce 2026-11-30 from MAILER")
+    assert import_mailbox(config, db, path).of("done-before")
+    assert soft_count(db, "per@example.net") == 3
+
+
+def test_delayed_then_failed_for_one_message_counts_once(
+    config: Config, db: sqlite3.Connection, tmp_path: Path
+) -> None:
+    box = mailbox.mbox(tmp_path / "same.mbox")
+    box.add(soft_bounce("<one@nyhetsbrev.example.org>", own_id="first"))
+    box.add(soft_bounce("<one@nyhetsbrev.example.org>", own_id="second"))
+    box.close()
+    report = import_mailbox(config, db, tmp_path / "same.mbox")
+    assert len(report.of("soft")) == 2 and soft_count(db, "per@example.net") == 1
+
+
+def test_a_send_that_did_not_bounce_starts_the_count_again(
+    config: Config, db: sqlite3.Connection, tmp_path: Path
+) -> None:
+    for send_id in (1, 2, 3):
+        journal(db, send_id, "per@example.net", f"<m{send_id}@nyhetsbrev.example.org>")
+    box = mailbox.mbox(tmp_path / "reset.mbox")
+    box.add(soft_bounce("<m1@nyhetsbrev.example.org>", own_id="b1"))
+    box.add(soft_bounce("<m3@nyhetsbrev.example.org>", own_id="b3"))
+    box.close()
+    import_mailbox(config, db, tmp_path / "reset.mbox")
+    assert soft_count(db, "per@example.net") == 1  # send 2 reached per@example.net
+
+
+def test_the_journal_names_the_address_a_bounce_was_about(
+    config: Config, db: sqlite3.Connection, folder: Path
+) -> None:
+    # Anna is on no list any more; the journal knows the message went to her.
+    (folder / "subscribers" / "medborgardialog.csv").write_text("email\nolle@example.org\n")
+    journal(db, 1, "anna.svensson@kommun.example.se", "<176449044000.6.18@nyhetsbrev.example.org>")
+    report = import_mailbox(config, db, FIXTURES / "exchange_online_ndr.eml")
+    assert [o.address for o in report.of("hard")] == ["anna.svensson@kommun.example.se"]
+
+
+def test_a_bounce_about_our_list_id_counts_without_list_or_journal(
+    config: Config, db: sqlite3.Connection, folder: Path
+) -> None:
+    (folder / "subscribers" / "medborgardialog.csv").write_text("email\nolle@example.org\n")
+    report = import_mailbox(config, db, FIXTURES / "gmail_failure.eml")
+    assert [o.address for o in report.of("hard")] == ["sven.nosuchuser@gmail.com"]
+
+
+def test_dry_run_changes_nothing(config: Config, db: sqlite3.Connection, tmp_path: Path) -> None:
+    path = mbox(tmp_path / "retur.mbox", UNDERSTOOD)
+    report = import_mailbox(config, db, path, dry_run=True)
+    assert len(report.of("hard")) == len(HARD) and report.of("unsubscribed")
+    assert suppressed(db) == {}
+    assert db.execute("SELECT count(*) FROM bounce_messages").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM soft_bounces").fetchone()[0] == 0
+
+
+def test_a_forged_unsubscribe_token_is_not_understood(
+    config: Config, db: sqlite3.Connection, tmp_path: Path
+) -> None:
+    data = (FIXTURES / "mailto_unsubscribe.eml").read_bytes().replace(b"QbwUAO", b"QbwUAP")
+    (tmp_path / "forged.eml").write_bytes(data)
+    report = import_mailbox(config, db, tmp_path / "forged.eml")
+    [outcome] = report.outcomes
+    assert outcome.kind == "not-understood" and "does not verify" in outcome.detail
+    assert suppressed(db) == {}
+    assert db.execute("SELECT count(*) FROM bounce_messages").fetchone()[0] == 0
+
+
+# The command
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(main, ["bounces", "import", *args])
+
+
+def test_cli_reports_what_it_did(folder: Path, tmp_path: Path) -> None:
+    path = mbox(tmp_path / "retur.mbox", UNDERSTOOD)
+    result = run(str(path))
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert f"{path}: {len(UNDERSTOOD)} message(s) read." in out
+    assert "Hard bounces, suppressed for every newsletter: 4\n" in out
+    assert "  olle@example.org: failed 5.1.1 550 5.1.1" in out
+    assert "Soft bounces counted: 1\n  per@example.net: 1 of 3: delayed 4.2.2" in out
+    assert "Spam complaints, suppressed for every newsletter: 1\n" in out
+    assert "Unsubscribe requests by mail: 1\n  lisa@example.org: from medborgardialog" in out
+    assert "Auto-replies ignored: 1\n" in out
+    assert "Bounces of mail that is not ours (left alone): 1\n  okand@example.com" in out
+    assert out.endswith("Every message was understood.\n")
+    again = run(str(path))
+    assert again.exit_code == 0 and f"Imported before (skipped): {len(UNDERSTOOD)}" in again.stdout
+
+
+def test_cli_lists_what_it_did_not_understand_and_exits_1(folder: Path, tmp_path: Path) -> None:
+    path = maildir(tmp_path / "Maildir", ["postfix_user_unknown.eml", "garbage.eml",
+                                          "human_reply.eml"])  # fmt: skip
+    result = run(str(path))
+    assert result.exit_code == 1
+    assert "Hard bounces, suppressed for every newsletter: 1" in result.stdout
+    assert result.stderr.count(f"{path} message ") == 2
+    assert result.stderr.count(": not understood: not a bounce, complaint, auto-reply") == 2
+    assert "From: eva.ek@example.org  Subject: Re: Medborgardialog nr 6 – december" in (
+        result.stderr
+    )
+    assert "2 message(s) could not be understood" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_cli_dry_run_says_so_and_changes_nothing(folder: Path, config: Config) -> None:
+    result = run(str(FIXTURES / "arf_complaint.eml"), "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Dry run, nothing changed. ")
+    assert "karin@example.org: marked as spam" in result.stdout
+    assert suppression.entries(connect(database_path(config))) == []
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: p / "missing.mbox", "there is no such file or folder"),
+        (lambda p: (p / "folder").mkdir() or p / "folder", "is a folder but not a Maildir"),
+        (
+            lambda p: (p / "notes.txt").write_text("just some notes\n") and p / "notes.txt",
+            "is neither an mbox file",
+        ),
+    ],
+)
+def test_cli_refuses_what_is_not_a_mailbox(folder: Path, make, message: str) -> None:  # type: ignore[no-untyped-def]
+    result = run(str(make(folder)))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: ") and message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_cli_single_eml_and_copied_fixture_names(folder: Path) -> None:
+    shutil.copy(FIXTURES / "qmail_bounce.eml", folder / "bounce.eml")
+    result = run("bounce.eml")
+    assert result.exit_code == 0, result.output
+    assert "  bo.lund@kommun.example.net: failed 5.1.1 Sorry, no mailbox here" in result.stdout
