@@ -65,9 +65,9 @@ class Incoming:
 
 
 def read_mailbox(path: Path, /) -> Iterator[Item]:
-    """The messages at PATH: a Maildir folder, an mbox file or a single message file."""
+    """The messages at PATH: a Maildir, a folder of .eml files, an mbox or one .eml file."""
     if path.is_dir():
-        yield from _maildir(path)
+        yield from _folder(path)
     elif path.is_file():
         yield from _mbox_or_message(path)
     else:
@@ -77,18 +77,31 @@ def read_mailbox(path: Path, /) -> Iterator[Item]:
         )
 
 
-def _maildir(path: Path) -> Iterator[Item]:
-    if not ((path / "cur").is_dir() and (path / "new").is_dir()):
+def _folder(path: Path) -> Iterator[Item]:
+    if (path / "cur").is_dir() and (path / "new").is_dir():
+        box = mailbox.Maildir(path, factory=None, create=False)
+        try:
+            for key in sorted(box.keys()):
+                yield Item(f"{path} message {key}", box.get_bytes(key))
+        except OSError as exc:
+            raise MailboxError(f"{path}: cannot read the Maildir: {exc.strerror}") from None
+        return
+    # Outlook on the web and most mail programs save single messages as .eml files.
+    files = sorted(child for child in path.glob("*.eml") if child.is_file())
+    if not files:
         raise MailboxError(
-            f"{path}: is a folder but not a Maildir (it has no cur/ and new/ folders). "
-            "Give the Maildir folder itself, an mbox file or a .eml file."
+            f"{path}: is a folder but neither a Maildir (it has no cur/ and new/ folders) "
+            "nor a folder of .eml files. Give a Maildir, an mbox file or .eml files."
         )
-    box = mailbox.Maildir(path, factory=None, create=False)
+    for file in files:
+        yield Item(str(file), _read(file))
+
+
+def _read(path: Path) -> bytes:
     try:
-        for key in sorted(box.keys()):
-            yield Item(f"{path} message {key}", box.get_bytes(key))
+        return path.read_bytes()
     except OSError as exc:
-        raise MailboxError(f"{path}: cannot read the Maildir: {exc.strerror}") from None
+        raise MailboxError(f"{path}: cannot read it: {exc.strerror}") from None
 
 
 def _mbox_or_message(path: Path) -> Iterator[Item]:
@@ -105,7 +118,7 @@ def _mbox_or_message(path: Path) -> Iterator[Item]:
         finally:
             box.close()
         return
-    data = path.read_bytes()
+    data = _read(path)
     if not _looks_like_a_message(data):
         raise MailboxError(
             f"{path}: is neither an mbox file (it does not start with 'From ') nor a "
@@ -122,22 +135,21 @@ def _looks_like_a_message(data: bytes) -> bool:
 
 def sort(item: Item, /) -> Incoming:
     """Tell ITEM apart; a message that cannot even be parsed comes back as 'unknown'."""
-    message = message_from_bytes(item.data, policy=policy.default)
-    base = _base(item, message)
+    key = "sha256:" + hashlib.sha256(item.data).hexdigest()
+    base = Incoming("unknown", item.place, key, sender="", subject="", date="")
     try:
+        message = message_from_bytes(item.data, policy=policy.default)
+        base = _base(base, message)
         return _sort(message, base)
     except Exception as exc:  # a broken message is listed, never lost
-        return replace(base, kind="unknown", reason=f"cannot be read ({type(exc).__name__}: {exc})")
+        return replace(base, reason=f"cannot be read ({type(exc).__name__}: {exc})")
 
 
-def _base(item: Item, message: Message) -> Incoming:
-    message_id = _text(message, "Message-ID")
-    key = message_id or "sha256:" + hashlib.sha256(item.data).hexdigest()
+def _base(base: Incoming, message: Message) -> Incoming:
     senders = getaddresses([_text(message, "From")])
-    return Incoming(
-        kind="unknown",
-        place=item.place,
-        key=key,
+    return replace(
+        base,
+        key=_text(message, "Message-ID") or base.key,
         sender=senders[0][1] if senders and senders[0][1] else _text(message, "From"),
         subject=_text(message, "Subject"),
         date=_date(message),

@@ -215,6 +215,21 @@ def test_a_send_that_did_not_bounce_starts_the_count_again(
     assert soft_count(db, "per@example.net") == 1  # send 2 reached per@example.net
 
 
+def test_a_report_of_delivery_clears_the_soft_count(
+    config: Config, db: sqlite3.Connection, tmp_path: Path
+) -> None:
+    delivered = soft_bounce("<later@nyhetsbrev.example.org>", own_id="ok")
+    delivered = delivered.replace(b"Action: delayed", b"Action: delivered")
+    delivered = delivered.replace(b"Status: 4.2.2", b"Status: 2.0.0")
+    box = mailbox.mbox(tmp_path / "delivered.mbox")
+    box.add((FIXTURES / SOFT).read_bytes())
+    box.add(delivered)
+    box.close()
+    report = import_mailbox(config, db, tmp_path / "delivered.mbox")
+    assert [o.address for o in report.of("delivered")] == ["per@example.net"]
+    assert soft_count(db, "per@example.net") == 0
+
+
 def test_the_journal_names_the_address_a_bounce_was_about(
     config: Config, db: sqlite3.Connection, folder: Path
 ) -> None:
@@ -306,7 +321,7 @@ def test_cli_dry_run_says_so_and_changes_nothing(folder: Path, config: Config) -
     "make, message",
     [
         (lambda p: p / "missing.mbox", "there is no such file or folder"),
-        (lambda p: (p / "folder").mkdir() or p / "folder", "is a folder but not a Maildir"),
+        (lambda p: (p / "folder").mkdir() or p / "folder", "is a folder but neither a Maildir"),
         (
             lambda p: (p / "notes.txt").write_text("just some notes\n") and p / "notes.txt",
             "is neither an mbox file",
@@ -318,6 +333,18 @@ def test_cli_refuses_what_is_not_a_mailbox(folder: Path, make, message: str) -> 
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: ") and message in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_cli_reads_a_folder_of_eml_files(folder: Path) -> None:
+    (folder / "saved").mkdir()
+    for name in ("gmail_failure.eml", "autoreply_sv.eml"):
+        shutil.copy(FIXTURES / name, folder / "saved" / name)
+    result = run("saved")
+    assert result.exit_code == 0, result.output
+    assert "saved: 2 message(s) read." in result.stdout
+    assert "  saved/autoreply_sv.eml: maria.lind@region.example.se 'Automatiskt svar:" in (
+        result.stdout
+    )
 
 
 def test_cli_single_eml_and_copied_fixture_names(folder: Path) -> None:
