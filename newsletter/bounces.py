@@ -87,6 +87,17 @@ def _scratch_copy(db: sqlite3.Connection) -> sqlite3.Connection:
     return copy
 
 
+def _describe(status: RecipientStatus) -> str:
+    """`5.1.1: 550 5.1.1 User unknown`, shortened to a line; the action when not 'failed'."""
+    code = status.status or "no status"
+    if status.action != "failed":
+        code += f" ({status.action})"
+    text = status.diagnostic
+    if len(text) > 120:
+        text = text[:120].rsplit(" ", 1)[0] + " …"
+    return f"{code}: {text}" if text else code
+
+
 def _redact(text: str) -> str:
     """TEXT without the local parts of addresses: a source outlives `forget`."""
     return _LOCAL_PART.sub("…@", text)
@@ -186,7 +197,7 @@ class _Importer:
     def _bounce(self, incoming: Incoming, status: RecipientStatus) -> Outcome:
         candidates = [status.original_recipient, status.recipient]
         address = self._recipient_of(incoming, [a for a in candidates if a])
-        detail = f"{status.action} {status.status} {status.diagnostic}".strip()[:200]
+        detail = _describe(status)
         if not address:
             return self._outcome("not-ours", incoming, address=status.recipient, detail=detail)
         if status.severity == "none":

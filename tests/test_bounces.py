@@ -283,8 +283,11 @@ def test_cli_reports_what_it_did(folder: Path, tmp_path: Path) -> None:
     out = result.stdout
     assert f"{path}: {len(UNDERSTOOD)} message(s) read." in out
     assert "Hard bounces, suppressed for every newsletter: 4\n" in out
-    assert "  olle@example.org: failed 5.1.1 550 5.1.1" in out
-    assert "Soft bounces counted: 1\n  per@example.net: 1 of 3: delayed 4.2.2" in out
+    assert "  olle@example.org: 5.1.1: 550 5.1.1 <olle@example.org>: Recipient" in out
+    assert "Soft bounces counted: 1\n  per@example.net: 1 of 3: 4.2.2 (delayed): 452 4.2.2" in out
+    [gmail] = [line for line in out.splitlines() if "sven.nosuchuser@gmail.com" in line]
+    assert gmail.startswith("  sven.nosuchuser@gmail.com: 5.1.1: 550-5.1.1 The email account")
+    assert gmail.endswith(" …") and len(gmail) < 170  # one screen line of the long diagnostic
     assert "Spam complaints, suppressed for every newsletter: 1\n" in out
     assert "Unsubscribe requests by mail: 1\n  lisa@example.org: from medborgardialog" in out
     assert "Auto-replies ignored: 1\n" in out
@@ -351,4 +354,4 @@ def test_cli_single_eml_and_copied_fixture_names(folder: Path) -> None:
     shutil.copy(FIXTURES / "qmail_bounce.eml", folder / "bounce.eml")
     result = run("bounce.eml")
     assert result.exit_code == 0, result.output
-    assert "  bo.lund@kommun.example.net: failed 5.1.1 Sorry, no mailbox here" in result.stdout
+    assert "  bo.lund@kommun.example.net: 5.1.1: Sorry, no mailbox here" in result.stdout
