@@ -268,6 +268,7 @@ class _Importer:
     def _complaint(self, incoming: Incoming) -> Outcome:
         sent = self._sent_to(incoming.original.message_id)
         address = sent[0] if sent else incoming.complaint_address
+        address = address or self._token_address(incoming.original.unsubscribe_token)
         if not address:
             return self._not_understood(
                 incoming, "a spam complaint that names no address we can find "
@@ -281,13 +282,31 @@ class _Importer:
         detail = "marked as spam" + ("" if new else " (already suppressed)")
         return self._outcome("complained", incoming, address=address, detail=detail)
 
-    def _unsubscribe(self, incoming: Incoming) -> Outcome:
+    def _token_address(self, token: str) -> str:
+        """Whom the unsubscribe token of a returned message names (providers hide the To)."""
+        if not token:
+            return ""
+        try:
+            newsletter, address_id = self.signer.verify(token)
+        except TokenError:
+            return ""
+        if newsletter not in self.config.newsletters:
+            return ""
+        found = unsubscribes.find_address(self.config, self.db, self.signer, newsletter,
+                                          address_id)  # fmt: skip
+        return found or ""
+
+    @property
+    def signer(self) -> TokenSigner:
         self._signer = self._signer or TokenSigner(load_secret(self.config))
+        return self._signer
+
+    def _unsubscribe(self, incoming: Incoming) -> Outcome:
         date = incoming.date or datetime.now(UTC).date().isoformat()
         try:
             done = unsubscribes.unsubscribe(
                 self.config, self.db, incoming.token,
-                source=f"mailto unsubscribe request {date}", signer=self._signer,
+                source=f"mailto unsubscribe request {date}", signer=self.signer,
             )  # fmt: skip
         except TokenError as exc:
             return self._not_understood(

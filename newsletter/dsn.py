@@ -22,12 +22,13 @@ import base64
 import quopri
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.parser import HeaderParser
 from email.utils import getaddresses
 from typing import Literal
+from urllib.parse import parse_qs, urlsplit
 
 Severity = Literal["hard", "soft", "none"]
 
@@ -69,6 +70,7 @@ class Original:
     list_id: str = ""
     to: tuple[str, ...] = ()
     subject: str = ""
+    unsubscribe_token: str = ""  # from its List-Unsubscribe header
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +132,7 @@ def _rfc3464(message: EmailMessage) -> DeliveryReport | None:
     if not original.message_id:
         # Gmail names the bounced message here when it returns no headers.
         found = str(per_message.get("X-Original-Message-ID", "")).strip()
-        original = Original(found, original.list_id, original.to, original.subject)
+        original = replace(original, message_id=found)
     return DeliveryReport(_format(message), _reporter(message), recipients, original)
 
 
@@ -214,7 +216,22 @@ def _original_from(headers: Message) -> Original:
         list_id=_list_id(headers.get("List-Id", "")),
         to=tuple(a for a in to if a),
         subject=_decoded(headers.get("Subject", "")),
+        unsubscribe_token=_token(headers.get("List-Unsubscribe", "")),
     )
+
+
+def _token(value: object) -> str:
+    """The token of our `List-Unsubscribe: <https://…/u/TOKEN>, <mailto:…>` (RFC 2369)."""
+    links: list[str] = re.findall(r"<([^<>]+)>", str(value or ""))
+    for link in links:
+        url = urlsplit(link.strip())
+        if url.scheme in {"http", "https"} and "/u/" in url.path:
+            return url.path.rpartition("/u/")[2].strip("/")
+        if url.scheme == "mailto":
+            subject = parse_qs(url.query).get("subject", [""])[0].split()
+            if len(subject) == 2 and subject[0].lower() == "unsubscribe":
+                return subject[1]
+    return ""
 
 
 def _decoded(value: object) -> str:

@@ -33,6 +33,7 @@ _AUTO_SUBJECT = re.compile(
     re.IGNORECASE,
 )
 _COMPLAINTS = {"abuse", "fraud"}
+_MAILBOX = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
 
 
 class MailboxError(NewsletterError):
@@ -212,6 +213,8 @@ def _complaint(message: EmailMessage, base: Incoming) -> Incoming | None:
     # RFC 5965 part 3.2: Original-Rcpt-To, when the provider does not redact it.
     rcpt = _text(report, "Original-Rcpt-To").strip("<>")
     address = rcpt or (original.to[0] if len(original.to) == 1 else "")
+    if not _MAILBOX.fullmatch(address):
+        address = ""  # redacted ("[redacted]", "xxxx"): found by other means, or not at all
     return replace(base, kind="complaint", complaint_address=address, original=original)
 
 

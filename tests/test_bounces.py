@@ -257,6 +257,24 @@ def test_dry_run_changes_nothing(config: Config, db: sqlite3.Connection, tmp_pat
     assert db.execute("SELECT count(*) FROM soft_bounces").fetchone()[0] == 0
 
 
+def test_a_complaint_with_the_address_hidden_is_found_by_its_unsubscribe_token(
+    config: Config, db: sqlite3.Connection, tmp_path: Path
+) -> None:
+    data = (FIXTURES / "arf_complaint.eml").read_bytes()
+    data = data.replace(b"Original-Rcpt-To: <karin@example.org>\n", b"")
+    data = data.replace(b"To: karin@example.org\n", b"To: [redacted]\n")
+    (tmp_path / "hidden.eml").write_bytes(data)
+    report = import_mailbox(config, db, tmp_path / "hidden.eml")
+    assert [o.address for o in report.of("complained")] == ["karin@example.org"]
+    assert suppressed(db) == {("karin@example.org", ""): "complained"}
+    # Without the token too, nobody can be named: the operator is told.
+    (tmp_path / "hidden.eml").write_bytes(data.replace(b"/u/bWVk", b"/x/bWVk").replace(
+        b"subject=unsubscribe%20", b"subject="))  # fmt: skip
+    db.execute("DELETE FROM bounce_messages")
+    [outcome] = import_mailbox(config, db, tmp_path / "hidden.eml").outcomes
+    assert outcome.kind == "not-understood" and "names no address" in outcome.detail
+
+
 def test_a_forged_unsubscribe_token_is_not_understood(
     config: Config, db: sqlite3.Connection, tmp_path: Path
 ) -> None:

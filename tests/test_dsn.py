@@ -75,6 +75,9 @@ def test_arf_complaint_names_the_complainant_and_our_message() -> None:
     found = incoming("arf_complaint.eml")
     assert (found.kind, found.complaint_address) == ("complaint", "karin@example.org")
     assert found.original.message_id == "<176449044000.6.22@nyhetsbrev.example.org>"
+    assert found.original.unsubscribe_token == (
+        "bWVkYm9yZ2FyZGlhbG9nLkNoTkp0U1h2bExzVlN0RFlrN18w.P0pzNW0fg5Iin6sf_15Zxg"
+    )
 
 
 def test_swedish_out_of_office_is_an_auto_reply() -> None:
