@@ -106,7 +106,7 @@ def _redact(text: str) -> str:
 class _Importer:
     def __init__(self, config: Config, db: sqlite3.Connection, signer: TokenSigner | None):
         self.config, self.db, self._signer = config, db, signer
-        self._listed: set[str] | None = None
+        self._known: set[str] | None = None
         self._list_ids = {n.list_id.lower() for n in config.newsletters.values()}
 
     def process(self, incoming: Incoming) -> list[Outcome]:
@@ -158,23 +158,20 @@ class _Importer:
         return (str(row[0]), int(row[1])) if row is not None and row[0] else None
 
     def _ours(self, address: str) -> bool:
-        if not address:
-            return False
-        query = "SELECT 1 FROM recipients WHERE lower(address) = ? LIMIT 1"
-        if self.db.execute(query, (address.lower(),)).fetchone() is not None:
-            return True
-        return address.lower() in self._list_addresses()
+        return bool(address) and address.lower() in self._known_addresses()
 
-    def _list_addresses(self) -> set[str]:
-        if self._listed is None:
-            self._listed = set()
+    def _known_addresses(self) -> set[str]:
+        """Everyone in the send journal or on a list, lower-cased; read once per import."""
+        if self._known is None:
+            rows = self.db.execute("SELECT DISTINCT lower(address) FROM recipients")
+            self._known = {row[0] for row in rows if row[0]}
             for name in available_lists(self.config):
                 try:
                     loaded = load_list(resolve_list(self.config, name))
                 except SubscriberError:
                     continue  # a list that cannot be read names nobody
-                self._listed.update(subscriber.key for subscriber in loaded.subscribers)
-        return self._listed
+                self._known.update(subscriber.key for subscriber in loaded.subscribers)
+        return self._known
 
     def _recipient_of(self, incoming: Incoming, candidates: list[str]) -> str:
         """The address we mailed, or "" when the bounce is not about our mail."""

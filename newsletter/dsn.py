@@ -13,6 +13,7 @@ __all__ = [
     "Original",
     "RecipientStatus",
     "Severity",
+    "header_text",
     "original_headers",
     "parse_report",
     "severity",
@@ -215,7 +216,7 @@ def _original_from(headers: Message) -> Original:
         message_id=_flat(headers.get("Message-ID", "")),
         list_id=_list_id(headers.get("List-Id", "")),
         to=tuple(a for a in to if a),
-        subject=_decoded(headers.get("Subject", "")),
+        subject=header_text(headers.get("Subject", "")),
         unsubscribe_token=_token(headers.get("List-Unsubscribe", "")),
     )
 
@@ -234,8 +235,8 @@ def _token(value: object) -> str:
     return ""
 
 
-def _decoded(value: object) -> str:
-    """An RFC 2047 encoded header as text; as it stands when its encoding is broken."""
+def header_text(value: object, /) -> str:
+    """An RFC 2047 encoded header as one line of text; as it stands when its encoding is broken."""
     try:
         return _flat(make_header(decode_header(str(value or ""))))
     except (LookupError, UnicodeError, ValueError):
@@ -295,11 +296,13 @@ def _plain_text(message: EmailMessage) -> str:
     part = message.get_body(preferencelist=("plain",))
     if part is None:
         return ""
-    try:
-        content = part.get_content()
-    except (LookupError, UnicodeError):
+    raw = part.get_payload(decode=True)
+    if not isinstance(raw, bytes):
         return ""
-    return content if isinstance(content, str) else ""
+    try:
+        return raw.decode(part.get_content_charset() or "us-ascii", "replace")
+    except LookupError:  # a charset Python does not know
+        return raw.decode("latin-1")
 
 
 def _split_copy(body: str) -> tuple[str, str, str]:
