@@ -31,6 +31,12 @@ OutcomeKind = Literal[
     "hard", "soft", "soft-limit", "unsubscribed", "complained", "auto-reply",
     "delivered", "not-ours", "done-before", "not-understood",
 ]  # fmt: skip
+# A bounce names the message that bounced; this index finds whom it went to. It is made
+# here, not in a migration, because a migration that rebuilds the journal's table (004
+# does) drops every index it does not know of.
+_MESSAGE_ID_INDEX = (
+    "CREATE INDEX IF NOT EXISTS bounces_recipients_message_id ON recipients (message_id)"
+)
 _LOCAL_PART = re.compile(r"[^\s<>()\[\]:;,\"']+@(?=[A-Za-z0-9.-]+\.[A-Za-z]{2,63})")
 
 
@@ -108,6 +114,7 @@ class _Importer:
         self.config, self.db, self._signer = config, db, signer
         self._known: set[str] | None = None
         self._list_ids = {n.list_id.lower() for n in config.newsletters.values()}
+        db.execute(_MESSAGE_ID_INDEX)
 
     def process(self, incoming: Incoming) -> list[Outcome]:
         if incoming.kind == "unknown":

@@ -170,6 +170,8 @@ def test_importing_twice_changes_nothing_the_second_time(
     again = import_mailbox(config, db, path)
     assert len(again.of("done-before")) == len(UNDERSTOOD) == len(again.outcomes)
     assert suppressed(db) == before and soft_count(db, "per@example.net") == 1
+    index = "SELECT 1 FROM sqlite_master WHERE name = 'bounces_recipients_message_id'"
+    assert db.execute(index).fetchone() is not None
 
 
 def test_soft_bounces_suppress_at_the_limit(

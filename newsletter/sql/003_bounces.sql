@@ -17,6 +17,3 @@ CREATE TABLE bounce_messages (
     kind        TEXT NOT NULL,           -- bounce, complaint, auto-reply, unsubscribe
     imported_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
 ) WITHOUT ROWID;
-
--- A bounce names the message that bounced; this finds whom it was sent to.
-CREATE INDEX IF NOT EXISTS bounces_recipients_message_id ON recipients (message_id);
