@@ -111,6 +111,8 @@ def _mbox_or_message(path: Path) -> Iterator[Item]:
             start = file.read(5)
     except OSError as exc:
         raise MailboxError(f"{path}: cannot read it: {exc.strerror}") from None
+    if start == b"":
+        return  # an empty mbox: the mail program emptied it, or nothing came back yet
     if start == b"From ":
         box = mailbox.mbox(path, factory=None, create=False)
         try:

@@ -358,6 +358,13 @@ def test_cli_refuses_what_is_not_a_mailbox(folder: Path, make, message: str) -> 
     assert "Traceback" not in result.output
 
 
+def test_cli_reads_an_empty_mbox_as_no_messages(folder: Path) -> None:
+    (folder / "retur.mbox").write_bytes(b"")
+    result = run("retur.mbox")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "retur.mbox: 0 message(s) read.\n"
+
+
 def test_cli_reads_a_folder_of_eml_files(folder: Path) -> None:
     (folder / "saved").mkdir()
     for name in ("gmail_failure.eml", "autoreply_sv.eml"):
