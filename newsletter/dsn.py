@@ -91,10 +91,10 @@ def severity(action: str, status: str, diagnostic: str = "") -> Severity:
         return "soft"
     if status in _HARD:
         return "hard"
-    # 5.0.0 and the like: the class says permanent, the detail is in the prose.
-    if status.startswith("5") and status.split(".")[1] in {"0", "1"} and _GONE.search(diagnostic):
-        return "hard"
-    return "soft"
+    # 5.0.0 says only "permanent": the prose tells whose fault. A problem with our own
+    # sender address (5.1.7, 5.1.8, "Sender domain not found") must never suppress readers.
+    gone = _GONE.search(diagnostic) and "sender" not in diagnostic.lower()
+    return "hard" if status == "5.0.0" and gone else "soft"
 
 
 def parse_report(message: EmailMessage, /) -> DeliveryReport | None:
