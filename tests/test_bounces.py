@@ -314,7 +314,18 @@ def test_cli_reports_what_it_did(folder: Path, tmp_path: Path) -> None:
     assert "Bounces of mail that is not ours (left alone): 1\n  okand@example.com" in out
     assert out.endswith("Every message was understood.\n")
     again = run(str(path))
-    assert again.exit_code == 0 and f"Imported before (skipped): {len(UNDERSTOOD)}" in again.stdout
+    assert again.exit_code == 0
+    assert again.stdout.endswith(f"Imported before (skipped): {len(UNDERSTOOD)}\n"
+                                 "Every message was understood.\n")  # fmt: skip
+
+
+def test_cli_summary_names_nobody(folder: Path, tmp_path: Path) -> None:
+    path = mbox(tmp_path / "retur.mbox", [*UNDERSTOOD, "human_reply.eml"])
+    result = run(str(path), "--summary")
+    assert result.exit_code == 1
+    assert "Hard bounces, suppressed for every newsletter: 4\n" in result.stdout
+    assert f"{path} #10: not understood: not a bounce" in result.stderr
+    assert "@" not in result.output.replace("@nyhetsbrev", "")
 
 
 def test_cli_lists_what_it_did_not_understand_and_exits_1(folder: Path, tmp_path: Path) -> None:

@@ -38,7 +38,13 @@ def bounces() -> None:
 @bounces.command(name="import")
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Show what would be done; change nothing.")
-def import_(path: Path, dry_run: bool) -> None:
+@click.option(
+    "--summary",
+    is_flag=True,
+    help="Counts only, no addresses, names or subjects: for cron and systemd timers, "
+    "whose output ends up in logs.",
+)
+def import_(path: Path, dry_run: bool, summary: bool) -> None:
     """Import the mbox file, Maildir folder or .eml file at PATH.
 
     Hard bounces and spam complaints suppress the address for every newsletter;
@@ -50,31 +56,31 @@ def import_(path: Path, dry_run: bool) -> None:
     \b
     Example:
         newsletter bounces import ~/Mail/nyhetsbrev-retur.mbox --dry-run
-        newsletter bounces import ~/Maildir/.Bounces
+        newsletter bounces import ~/Maildir/.Bounces --summary
     """
     config, db = open_state()
     report = import_mailbox(config, db, path, dry_run=dry_run)
-    _print(report)
+    _print(report, summary=summary)
     if not report.understood:
         raise SystemExit(1)
 
 
-def _print(report: ImportReport) -> None:
+def _print(report: ImportReport, *, summary: bool) -> None:
     prefix = "Dry run, nothing changed. " if report.dry_run else ""
     click.echo(f"{prefix}{report.path}: {report.messages} message(s) read.")
     for kinds, heading in _SECTIONS:
         found = report.of(*kinds)
         if found:
             click.echo(f"{heading}: {len(found)}")
-            for outcome in found:
-                click.echo(f"  {_line(outcome)}")
+            # Earlier imports were reported then; a long-lived mailbox would repeat them all.
+            if not summary and kinds != ("done-before",):
+                click.echo("".join(f"  {_line(outcome)}\n" for outcome in found), nl=False)
     unknown = report.of("not-understood")
     for outcome in unknown:
-        click.echo(
-            f"{outcome.place}: not understood: {outcome.detail}\n"
-            f"    From: {outcome.sender or '(none)'}  Subject: {outcome.subject or '(none)'}",
-            err=True,
-        )
+        click.echo(f"{outcome.place}: not understood: {outcome.detail}", err=True)
+        if not summary:
+            sender, subject = outcome.sender or "(none)", outcome.subject or "(none)"
+            click.echo(f"    From: {sender}  Subject: {subject}", err=True)
     if unknown:
         click.echo(
             f"{len(unknown)} message(s) could not be understood and were left as they are. "
@@ -87,7 +93,7 @@ def _print(report: ImportReport) -> None:
 
 
 def _line(outcome: Outcome) -> str:
-    if outcome.kind in {"auto-reply", "done-before"}:
+    if outcome.kind == "auto-reply":
         return f"{outcome.place}: {outcome.sender} {outcome.subject!r}"
     return f"{outcome.address}: {outcome.detail}"
 
