@@ -121,6 +121,8 @@ class _Importer:
             return [self._not_understood(incoming, incoming.reason)]
         if self._done_before(incoming.key):
             return [self._outcome("done-before", incoming, detail="imported before")]
+        if incoming.kind in {"bounce", "complaint"}:
+            self._known_addresses()  # read the lists before taking the write lock
         with transaction(self.db):
             outcomes = self._act(incoming)
             if not any(outcome.kind == "not-understood" for outcome in outcomes):
