@@ -37,7 +37,7 @@ OutcomeKind = Literal[
 _MESSAGE_ID_INDEX = (
     "CREATE INDEX IF NOT EXISTS bounces_recipients_message_id ON recipients (message_id)"
 )
-_LOCAL_PART = re.compile(r"[^\s<>()\[\]:;,\"']+@(?=[A-Za-z0-9.-]+\.[A-Za-z]{2,63})")
+_LOCAL_PART = re.compile(r"[^\s<>()\[\]:;,\"'@]+@(?=[A-Za-z0-9.-]+\.[A-Za-z]{2,63})")
 
 
 @dataclass(frozen=True, slots=True)

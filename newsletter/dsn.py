@@ -45,7 +45,10 @@ _GONE = re.compile(
 _STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
 _PROSE_STATUS = re.compile(r"(?<![\d.])([45])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
 _REPLY = re.compile(r"(?:^|[\s:(])([45])\d\d[ -]", re.MULTILINE)
-_ADDRESS = re.compile(r"[^\s<>()\[\]:;,\"']+@[A-Za-z0-9.-]+\.[A-Za-z]{2,63}")
+# Server replies are short; a longer text is cut, so that no pattern runs over megabytes.
+_LONGEST = 1000
+_ADDRESS = re.compile(r"[^\s<>()\[\]:;,\"'@]{1,64}@[A-Za-z0-9.-]{1,252}\.[A-Za-z]{2,63}")
+_TOKEN = re.compile(r"[\s<>()\[\]:;,\"']+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +178,7 @@ def _recipient(block: Message) -> RecipientStatus | None:
         recipient=final,
         action=action,
         status=status,
-        diagnostic=_flat(block.get("Diagnostic-Code", "")).partition(";")[2].strip(),
+        diagnostic=_flat(block.get("Diagnostic-Code", "")).partition(";")[2].strip()[:_LONGEST],
         original_recipient=_typed_address(block.get("Original-Recipient", "")),
     )
 
@@ -256,7 +259,7 @@ _PROSE_SUBJECT = re.compile(
     r"failure notice|returned mail|returned to sender|olevererbar|kunde inte levereras",
     re.IGNORECASE,
 )
-_QMAIL_RECIPIENT = re.compile(r"^<([^<>\s]+@[^<>\s]+)>:\s*$", re.MULTILINE)
+_QMAIL_RECIPIENT = re.compile(r"^<([^<>\s@]+@[^<>\s@]+)>:\s*$", re.MULTILINE)
 _FAILED_HEADING = re.compile(
     r"following (address\(es\)|addresses|recipients?) failed[^\n]*\n", re.IGNORECASE
 )
@@ -277,7 +280,7 @@ def _looks_like_a_bounce(message: Message) -> bool:
 def _prose(message: EmailMessage) -> DeliveryReport | None:
     if not _looks_like_a_bounce(message):
         return None
-    body = _plain_text(message)
+    body = _plain_text(message)[: _LONGEST * 64]
     notice, _, copy = _split_copy(body)
     sections = _sections(message, notice)
     recipients = tuple(r for r in (_from_section(a, text) for a, text in sections) if r)
@@ -322,9 +325,14 @@ def _sections(message: Message, notice: str) -> list[tuple[str, str]]:
     failed = [a.strip() for a in str(message.get("X-Failed-Recipients", "")).split(",")]
     if heading := _FAILED_HEADING.search(notice):
         text = notice[heading.end() :]
-        failed = failed if any(failed) else _ADDRESS.findall(text.split("\n\n")[0])
+        failed = failed if any(failed) else _addresses_in(text.split("\n\n")[0])
         return [(address, _around(text, address)) for address in failed if address]
     return [(address, notice) for address in failed if address]
+
+
+def _addresses_in(text: str) -> list[str]:
+    # Word by word: a pattern searched over the whole text would take quadratic time.
+    return [word for word in _TOKEN.split(text) if _ADDRESS.fullmatch(word)]
 
 
 def _around(text: str, address: str) -> str:
