@@ -174,6 +174,22 @@ def test_importing_twice_changes_nothing_the_second_time(
     assert db.execute(index).fetchone() is not None
 
 
+def test_maildir_messages_in_new_and_cur_are_both_read(
+    config: Config, db: sqlite3.Connection, tmp_path: Path
+) -> None:
+    path = maildir(tmp_path / "Maildir", ["postfix_user_unknown.eml", "gmail_failure.eml"])
+    box = mailbox.Maildir(path)
+    message = box[sorted(box.keys())[0]]
+    message.set_subdir("cur")  # read in a mail program: moved to cur/ with flags
+    message.add_flag("S")
+    box[sorted(box.keys())[0]] = message
+    assert len(list((path / "cur").iterdir())) == len(list((path / "new").iterdir())) == 1
+    report = import_mailbox(config, db, path)
+    assert sorted(o.address for o in report.of("hard")) == [
+        "olle@example.org", "sven.nosuchuser@gmail.com",
+    ]  # fmt: skip
+
+
 def test_soft_bounces_suppress_at_the_limit(
     config: Config, db: sqlite3.Connection, tmp_path: Path
 ) -> None:
