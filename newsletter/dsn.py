@@ -48,6 +48,7 @@ _REPLY = re.compile(r"(?:^|[\s:(])([45])\d\d[ -]", re.MULTILINE)
 # Server replies are short; a longer text is cut, so that no pattern runs over megabytes.
 _LONGEST = 1000
 _ADDRESS = re.compile(r"[^\s<>()\[\]:;,\"'@]{1,64}@[A-Za-z0-9.-]{1,252}\.[A-Za-z]{2,63}")
+_DIAGNOSTIC_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*\s*;\s*")  # "smtp; " (RFC 3464 2.3.6)
 _TOKEN = re.compile(r"[\s<>()\[\]:;,\"']+")
 
 
@@ -178,7 +179,7 @@ def _recipient(block: Message) -> RecipientStatus | None:
         recipient=final,
         action=action,
         status=status,
-        diagnostic=_flat(block.get("Diagnostic-Code", "")).partition(";")[2].strip()[:_LONGEST],
+        diagnostic=_DIAGNOSTIC_TYPE.sub("", _flat(block.get("Diagnostic-Code", "")))[:_LONGEST],
         original_recipient=_typed_address(block.get("Original-Recipient", "")),
     )
 

@@ -1,7 +1,7 @@
 """Each sample in tests/fixtures/bounces is told apart right, down to address and status."""
 
+import base64
 from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -150,23 +150,33 @@ def test_exim_prose_bounce_with_x_failed_recipients() -> None:
     )  # fmt: skip
 
 
-def test_global_delivery_status_read_from_text() -> None:
-    message = EmailMessage()
-    message["From"] = "MAILER-DAEMON@mx.example.org"
-    message["Subject"] = "Undelivered Mail Returned to Sender"
-    message.set_content("Could not deliver.")
-    message.make_mixed()
-    fields = (
-        "Reporting-MTA: dns; mx.example.org\n\n"
-        "Final-Recipient: utf-8; björn@exempel.se\nAction: failed\nStatus: 5.1.1\n"
+@pytest.mark.parametrize(
+    "subtype, fields",
+    [
+        # RFC 6533: an internationalised address, in a part the email package keeps as text.
+        ("global-delivery-status", "Final-Recipient: utf-8; björn@exempel.se\nAction: failed\n"
+         "Status: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 No such user\n"),
+        # Base64 (some gateways encode every part); a Diagnostic-Code without its type.
+        ("delivery-status", "Final-Recipient: rfc822; björn@exempel.se\nAction: failed\n"
+         "Status: 5.1.1\nDiagnostic-Code: 550 5.1.1 No such user\n"),
+    ],
+)  # fmt: skip
+def test_status_parts_the_email_package_does_not_split(subtype: str, fields: str) -> None:
+    text = "Reporting-MTA: dns; mx.example.org\n\n" + fields
+    encoded = base64.encodebytes(text.encode()).decode()
+    data = (
+        "From: MAILER-DAEMON@mx.example.org\nSubject: Undelivered Mail Returned to Sender\n"
+        'MIME-Version: 1.0\nContent-Type: multipart/report; boundary="b";\n'
+        " report-type=delivery-status\n\n--b\nContent-Type: text/plain\n\nCould not deliver.\n"
+        f"--b\nContent-Type: message/{subtype}\nContent-Transfer-Encoding: base64\n\n"
+        f"{encoded}\n--b--\n"
     )
-    message.add_attachment(fields.encode(), maintype="message", subtype="global-delivery-status")
-    message.replace_header("Content-Type", message["Content-Type"].replace("mixed", "report"))
-    message.set_param("report-type", "delivery-status")
-    parsed = message_from_bytes(message.as_bytes(), policy=policy.default)
-    report = parse_report(parsed)  # type: ignore[arg-type]
+    report = parse_report(message_from_bytes(data.encode(), policy=policy.default))  # type: ignore[arg-type]
     assert report is not None
-    assert [(r.recipient, r.status) for r in report.recipients] == [("björn@exempel.se", "5.1.1")]
+    [recipient] = report.recipients
+    assert (recipient.recipient, recipient.status, recipient.diagnostic) == (
+        "björn@exempel.se", "5.1.1", "550 5.1.1 No such user",
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize(
