@@ -37,14 +37,15 @@ Severity = Literal["hard", "soft", "none"]
 # 5.7.x (policy: often our reputation, not the address) are counted as soft instead.
 _HARD = {"5.1.0", "5.1.1", "5.1.2", "5.1.3", "5.1.6", "5.1.10", "5.2.1", "5.4.1", "5.4.4"}
 _GONE = re.compile(
-    r"user unknown|unknown user|no such (user|mailbox|recipient)|does not exist|"
+    r"user unknown|unknown (user|recipient)|no such (user|mailbox|recipient)|does not exist|"
     r"not found|mailbox (is )?(unavailable|disabled|inactive)|account (is )?disabled|"
-    r"no mailbox here|invalid recipient|recipient rejected",
+    r"no mailbox here|invalid (recipient|mailbox)|is no longer (active|in use)|"
+    r"does(n't| not) have an? \S+ account",  # Yahoo: "This user doesn't have a yahoo.com account"
     re.IGNORECASE,
 )
 _STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
 _PROSE_STATUS = re.compile(r"(?<![\d.])([45])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
-_REPLY = re.compile(r"(?:^|[\s:(])([45])\d\d[ -]", re.MULTILINE)
+_REPLY = re.compile(r"(?:^|[\s:(])([45])\d\d[ :-]", re.MULTILINE)
 # Server replies are short; a longer text is cut, so that no pattern runs over megabytes.
 _LONGEST = 1000
 _ADDRESS = re.compile(r"[^\s<>()\[\]:;,\"'@]{1,64}@[A-Za-z0-9.-]{1,252}\.[A-Za-z]{2,63}")

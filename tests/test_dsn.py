@@ -32,6 +32,8 @@ def incoming(name: str):  # type: ignore[no-untyped-def]
          "delayed", "4.2.2", "soft", "<176449044000.6.20@nyhetsbrev.example.org>"),
         ("qmail_bounce.eml", "qmail", "bo.lund@kommun.example.net", "", "failed", "5.1.1",
          "hard", "<176449044000.6.23@nyhetsbrev.example.org>"),
+        ("yahoo_failure.eml", "plain text", "ingen.alls@yahoo.com", "", "failed", "5.0.0",
+         "hard", "<176449044000.6.25@nyhetsbrev.example.org>"),
     ],
 )  # fmt: skip
 def test_delivery_reports_name_recipient_status_and_our_message(
@@ -190,6 +192,13 @@ def test_status_parts_the_email_package_does_not_split(subtype: str, fields: str
         ("failed", "5.7.1", "rejected by policy", "soft"),
         ("failed", "5.0.0", "user unknown", "hard"),
         ("failed", "5.0.0", "message looks like spam", "soft"),
+        (
+            "failed",
+            "5.0.0",
+            "554 delivery error: dd This user doesn't have a yahoo.com account",
+            "hard",
+        ),
+        ("failed", "5.0.0", "550 Recipient rejected by policy", "soft"),
         ("failed", "5.0.0", "Sender address rejected: Domain not found", "soft"),
         ("failed", "5.1.8", "Sender address rejected: Domain not found", "soft"),
         ("failed", "5.1.7", "Bad sender's mailbox address syntax", "soft"),
