@@ -21,7 +21,7 @@ from typing import Literal
 from newsletter import suppression, unsubscribes
 from newsletter.config import Config
 from newsletter.dsn import RecipientStatus
-from newsletter.errors import SubscriberError, TokenError
+from newsletter.errors import StateError, SubscriberError, TokenError
 from newsletter.mailbox import Incoming, read_mailbox, sort
 from newsletter.state import transaction
 from newsletter.subscribers import available_lists, load_list, resolve_list
@@ -78,10 +78,17 @@ def import_mailbox(
 ) -> ImportReport:
     """Act on every message at PATH; with DRY_RUN, on a copy of the database, thrown away."""
     report = ImportReport(path, dry_run)
-    importer = _Importer(config, _scratch_copy(db) if dry_run else db, signer)
-    for item in read_mailbox(path):
-        report.messages += 1
-        report.outcomes += importer.process(sort(item))
+    try:
+        importer = _Importer(config, _scratch_copy(db) if dry_run else db, signer)
+        for item in read_mailbox(path):
+            report.messages += 1
+            report.outcomes += importer.process(sort(item))
+    except sqlite3.OperationalError as exc:  # "database is locked" after the busy timeout
+        done = max(report.messages - 1, 0)
+        raise StateError(
+            f"the state database is busy ({exc}); {done} message(s) of {path} were imported. "
+            "Run the import again later: it goes on where it stopped."
+        ) from None
     return report
 
 

@@ -13,6 +13,7 @@ from newsletter import suppression
 from newsletter.bounces import import_mailbox
 from newsletter.cli import main
 from newsletter.config import Config, load_config
+from newsletter.errors import StateError
 from newsletter.state import connect, database_path
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bounces"
@@ -305,6 +306,23 @@ def test_a_forged_unsubscribe_token_is_not_understood(
     assert outcome.kind == "not-understood" and "does not verify" in outcome.detail
     assert suppressed(db) == {}
     assert db.execute("SELECT count(*) FROM bounce_messages").fetchone()[0] == 0
+
+
+def test_a_busy_database_stops_the_import_plainly_and_it_resumes(
+    config: Config, db: sqlite3.Connection, tmp_path: Path
+) -> None:
+    path = mbox(tmp_path / "retur.mbox", ["postfix_user_unknown.eml", "gmail_failure.eml"])
+    import_mailbox(config, db, path)  # makes the index the import needs
+    db.execute("DELETE FROM bounce_messages")
+    db.execute("DELETE FROM suppression")
+    db.execute("PRAGMA busy_timeout = 50")
+    other = connect(database_path(config))
+    other.execute("BEGIN IMMEDIATE")  # a send writing its journal, say
+    with pytest.raises(StateError, match=r"busy .* 0 message\(s\) of .* were imported"):
+        import_mailbox(config, db, path)
+    other.execute("ROLLBACK")
+    other.close()
+    assert len(import_mailbox(config, db, path).of("hard")) == 2
 
 
 # The command
