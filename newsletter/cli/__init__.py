@@ -26,6 +26,7 @@ _COMMAND_MODULES = {
     "render": "render",
     "preview": "render",
     "subscribers": "subscribers",
+    "bounces": "bounces",
 }
 
 

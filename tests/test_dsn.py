@@ -1,0 +1,213 @@
+"""Each sample in tests/fixtures/bounces is told apart right, down to address and status."""
+
+import base64
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+
+from newsletter.dsn import parse_report, severity
+from newsletter.mailbox import Item, sort
+
+FIXTURES = Path(__file__).parent / "fixtures" / "bounces"
+OURS = "medborgardialog.nyhetsbrev.example.org"
+
+
+def incoming(name: str):  # type: ignore[no-untyped-def]
+    path = FIXTURES / name
+    return sort(Item(str(path), path.read_bytes()))
+
+
+@pytest.mark.parametrize(
+    "name, form, address, original_recipient, action, status, level, message_id",
+    [
+        ("postfix_user_unknown.eml", "RFC 3464", "olle@example.org", "olle@example.org",
+         "failed", "5.1.1", "hard", "<176449044000.6.17@nyhetsbrev.example.org>"),
+        ("exchange_online_ndr.eml", "Exchange", "anna.svensson@kommunexample.onmicrosoft.com",
+         "anna.svensson@kommun.example.se", "failed", "5.1.10", "hard",
+         "<176449044000.6.18@nyhetsbrev.example.org>"),
+        ("gmail_failure.eml", "Gmail", "sven.nosuchuser@gmail.com", "", "failed", "5.1.1",
+         "hard", "<176449044000.6.19@nyhetsbrev.example.org>"),
+        ("postfix_mailbox_full_delayed.eml", "RFC 3464", "per@example.net", "per@example.net",
+         "delayed", "4.2.2", "soft", "<176449044000.6.20@nyhetsbrev.example.org>"),
+        ("qmail_bounce.eml", "qmail", "bo.lund@kommun.example.net", "", "failed", "5.1.1",
+         "hard", "<176449044000.6.23@nyhetsbrev.example.org>"),
+        ("yahoo_failure.eml", "plain text", "ingen.alls@yahoo.com", "", "failed", "5.0.0",
+         "hard", "<176449044000.6.25@nyhetsbrev.example.org>"),
+    ],
+)  # fmt: skip
+def test_delivery_reports_name_recipient_status_and_our_message(
+    name: str,
+    form: str,
+    address: str,
+    original_recipient: str,
+    action: str,
+    status: str,
+    level: str,
+    message_id: str,
+) -> None:
+    found = incoming(name)
+    assert found.kind == "bounce"
+    assert found.report is not None and found.report.format == form
+    [recipient] = found.report.recipients
+    assert (recipient.recipient, recipient.original_recipient) == (address, original_recipient)
+    assert (recipient.action, recipient.status, recipient.severity) == (action, status, level)
+    assert found.original.message_id == message_id
+    assert found.original.list_id == OURS
+    assert found.original.subject == "Medborgardialog nr 6 – december"
+    assert found.date == "2026-11-30"
+
+
+def test_diagnostics_are_unfolded_and_without_their_type() -> None:
+    report = incoming("gmail_failure.eml").report
+    assert report is not None
+    diagnostic = report.recipients[0].diagnostic
+    assert diagnostic.startswith("550-5.1.1 The email account that you tried to reach does not ")
+    assert "\n" not in diagnostic and diagnostic.endswith("- gsmtp")
+    assert report.reporter == "mailer-daemon@googlemail.com"
+
+
+def test_a_bounce_of_someone_elses_mail_still_reads_as_a_bounce() -> None:
+    found = incoming("not_ours.eml")
+    assert found.kind == "bounce" and found.original.list_id == ""
+    assert found.original.subject == "Mötet på torsdag"
+
+
+def test_arf_complaint_names_the_complainant_and_our_message() -> None:
+    found = incoming("arf_complaint.eml")
+    assert (found.kind, found.complaint_address) == ("complaint", "karin@example.org")
+    assert found.original.message_id == "<176449044000.6.22@nyhetsbrev.example.org>"
+    assert found.original.unsubscribe_token == (
+        "bWVkYm9yZ2FyZGlhbG9nLkNoTkp0U1h2bExzVlN0RFlrN18w.P0pzNW0fg5Iin6sf_15Zxg"
+    )
+
+
+def test_swedish_out_of_office_is_an_auto_reply() -> None:
+    found = incoming("autoreply_sv.eml")
+    assert found.kind == "auto-reply"
+    assert found.subject == "Automatiskt svar: Medborgardialog nr 6 – december"
+
+
+def test_auto_reply_known_by_its_subject_alone() -> None:
+    data = b"From: a@example.org\nSubject: Autosvar: Nyhetsbrev\nMessage-ID: <x@y>\n\nBorta.\n"
+    assert sort(Item("x", data)).kind == "auto-reply"
+
+
+def test_mailto_unsubscribe_request_carries_its_token() -> None:
+    found = incoming("mailto_unsubscribe.eml")
+    assert found.kind == "unsubscribe"
+    assert found.token == (
+        "bWVkYm9yZ2FyZGlhbG9nLmpYZnQ0cDVOdnRSVWhpRnhyWW9K.QbwUAO_pwkvyygVyq-LoPg"
+    )
+
+
+@pytest.mark.parametrize("name", ["garbage.eml", "human_reply.eml"])
+def test_other_mail_is_not_understood_and_says_so(name: str) -> None:
+    found = incoming(name)
+    assert found.kind == "unknown"
+    assert found.reason == "not a bounce, complaint, auto-reply or unsubscribe request"
+
+
+def test_garbage_subject_prints_without_control_characters() -> None:
+    assert incoming("garbage.eml").subject.isprintable()
+
+
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        (
+            b"From: a@example.org\nSubject: unsubscribe\nMessage-ID: <x@y>\n\n\n",
+            "without its token",
+        ),
+        (
+            b"From: MAILER-DAEMON@mx.example.org\nSubject: Undelivered Mail Returned to Sender\n"
+            b"Message-ID: <x@y>\n\nSomething went wrong with your message to someone.\n",
+            "without an address and status we can read",  # a report is never guessed
+        ),
+    ],
+)
+def test_what_cannot_be_acted_on_is_not_understood(data: bytes, reason: str) -> None:
+    found = sort(Item("x", data))
+    assert found.kind == "unknown" and reason in found.reason
+
+
+def test_exim_prose_bounce_with_x_failed_recipients() -> None:
+    data = (
+        b"From: Mail Delivery System <Mailer-Daemon@mail.example.se>\n"
+        b"To: medborgardialog@nyhetsbrev.example.org\nSubject: Mail delivery failed: "
+        b"returning message to sender\nX-Failed-Recipients: gone@example.se\n"
+        b"Message-ID: <E1x@mail.example.se>\n\n"
+        b"This message was created automatically by mail delivery software.\n\n"
+        b"A message that you sent could not be delivered to one or more of its\n"
+        b"recipients. This is a permanent error. The following address(es) failed:\n\n"
+        b"  gone@example.se\n    host mx.example.se [192.0.2.1]\n"
+        b"    SMTP error from remote mail server after RCPT TO:<gone@example.se>:\n"
+        b"    550 No such user here\n"
+    )
+    report = parse_report(message_from_bytes(data, policy=policy.default))  # type: ignore[arg-type]
+    assert report is not None and report.format == "plain text"
+    [recipient] = report.recipients
+    assert (recipient.recipient, recipient.status, recipient.severity) == (
+        "gone@example.se", "5.0.0", "hard",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "subtype, fields",
+    [
+        # RFC 6533: an internationalised address, in a part the email package keeps as text.
+        ("global-delivery-status", "Final-Recipient: utf-8; björn@exempel.se\nAction: failed\n"
+         "Status: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 No such user\n"),
+        # Base64 (some gateways encode every part); a Diagnostic-Code without its type.
+        ("delivery-status", "Final-Recipient: rfc822; björn@exempel.se\nAction: failed\n"
+         "Status: 5.1.1\nDiagnostic-Code: 550 5.1.1 No such user\n"),
+    ],
+)  # fmt: skip
+def test_status_parts_the_email_package_does_not_split(subtype: str, fields: str) -> None:
+    text = "Reporting-MTA: dns; mx.example.org\n\n" + fields
+    encoded = base64.encodebytes(text.encode()).decode()
+    data = (
+        "From: MAILER-DAEMON@mx.example.org\nSubject: Undelivered Mail Returned to Sender\n"
+        'MIME-Version: 1.0\nContent-Type: multipart/report; boundary="b";\n'
+        " report-type=delivery-status\n\n--b\nContent-Type: text/plain\n\nCould not deliver.\n"
+        f"--b\nContent-Type: message/{subtype}\nContent-Transfer-Encoding: base64\n\n"
+        f"{encoded}\n--b--\n"
+    )
+    report = parse_report(message_from_bytes(data.encode(), policy=policy.default))  # type: ignore[arg-type]
+    assert report is not None
+    [recipient] = report.recipients
+    assert (recipient.recipient, recipient.status, recipient.diagnostic) == (
+        "björn@exempel.se", "5.1.1", "550 5.1.1 No such user",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "action, status, diagnostic, expected",
+    [
+        ("failed", "5.1.1", "", "hard"),
+        ("failed", "5.1.10", "", "hard"),
+        ("failed", "5.2.1", "mailbox disabled", "hard"),
+        ("failed", "5.4.1", "Recipient address rejected: Access denied", "hard"),
+        ("failed", "5.2.2", "mailbox full", "soft"),
+        ("failed", "5.7.1", "rejected by policy", "soft"),
+        ("failed", "5.0.0", "user unknown", "hard"),
+        ("failed", "5.0.0", "message looks like spam", "soft"),
+        (
+            "failed",
+            "5.0.0",
+            "554 delivery error: dd This user doesn't have a yahoo.com account",
+            "hard",
+        ),
+        ("failed", "5.0.0", "550 Recipient rejected by policy", "soft"),
+        ("failed", "5.0.0", "Sender address rejected: Domain not found", "soft"),
+        ("failed", "5.1.8", "Sender address rejected: Domain not found", "soft"),
+        ("failed", "5.1.7", "Bad sender's mailbox address syntax", "soft"),
+        ("failed", "4.4.7", "", "soft"),
+        ("delayed", "4.2.2", "", "soft"),
+        ("Delivered", "2.0.0", "", "none"),
+        ("relayed", "2.0.0", "", "none"),
+        ("expanded", "2.0.0", "", "none"),
+    ],
+)
+def test_severity(action: str, status: str, diagnostic: str, expected: str) -> None:
+    assert severity(action, status, diagnostic) == expected
