@@ -112,6 +112,20 @@ def header_line(name: str, value: str) -> bytes:
     return str(POLICY.fold(name, value)).encode("ascii")
 
 
+def address_line(name: str, address: str) -> bytes:
+    """`To: Name <address>`, the name RFC 2047-encoded where it is not ASCII."""
+    value = formataddr((name, address), charset=_UTF8)
+    room = HEADER_LINE_LENGTH - len("To: ")
+    if len(value) <= room:
+        return f"To: {value}\r\n".encode("ascii")
+    phrase = value.removesuffix(f" <{address}>")
+    if phrase != value and len(phrase) <= room:
+        # Folded before the address, where the email package would fold it too; its
+        # folding costs milliseconds, more than the whole rest of a message.
+        return f"To: {phrase}\r\n <{address}>\r\n".encode("ascii")
+    return header_line("To", value)
+
+
 def _qp_line(line: bytes) -> bytes:
     # The email package's encoder, as email.charset does it for UTF-8: bytes as latin-1.
     encoded = quoprimime.body_encode(line.decode("latin-1"), QP_LINE_LENGTH, eol="\r\n")
@@ -256,7 +270,7 @@ class MessageBuilder:
             (
                 self._date_line(),
                 header_line("Message-ID", message_id),
-                header_line("To", formataddr((name, address), charset=_UTF8)),
+                address_line(name, address),
                 fold_urls("List-Unsubscribe", [f"<{unsubscribe}>", f"<{mailto}>"]).encode(),
                 self._head,
                 self._text.encode(text),

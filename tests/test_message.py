@@ -17,6 +17,7 @@ from newsletter.message import (
     MessageBuilder,
     OutgoingMessage,
     Recipient,
+    address_line,
     encode_body,
 )
 from newsletter.personalize import Personal, Personalizer
@@ -258,3 +259,23 @@ def test_an_outbox_that_cannot_be_made_is_a_transport_error(tmp_path: Path) -> N
 
     with pytest.raises(TransportError, match="cannot create the outbox folder"):
         asyncio.run(enter())
+
+
+@pytest.mark.parametrize(
+    ("name", "address"),
+    [
+        ("Anna", "anna@example.org"),
+        ("Förnamn Efternamn 5", "forn.efternamn5@kommun5.example.se"),
+        ("Lindqvist, Anna (SKR)", "anna.lindqvist.skr.sverige@linkoping.example.se"),
+        ('Anna "Annie" Ek', "a@example.org"),
+        ("Åsa-Märta Östergård Ödmansson Lindqvist von Bärenstråhle-Ängelholm", "a@b.se"),
+        ("", "just.an.address@example.org"),
+    ],
+)
+def test_to_is_folded_and_reads_back_the_same(name: str, address: str) -> None:
+    line = address_line(name, address)
+    assert line.endswith(b"\r\n") and b"\r\n\r\n" not in line
+    assert all(len(part) <= HEADER_LINE_LENGTH for part in line.split(b"\r\n"))
+    parsed = email.message_from_bytes(line + b"\r\nbody\r\n", policy=policy.default)
+    assert parsed.defects == [] and parsed["To"].defects == ()
+    assert parseaddr(parsed["To"]) == (name, address)
