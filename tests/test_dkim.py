@@ -1,5 +1,7 @@
 import base64
+import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import dkim
@@ -42,12 +44,22 @@ def signed_message(
     return MessageBuilder(rendered, config, signer=SIGNER).build(ANNA)
 
 
-def dns(records: dict[str, str]):  # type: ignore[no-untyped-def]
+def dns(records: dict[str, str]) -> Callable[[bytes, int], bytes | None]:
     def lookup(name: bytes, timeout: int = 5) -> bytes | None:
         record = records.get(name.decode())
         return record.encode() if record else None
 
     return lookup
+
+
+def published(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: str = ""
+) -> tuple[OutgoingMessage, Callable[[bytes, int], bytes | None]]:
+    """A signed message, and a DNS lookup that finds the public key at the domain."""
+    record = make_key(tmp_path)
+    message = signed_message(tmp_path, monkeypatch, extra)
+    domain = os.environ.get("NEWSLETTER_DKIM_DOMAIN", "nyhetsbrev.example.org")
+    return message, dns({f"nyhetsbrev2026._domainkey.{domain}.": record})
 
 
 def signature_tags(data: bytes) -> dict[str, str]:
@@ -60,9 +72,7 @@ def signature_tags(data: bytes) -> dict[str, str]:
 def test_the_signature_verifies_with_the_published_key(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    record = make_key(tmp_path)
-    message = signed_message(tmp_path, monkeypatch)
-    lookup = dns({"nyhetsbrev2026._domainkey.nyhetsbrev.example.org.": record})
+    message, lookup = published(tmp_path, monkeypatch)
     assert dkim.verify(message.data, dnsfunc=lookup)
     tags = signature_tags(message.data)
     assert tags["a"] == "rsa-sha256" and tags["c"] == "relaxed/relaxed"
@@ -87,9 +97,7 @@ def test_the_signature_verifies_with_the_published_key(
 def test_a_changed_message_no_longer_verifies(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    record = make_key(tmp_path)
-    message = signed_message(tmp_path, monkeypatch)
-    lookup = dns({"nyhetsbrev2026._domainkey.nyhetsbrev.example.org.": record})
+    message, lookup = published(tmp_path, monkeypatch)
     forged = message.data.replace(b"List-Unsubscribe-Post: List-Unsubscribe=One-Click", b"")
     assert not dkim.verify(forged, dnsfunc=lookup)
     (tmp_path / "other").mkdir()
@@ -102,12 +110,9 @@ def test_a_changed_message_no_longer_verifies(
 def test_feedback_id_is_signed_when_present(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    record = make_key(tmp_path)
     monkeypatch.setenv("NEWSLETTER_DKIM_DOMAIN", "example.org")
-    message = signed_message(tmp_path, monkeypatch, 'feedback_id = "3:test:nyhetsbrev"')
-    assert dkim.verify(
-        message.data, dnsfunc=dns({"nyhetsbrev2026._domainkey.example.org.": record})
-    )
+    message, lookup = published(tmp_path, monkeypatch, 'feedback_id = "3:test:nyhetsbrev"')
+    assert dkim.verify(message.data, dnsfunc=lookup)
     tags = signature_tags(message.data)
     assert tags["d"] == "example.org" and "feedback-id" in tags["h"].lower().split(":")
 
