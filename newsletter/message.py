@@ -10,7 +10,17 @@ tens of microseconds instead of the milliseconds a fresh EmailMessage would.
 
 from __future__ import annotations
 
-__all__ = ["MessageBuilder", "OutgoingMessage", "Recipient", "clean_name"]
+__all__ = [
+    "MessageBuilder",
+    "OutgoingMessage",
+    "Recipient",
+    "UnusableAddress",
+    "address_line",
+    "clean_name",
+    "encode_body",
+    "fold_urls",
+    "header_line",
+]
 
 import re
 import time
@@ -49,6 +59,10 @@ _UTF8 = Charset("utf-8")
 _URL = re.compile(r"<[^<>]*>")
 _TEXT_MARK = "zzskeletontextbodyzz"
 _HTML_MARK = "zzskeletonhtmlbodyzz"
+
+
+class UnusableAddress(SendError):
+    """An address no message can be sent to as it is: that recipient fails, the rest go on."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,13 +211,13 @@ def encode_body(text: str) -> bytes:
 def _address(email: str) -> str:
     """The address for the envelope and To:, refused when it could break a header."""
     if _SPACE_OR_CONTROL.search(email) or "@" not in email:
-        raise SendError(
+        raise UnusableAddress(
             f"{email!r} is not a usable address (space, line break or control character in "
             "it): fix it in the subscriber list."
         )
     local, _, domain = email.rpartition("@")
     if not local.isascii():
-        raise SendError(
+        raise UnusableAddress(
             f"{email}: an address with non-ASCII letters before the @ needs SMTPUTF8, which "
             "this tool does not send; ask the subscriber for another address."
         )
@@ -212,7 +226,7 @@ def _address(email: str) -> str:
     try:
         return f"{local}@{domain.encode('idna').decode('ascii')}"
     except UnicodeError:
-        raise SendError(f"{email}: the domain is not a valid host name.") from None
+        raise UnusableAddress(f"{email}: the domain is not a valid host name.") from None
 
 
 def _signed_headers(feedback_id: bool) -> tuple[str, ...]:
@@ -256,7 +270,7 @@ class MessageBuilder:
         self._date = (0, b"")
 
     def build(self, recipient: Recipient, /) -> OutgoingMessage:
-        """The message for RECIPIENT; SendError when the address cannot be used."""
+        """The message for RECIPIENT; UnusableAddress when the address cannot be used."""
         address = _address(recipient.email)
         name = clean_name(recipient.name)
         token = self._signer.make(recipient.email, self._key)

@@ -105,45 +105,51 @@ class SmtpPool:
         reply = ""
         for attempt in range(self._attempts):
             if attempt:
+                log.info("%s: %s for %s; trying again", self.address, reply, message.recipient)
                 await asyncio.sleep(self._retry_delay * 2 ** (attempt - 1))
             await self._limiter.acquire()
             outcome = await self._attempt(message, last=attempt == self._attempts - 1)
             if isinstance(outcome, Result):
                 return outcome
             reply = outcome
-            log.info("%s: %s for %s; trying again", self.address, reply, message.recipient)
         return Result("failed", f"{reply} (gave up after {self._attempts} attempts)")
 
     async def _attempt(self, message: OutgoingMessage, *, last: bool) -> Result | str:
         """A Result, or the reason to try again (a 4xx reply, a lost connection)."""
         client = await self._slots.get()
-        try:
-            if client is None or not client.is_connected:
-                client = await self._reconnect(client, last=last)
-                if client is None:
-                    return f"cannot connect to {self.address}"
+        if client is None or not client.is_connected:
             try:
-                code, text, stage = await _transaction(client, message)
-            except _DROPPED as exc:
-                await self._close(client)
-                client = None
-                return f"connection lost ({exc})"
-        finally:
-            self._slots.put_nowait(client)
+                client = await self._reopen(client)
+            except _Unreachable as exc:
+                if any(other.is_connected for other in self._clients):
+                    # The server takes fewer connections than smtp.concurrency (a 421 at
+                    # the greeting): go on with the ones it took; this slot is given up.
+                    log.warning("%s; going on with fewer connections", exc)
+                    return str(exc)
+                self._slots.put_nowait(None)
+                if last:
+                    raise
+                return str(exc)
+        try:
+            code, text, stage = await _transaction(client, message)
+        except _DROPPED as exc:
+            await self._close(client)
+            self._slots.put_nowait(None)
+            return f"connection lost ({exc})"
+        except BaseException:
+            # Cancelled halfway through a transaction: the connection cannot be reused.
+            _abort(client, self._clients.pop(client, None))
+            self._slots.put_nowait(None)
+            raise
+        self._slots.put_nowait(client)
         if 400 <= code < 500:
             return f"{code} {text}"
         return classify(code, text, stage=stage)
 
-    async def _reconnect(self, old: SMTP | None, *, last: bool) -> SMTP | None:
-        """A fresh connection in place of OLD; None when the server is not answering yet."""
+    async def _reopen(self, old: SMTP | None) -> SMTP:
         if old is not None:
             await self._close(old)
-        try:
-            return await self._connect()
-        except _Unreachable:
-            if last:
-                raise
-            return None
+        return await self._connect()
 
     async def _connect(self) -> SMTP:
         settings = self.settings
@@ -204,6 +210,8 @@ class SmtpPool:
                 f"The server must present a valid certificate for {self.settings.host}; "
                 "check smtp.host (the name must match the certificate) and the server's setup."
             )
+        if isinstance(exc, SMTPResponseException) and 400 <= exc.code < 500:
+            return _Unreachable(f"{where} is busy ({exc.code} {exc.message}); try again later.")
         if isinstance(exc, SMTPResponseException):
             return TransportError(
                 f"{where} refused the connection ({exc.code} {exc.message}). Check smtp.host "

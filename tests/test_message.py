@@ -10,13 +10,13 @@ import pytest
 from render_fixtures import make_config, make_issue
 
 from newsletter import urls
-from newsletter.errors import SendError
 from newsletter.message import (
     HEADER_LINE_LENGTH,
     QP_LINE_LENGTH,
     MessageBuilder,
     OutgoingMessage,
     Recipient,
+    UnusableAddress,
     address_line,
     encode_body,
 )
@@ -171,8 +171,13 @@ def test_line_breaks_in_a_name_cannot_add_headers(tmp_path: Path) -> None:
     ["anna@example.org\r\nBcc: victim@example.org", "anna @example.org", "anna\x00@example.org"],
 )
 def test_an_address_that_could_break_a_header_is_refused(tmp_path: Path, address: str) -> None:
-    with pytest.raises(SendError, match="not a usable address"):
+    with pytest.raises(UnusableAddress, match="not a usable address"):
         builder(tmp_path).build(Recipient(address, "Anna"))
+
+
+def test_non_ascii_before_the_at_is_refused_plainly(tmp_path: Path) -> None:
+    with pytest.raises(UnusableAddress, match="needs SMTPUTF8"):
+        builder(tmp_path).build(Recipient("åsa@example.org", "Åsa"))
 
 
 def test_an_international_domain_is_sent_in_punycode(tmp_path: Path) -> None:

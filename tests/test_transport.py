@@ -245,6 +245,28 @@ def test_a_dropped_connection_is_reopened_and_the_message_delivered(
     assert len(handler.faults) == 3
 
 
+def test_a_server_taking_fewer_connections_gets_the_messages_over_those(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with SmtpServer(tls="starttls", users={"editor": PASSWORD}, max_connections=2) as server:
+        config = configure(tmp_path, monkeypatch, server, concurrency="4")
+        outgoing = messages(config, 20)
+        results = deliver(transport(config, tmp_path), outgoing)
+        refused = server.refused_connections
+    assert [r.outcome for r in results] == ["sent"] * 20
+    assert sorted(server.handler.recipients()) == sorted(m.recipient for m in outgoing)
+    assert refused >= 1 and len({got.connection for got in server.messages}) == 2
+
+
+def test_a_busy_server_at_the_start_is_a_plain_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with SmtpServer(max_connections=0) as server:
+        config = configure(tmp_path, monkeypatch, server)
+        with pytest.raises(TransportError, match=r"is busy \(421 4\.7\.0 Too many"):
+            enter(transport(config, tmp_path))
+
+
 def test_no_such_user_fails_as_a_bounce_and_the_rest_go_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
