@@ -11,7 +11,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from render_fixtures import make_config, make_issue
 
 from newsletter.errors import ConfigError
-from newsletter.message import HEADER_LINE_LENGTH, MessageBuilder, OutgoingMessage, Recipient
+from newsletter.headers import HEADER_LINE_LENGTH
+from newsletter.message import MessageBuilder, OutgoingMessage, Recipient
 from newsletter.render import render_issue
 from newsletter.tokens import TokenSigner
 

@@ -10,17 +10,10 @@ import pytest
 from render_fixtures import make_config, make_issue
 
 from newsletter import urls
-from newsletter.message import (
-    HEADER_LINE_LENGTH,
-    QP_LINE_LENGTH,
-    MessageBuilder,
-    OutgoingMessage,
-    Recipient,
-    UnusableAddress,
-    address_line,
-    encode_body,
-)
+from newsletter.headers import HEADER_LINE_LENGTH, address_line
+from newsletter.message import MessageBuilder, OutgoingMessage, Recipient, UnusableAddress
 from newsletter.personalize import Personal, Personalizer
+from newsletter.quotedprintable import QP_LINE_LENGTH, encode_body
 from newsletter.render import RenderedIssue, render_issue
 from newsletter.tokens import TokenSigner
 from newsletter.transport import Outbox, open_transport
