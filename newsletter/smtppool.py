@@ -124,7 +124,7 @@ class SmtpPool:
                 if any(other.is_connected for other in self._clients):
                     # The server takes fewer connections than smtp.concurrency (a 421 at
                     # the greeting): go on with the ones it took; this slot is given up.
-                    log.warning("%s; going on with fewer connections", exc)
+                    log.info("%s; going on with fewer connections", exc)
                     return str(exc)
                 self._slots.put_nowait(None)
                 if last:

@@ -1,3 +1,4 @@
+import asyncio
 import base64
 import os
 import re
@@ -9,12 +10,14 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from render_fixtures import make_config, make_issue
+from smtpserver import SmtpServer
 
 from newsletter.errors import ConfigError
 from newsletter.headers import HEADER_LINE_LENGTH
 from newsletter.message import MessageBuilder, OutgoingMessage, Recipient
 from newsletter.render import render_issue
 from newsletter.tokens import TokenSigner
+from newsletter.transport import open_transport
 
 SIGNER = TokenSigner(b"a test secret of enough length")
 ANNA = Recipient("anna@example.org", "Anna Åberg", {"kommun": "Linköping"})
@@ -131,3 +134,29 @@ def test_a_key_file_that_is_no_key_says_how_to_make_one(
     (tmp_path / "dkim.key").write_text("ssh-rsa AAAA... not a private key\n")
     with pytest.raises(ConfigError, match=r"not an RSA private key.*openssl genrsa"):
         signed_message(tmp_path, monkeypatch)
+
+
+def test_signed_messages_verify_as_the_server_received_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = make_key(tmp_path)
+    monkeypatch.setenv("NEWSLETTER_DKIM_SELECTOR", "nyhetsbrev2026")
+    monkeypatch.setenv("NEWSLETTER_DKIM_KEY_FILE", "dkim.key")
+    with SmtpServer() as server:
+        for key, value in server.environment().items():
+            monkeypatch.setenv(key, value)
+        config = make_config(tmp_path)
+        builder = MessageBuilder(
+            render_issue(make_issue(intro="Hej {{ name }}!"), config), config, signer=SIGNER
+        )
+        people = [Recipient(f"reader{n}@example.org", f"Läsare {n}") for n in range(3)]
+
+        async def deliver() -> None:
+            async with open_transport(config, outbox=tmp_path / "outbox") as transport:
+                for person in people:
+                    assert (await transport.send(builder.build(person))).outcome == "sent"
+
+        asyncio.run(deliver())
+    lookup = dns({"nyhetsbrev2026._domainkey.nyhetsbrev.example.org.": record})
+    assert len(server.messages) == 3
+    assert all(dkim.verify(got.data, dnsfunc=lookup) for got in server.messages)
