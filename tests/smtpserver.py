@@ -121,7 +121,9 @@ class FaultInjector(Recorder):
     RCPT and DATA map an address to the replies its successive attempts get
     ("451 4.7.1 Greylisted", UNKNOWN_USER, DROP, ...); once they are used up the
     address is accepted. RATE makes that share of DATA commands fail with a random
-    TRANSIENT fault (seeded: the same faults each run). DELAY slows every DATA reply.
+    TRANSIENT fault, drawn from SEED, the address and the attempt's number: the same
+    faults for the same messages each run, whatever order they arrive in. DELAY slows
+    every DATA reply.
     """
 
     def __init__(
@@ -137,7 +139,8 @@ class FaultInjector(Recorder):
         self._rcpt = {address: list(replies) for address, replies in (rcpt or {}).items()}
         self._data = {address: list(replies) for address, replies in (data or {}).items()}
         self._rate = rate
-        self._random = random.Random(seed)
+        self._seed = seed
+        self._tries: dict[str, int] = {}
         self._delay = delay
         self.faults: list[tuple[str, str]] = []  # (address, reply) of every fault given
 
@@ -161,12 +164,16 @@ class FaultInjector(Recorder):
         address = envelope.rcpt_tos[0]
         reply = self._next(self._data, address)
         if reply is None and self._rate:
-            with self._lock:
-                if self._random.random() < self._rate:
-                    reply = self._random.choice(TRANSIENT)
+            reply = self._random_fault(address)
         if reply is not None:
             return self._fault(server, address, reply)
         return self.accept(server, session, envelope)
+
+    def _random_fault(self, address: str) -> str | None:
+        with self._lock:
+            self._tries[address] = attempt = self._tries.get(address, 0) + 1
+        draw = random.Random(f"{self._seed}/{address}/{attempt}")
+        return draw.choice(TRANSIENT) if draw.random() < self._rate else None
 
     def _next(self, script: dict[str, list[str]], address: str) -> str | None:
         with self._lock:
