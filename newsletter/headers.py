@@ -16,11 +16,13 @@ __all__ = [
     "clean_name",
     "fold_urls",
     "header_line",
+    "list_id_line",
 ]
 
 import re
 from email import policy
 from email.charset import Charset
+from email.header import Header
 from email.headerregistry import BaseHeader, HeaderRegistry
 from email.utils import formataddr
 from typing import TYPE_CHECKING, Any
@@ -81,6 +83,25 @@ def header_line(name: str, value: str) -> bytes:
     if len(line) <= HEADER_LINE_LENGTH and line.isascii():
         return line.encode("ascii") + CRLF
     return str(POLICY.fold(name, value)).encode("ascii")
+
+
+def list_id_line(name: str, list_id: str) -> bytes:
+    """RFC 2919 `List-Id: Name <list.id>`, the name quoted or RFC 2047-encoded as it needs.
+
+    Not through the email package's header classes: they take List-Id for unstructured
+    text, decode the name and fold it again with its commas and colons bare, which a
+    phrase cannot hold.
+    """
+    if name.isascii():
+        # formataddr quotes a name with specials ("SKR:s ...") and escapes what it must.
+        phrase = formataddr((name, list_id)).removesuffix(f" <{list_id}>")
+        folded = Header(phrase, header_name="List-Id").encode(splitchars=" ", linesep="\r\n")
+    else:
+        folded = Header(name, _UTF8, header_name="List-Id").encode(linesep="\r\n")
+    line = f"List-Id: {folded}"
+    last = line.rpartition("\r\n")[2]
+    space = " " if len(last) + len(list_id) + 3 <= HEADER_LINE_LENGTH else "\r\n "
+    return f"{line}{space}<{list_id}>\r\n".encode("ascii")
 
 
 def address_line(name: str, address: str) -> bytes:

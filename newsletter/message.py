@@ -17,13 +17,21 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid
+from email.utils import formatdate, make_msgid
 from typing import TYPE_CHECKING
 
 from newsletter import i18n, urls
 from newsletter.config import Config
 from newsletter.errors import SendError
-from newsletter.headers import CRLF, POLICY, address_line, clean_name, fold_urls, header_line
+from newsletter.headers import (
+    CRLF,
+    POLICY,
+    address_line,
+    clean_name,
+    fold_urls,
+    header_line,
+    list_id_line,
+)
 from newsletter.personalize import Personal, Personalizer
 from newsletter.quotedprintable import BodyEncoder
 from newsletter.tokens import TokenSigner, mailto_unsubscribe
@@ -168,8 +176,6 @@ class MessageBuilder:
         message["From"] = newsletter.sender
         message["Reply-To"] = newsletter.reply_to
         message["Subject"] = subject
-        # RFC 2919: the list's name as a phrase (quoted or encoded as formataddr does).
-        message["List-Id"] = formataddr((newsletter.name, newsletter.list_id), charset="utf-8")
         # RFC 8058: the https address in List-Unsubscribe takes a one-click POST.
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         message["List-Archive"] = f"<{urls.archive_url(self._config, newsletter.key)}>"
@@ -184,4 +190,4 @@ class MessageBuilder:
         data = message.as_bytes()
         head, rest = data.split(_TEXT_MARK.encode() + CRLF)
         middle, tail = rest.split(_HTML_MARK.encode() + CRLF)
-        return head, middle, tail
+        return list_id_line(newsletter.name, newsletter.list_id) + head, middle, tail

@@ -2,6 +2,7 @@ import asyncio
 import email
 import re
 from email import policy
+from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 from render_fixtures import make_config, make_issue
 
 from newsletter import urls
-from newsletter.headers import HEADER_LINE_LENGTH, address_line
+from newsletter.headers import HEADER_LINE_LENGTH, address_line, list_id_line
 from newsletter.message import MessageBuilder, OutgoingMessage, Recipient, UnusableAddress
 from newsletter.personalize import Personal, Personalizer
 from newsletter.quotedprintable import QP_LINE_LENGTH, encode_body
@@ -277,3 +278,31 @@ def test_to_is_folded_and_reads_back_the_same(name: str, address: str) -> None:
     parsed = email.message_from_bytes(line + b"\r\nbody\r\n", policy=policy.default)
     assert parsed.defects == [] and parsed["To"].defects == ()
     assert parseaddr(parsed["To"]) == (name, address)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Testbrevet",
+        "SKR:s nyhetsbrev om medborgardialog och medskapande i Sveriges kommuner, del 2",
+        "Region Östergötlands nyhetsbrev om regional utveckling, kultur och näringsliv",
+        'Nyheter från "Kommunen" <test>',
+    ],
+)
+def test_list_id_keeps_the_name_a_phrase(name: str) -> None:
+    line = list_id_line(name, "nyheter.example.org")
+    assert all(len(part) <= HEADER_LINE_LENGTH for part in line.split(b"\r\n"))
+    parsed = email.message_from_bytes(line + b"\r\nbody\r\n", policy=policy.default)
+    assert parsed["List-Id"].defects == ()
+    phrase = line.removeprefix(b"List-Id: ").rpartition(b"<")[0].decode().strip()
+    if name.isascii():
+        # Quoted where it needs to be: it reads back as the name where a phrase is parsed
+        # strictly, in an address.
+        address = email.message_from_string(
+            f"To: {phrase}<x@example.org>\n\n", policy=policy.default
+        )
+        assert address["To"].defects == () and address["To"].addresses[0].display_name == name
+    else:
+        # Encoded words only: no comma or colon of the name stands bare in the phrase.
+        assert re.fullmatch(r"(=\?utf-8\?[qb]\?[^?\s]+\?=\s*)+", phrase, re.I)
+        assert str(make_header(decode_header(phrase))) == name
