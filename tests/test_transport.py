@@ -1,5 +1,6 @@
 import asyncio
 import email
+import logging
 from email import policy
 from pathlib import Path
 from typing import Any
@@ -168,6 +169,39 @@ def test_tls_is_required_except_on_loopback_or_when_turned_off() -> None:
     assert choice("smtp.example.org", "tls") == TlsChoice(use_tls=True, start_tls=False)
     # Only an explicit security = "none" sends without TLS.
     assert choice("smtp.example.org", "none") == TlsChoice(use_tls=False, start_tls=False)
+
+
+class _ElsewhereSettings(SmtpSettings):
+    """Settings for a server taken for one on another machine, though it listens here."""
+
+    @property
+    def is_loopback(self) -> bool:
+        return False
+
+
+def test_a_server_elsewhere_without_starttls_is_refused(smtp_server: SmtpServer) -> None:
+    settings = _ElsewhereSettings(host=smtp_server.host, port=smtp_server.port)
+    with pytest.raises(TransportError, match="does not offer STARTTLS, and TLS is required"):
+        enter(SmtpPool(settings, tls_context=client_context()))
+    assert smtp_server.messages == []
+
+
+def test_the_password_is_never_logged(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    starttls_server: SmtpServer,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    handler = FaultInjector(data={"reader0@example.org": ["451 4.3.0 Try again later"]})
+    with SmtpServer(handler, tls="starttls", users={"editor": PASSWORD}) as server:
+        config = configure(tmp_path, monkeypatch, server)
+        assert deliver(transport(config, tmp_path), messages(config, 2))[0].outcome == "sent"
+    config = configure(tmp_path, monkeypatch, starttls_server, password="wrong-password")
+    with pytest.raises(TransportError):
+        enter(transport(config, tmp_path))
+    assert "451 4.3.0" in caplog.text  # the retry was logged
+    assert PASSWORD not in caplog.text and "wrong-password" not in caplog.text
 
 
 def test_no_password_crosses_the_network_unencrypted(
