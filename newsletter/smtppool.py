@@ -117,31 +117,36 @@ class SmtpPool:
     async def _attempt(self, message: OutgoingMessage, *, last: bool) -> Result | str:
         """A Result, or the reason to try again (a 4xx reply, a lost connection)."""
         client = await self._slots.get()
-        if client is None or not client.is_connected:
-            try:
-                client = await self._reopen(client)
-            except _Unreachable as exc:
-                if any(other.is_connected for other in self._clients):
-                    # The server takes fewer connections than smtp.concurrency (a 421 at
-                    # the greeting): go on with the ones it took; this slot is given up.
-                    log.info("%s; going on with fewer connections", exc)
-                    return str(exc)
-                self._slots.put_nowait(None)
-                if last:
-                    raise
-                return str(exc)
+        keep: SMTP | None = client  # what goes back into the slot
+        retire = False
         try:
-            code, text, stage = await _transaction(client, message)
-        except _DROPPED as exc:
-            await self._close(client)
-            self._slots.put_nowait(None)
-            return f"connection lost ({exc})"
-        except BaseException:
-            # Cancelled halfway through a transaction: the connection cannot be reused.
-            _abort(client, self._clients.pop(client, None))
-            self._slots.put_nowait(None)
-            raise
-        self._slots.put_nowait(client)
+            if client is None or not client.is_connected:
+                keep = None
+                try:
+                    client = keep = await self._reopen(client)
+                except _Unreachable as exc:
+                    # A 421 at the greeting while other connections work: the server takes
+                    # fewer than smtp.concurrency. Go on with those; this slot is given up.
+                    retire = any(other.is_connected for other in self._clients)
+                    if retire:
+                        log.info("%s; going on with fewer connections", exc)
+                    elif last:
+                        raise
+                    return str(exc)
+            try:
+                code, text, stage = await _transaction(client, message)
+            except _DROPPED as exc:
+                keep = None
+                await self._close(client)
+                return f"connection lost ({exc})"
+            except BaseException:
+                # Cancelled halfway through a transaction: the connection cannot be reused.
+                keep = None
+                _abort(client, self._clients.pop(client, None))
+                raise
+        finally:
+            if not retire:
+                self._slots.put_nowait(keep)
         if 400 <= code < 500:
             return f"{code} {text}"
         return classify(code, text, stage=stage)

@@ -301,6 +301,27 @@ def test_a_busy_server_at_the_start_is_a_plain_error(
             enter(transport(config, tmp_path))
 
 
+def test_a_send_cancelled_in_flight_leaves_the_pool_usable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with SmtpServer(FaultInjector(delay=0.3)) as server:
+        config = configure(tmp_path, monkeypatch, server, concurrency="1")
+        first, second = messages(config, 2)
+
+        async def run() -> Result:
+            async with transport(config, tmp_path) as pool:
+                in_flight = asyncio.create_task(pool.send(first))
+                await asyncio.sleep(0.1)
+                in_flight.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await in_flight
+                # The one connection's slot is back: the next message does not wait forever.
+                return await asyncio.wait_for(pool.send(second), timeout=10)
+
+        assert asyncio.run(run()).outcome == "sent"
+    assert "reader1@example.org" in server.handler.recipients()
+
+
 def test_no_such_user_fails_as_a_bounce_and_the_rest_go_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
