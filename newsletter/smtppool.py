@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, TypeVar
 
 from aiosmtplib import (
     SMTP,
@@ -36,6 +36,7 @@ from newsletter.ratelimit import RateLimiter
 from newsletter.transport import Result, classify
 
 log = logging.getLogger(__name__)
+_E = TypeVar("_E", bound=BaseException)
 
 ATTEMPTS = 5
 _MODES = {"tls": "TLS", "starttls": "STARTTLS", "none": "no TLS"}
@@ -209,11 +210,17 @@ class SmtpPool:
             return TransportError(
                 f"{where} refused the login ({exc.code} {exc.message}): {_CHECK_LOGIN}."
             )
-        if (cert := _certificate_error(exc)) is not None:
+        if (cert := _cause(exc, ssl.SSLCertVerificationError)) is not None:
             return TransportError(
                 f"{where}: its TLS certificate cannot be trusted ({cert.verify_message}). "
                 f"The server must present a valid certificate for {self.settings.host}; "
                 "check smtp.host (the name must match the certificate) and the server's setup."
+            )
+        if (tls := _cause(exc, ssl.SSLError)) is not None:
+            return TransportError(
+                f"{where}: the TLS handshake failed ({tls.reason or tls}). With "
+                'smtp.security = "tls" the server must speak TLS from the first byte (usually '
+                'port 465); a server on port 587 wants "starttls".'
             )
         if isinstance(exc, SMTPResponseException) and 400 <= exc.code < 500:
             return _Unreachable(f"{where} is busy ({exc.code} {exc.message}); try again later.")
@@ -224,13 +231,13 @@ class SmtpPool:
                 "send through it."
             )
         message = str(exc)
-        if "STARTTLS" in message:
+        if "STARTTLS extension not supported" in message:
             return TransportError(
                 f"{where} does not offer STARTTLS, and TLS is required for a server on another "
                 'machine. Use smtp.security = "tls" if it speaks TLS from the start (port 465), '
                 "or ask its administrator to enable STARTTLS."
             )
-        if "AUTH" in message or "authentication" in message.lower():
+        if "AUTH extension" in message or "authentication method" in message:
             return TransportError(
                 f"{where} does not offer a login (SMTP AUTH) on this connection: leave "
                 "smtp.username empty if it needs no login, or use TLS if it offers AUTH only then."
@@ -257,9 +264,10 @@ class _Unreachable(TransportError):
     """No answer from the server: worth trying again while a send runs."""
 
 
-def _certificate_error(exc: BaseException | None) -> ssl.SSLCertVerificationError | None:
+def _cause(exc: BaseException | None, kind: type[_E]) -> _E | None:
+    """The first exception of KIND in EXC's chain of causes (aiosmtplib wraps ssl's)."""
     while exc is not None:
-        if isinstance(exc, ssl.SSLCertVerificationError):
+        if isinstance(exc, kind):
             return exc
         exc = exc.__cause__ or exc.__context__
     return None

@@ -229,7 +229,15 @@ def test_implicit_tls_to_a_plain_server_fails_plainly(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp_server: SmtpServer
 ) -> None:
     config = configure(tmp_path, monkeypatch, smtp_server, security="tls")
-    with pytest.raises(TransportError, match=f"cannot connect to 127.0.0.1:{smtp_server.port}"):
+    with pytest.raises(TransportError, match=r'TLS handshake failed .*port 587 wants "starttls"'):
+        enter(transport(config, tmp_path))
+
+
+def test_a_login_to_a_server_without_auth_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp_server: SmtpServer
+) -> None:
+    config = configure(tmp_path, monkeypatch, smtp_server, username="editor")
+    with pytest.raises(TransportError, match=r"does not offer a login .*leave smtp.username empty"):
         enter(transport(config, tmp_path))
 
 
