@@ -225,19 +225,24 @@ def test_starttls_on_loopback_is_used_when_offered_only(
     assert not any(got.tls for got in smtp_server.messages)
 
 
-def test_implicit_tls_to_a_plain_server_fails_plainly(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp_server: SmtpServer
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        # Implicit TLS to a server that speaks plain SMTP (a STARTTLS port).
+        ({"security": "tls"}, r'TLS handshake failed .*port 587 wants "starttls"'),
+        # A login to a server that offers none.
+        ({"username": "editor"}, r"does not offer a login .*leave smtp.username empty"),
+    ],
+)
+def test_a_plain_server_used_wrongly_says_what_to_change(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    smtp_server: SmtpServer,
+    setting: dict[str, str],
+    message: str,
 ) -> None:
-    config = configure(tmp_path, monkeypatch, smtp_server, security="tls")
-    with pytest.raises(TransportError, match=r'TLS handshake failed .*port 587 wants "starttls"'):
-        enter(transport(config, tmp_path))
-
-
-def test_a_login_to_a_server_without_auth_says_what_to_do(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp_server: SmtpServer
-) -> None:
-    config = configure(tmp_path, monkeypatch, smtp_server, username="editor")
-    with pytest.raises(TransportError, match=r"does not offer a login .*leave smtp.username empty"):
+    config = configure(tmp_path, monkeypatch, smtp_server, **setting)
+    with pytest.raises(TransportError, match=message):
         enter(transport(config, tmp_path))
 
 
