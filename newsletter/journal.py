@@ -108,7 +108,9 @@ def find(db: sqlite3.Connection, newsletter: str, slug: str, /) -> Send | None:
     ).fetchone()
     if row is None:
         return None
-    return Send(*row[:4], json.loads(row[4]), *row[5:])
+    id_, newsletter, slug, subject, lists, fingerprint, created_at, finished_at, note = row
+    return Send(id_, newsletter, slug, subject, json.loads(lists), fingerprint, created_at,
+                finished_at, note)  # fmt: skip
 
 
 def freeze(
@@ -224,8 +226,8 @@ def claim(
             _set(db, send, "skipped", unwanted, reply="unsubscribed since the send started")
         rows = [row for row in rows if row.seq not in unwanted]
         db.executemany(
-            f"UPDATE recipients SET status = 'sending', attempts = attempts + 1, updated_at = {_NOW}"
-            " WHERE send_id = ? AND seq = ?",
+            "UPDATE recipients SET status = 'sending', attempts = attempts + 1,"
+            f" updated_at = {_NOW} WHERE send_id = ? AND seq = ?",
             ((send.id, row.seq) for row in rows),
         )
     return rows, (found[-1][0] if found else None)
@@ -317,7 +319,7 @@ def rows(
     marks = ", ".join("?" * len(statuses))
     return iter(
         db.execute(
-            "SELECT seq, address, name, status, attempts, message_id, reply, updated_at"
+            "SELECT seq, address, name, fields, status, attempts, message_id, reply, updated_at"
             f" FROM recipients WHERE send_id = ? AND status IN ({marks}) ORDER BY seq",
             (send.id, *statuses),
         )

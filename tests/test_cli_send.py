@@ -1,0 +1,208 @@
+"""`newsletter send` and `newsletter status` end to end, into the outbox (no SMTP server)."""
+
+import csv
+import email
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from newsletter import suppression
+from newsletter.cli import main
+from newsletter.state import connect
+
+ROOT = Path(__file__).resolve().parent.parent
+ISSUE = "issues/medborgardialog-2020-06.yaml"
+OUTBOX = Path("outbox/medborgardialog/2020-06")
+
+
+def example_project(folder: Path) -> Path:
+    """The repository's example project (config, one issue, the lists) copied to FOLDER."""
+    shutil.copy(ROOT / "newsletter.toml", folder / "newsletter.toml")
+    (folder / "issues").mkdir()
+    shutil.copy(ROOT / ISSUE, folder / ISSUE)
+    shutil.copytree(ROOT / "subscribers", folder / "subscribers")
+    return folder
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    example_project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    for name in ("NEWSLETTER_CONFIG", "NEWSLETTER_SMTP_HOST", "NEWSLETTER_SMTP_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+def send(*args: str, input: str | None = None) -> Result:
+    return CliRunner().invoke(main, ["send", ISSUE, *args], input=input)
+
+
+def db(project: Path) -> sqlite3.Connection:
+    return connect(project / ".newsletter" / "state.sqlite3")
+
+
+def subscribers(project: Path) -> set[str]:
+    with (project / "subscribers" / "medborgardialog.csv").open(encoding="utf-8-sig") as file:
+        return {row["E-post"].lower() for row in csv.DictReader(file, delimiter=";")}
+
+
+def outbox_recipients(project: Path, folder: Path = OUTBOX) -> list[str]:
+    found = []
+    for path in sorted((project / folder).glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes())
+        found.append(email.utils.parseaddr(message["To"])[1].lower())
+    return found
+
+
+def journal(project: Path) -> list[tuple[str, str]]:
+    return [tuple(row) for row in db(project).execute(
+        "SELECT address, status FROM recipients ORDER BY seq")]  # fmt: skip
+
+
+def test_send_without_a_server_writes_one_eml_per_subscriber_and_says_where(
+    project: Path,
+) -> None:
+    result = send("--yes")
+    assert result.exit_code == 0, result.output
+    assert sorted(outbox_recipients(project)) == sorted(subscribers(project))
+    assert "outbox/medborgardialog/2020-06" in result.output
+    assert {status for _, status in journal(project)} == {"sent"}
+    assert "Receipt: .newsletter/receipts/medborgardialog/2020-06.csv" in result.output
+
+
+def test_send_asks_first_and_sends_nothing_when_declined(project: Path) -> None:
+    result = send(input="n\n")
+    assert "Newsletter: SKR:s nyhetsbrev om medborgardialog" in result.output
+    assert f"Recipients: {len(subscribers(project))}" in result.output
+    assert "Send 14 message(s) now?" in result.output
+    assert result.exit_code == 1 and "Nothing was sent." in result.output
+    assert not (project / OUTBOX).exists() and journal(project) == []
+
+
+def test_suppressed_addresses_are_left_out_and_counted(project: Path) -> None:
+    suppression.suppress(db(project), "anna.lindqvist@linkoping.example.se", reason="bounced")
+    result = send(input="y\n")
+    assert result.exit_code == 0, result.output
+    assert "Recipients: 13 (1 left out as suppressed)" in result.output
+    assert "anna.lindqvist@linkoping.example.se" not in outbox_recipients(project)
+
+
+def test_running_a_finished_send_again_sends_nothing(project: Path) -> None:
+    assert send("--yes").exit_code == 0
+    again = send("--yes")
+    assert again.exit_code == 0, again.output
+    assert "Nothing left to send." in again.output
+    assert len(outbox_recipients(project)) == 14
+
+
+def test_limit_sends_part_and_the_next_run_sends_the_rest_once(project: Path) -> None:
+    first = send("--yes", "--limit", "5")
+    assert first.exit_code == 0, first.output
+    assert "9 message(s) still queued" in first.output
+    assert len(outbox_recipients(project)) == 5
+    second = send("--yes")
+    assert second.exit_code == 0, second.output
+    assert "Resuming the send started" in second.output
+    assert sorted(outbox_recipients(project)) == sorted(subscribers(project))
+
+
+def test_someone_unsubscribed_after_freezing_is_skipped(project: Path) -> None:
+    assert send("--yes", "--limit", "1").exit_code == 0
+    suppression.suppress(db(project), "bjorn.akesson@uppsala.example.se",
+                         reason="unsubscribed", newsletter="medborgardialog")  # fmt: skip
+    result = send("--yes")
+    assert result.exit_code == 0, result.output
+    assert "bjorn.akesson@uppsala.example.se" not in outbox_recipients(project)
+    assert ("bjorn.akesson@uppsala.example.se", "skipped") in journal(project)
+    assert "lists changed" not in result.output
+
+
+def test_changed_lists_are_reported_and_the_frozen_set_is_kept(project: Path) -> None:
+    assert send("--yes", "--limit", "1").exit_code == 0
+    path = project / "subscribers" / "medborgardialog.csv"
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    removed = lines.pop(5).split(";")[0]
+    lines.append("ny.person@example.org;Ny Person;X;Y")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    result = send("--yes")
+    assert result.exit_code == 0, result.output
+    assert "The lists changed since this send started" in result.output
+    assert "1 new, 1 taken off" in result.output and "--add-new" in result.output
+    sent = outbox_recipients(project)
+    assert removed.lower() not in sent and "ny.person@example.org" not in sent
+    assert (removed.lower(), "skipped") in journal(project)
+
+
+def test_add_new_sends_to_those_added_to_the_lists_since(project: Path) -> None:
+    assert send("--yes", "--limit", "1").exit_code == 0
+    path = project / "subscribers" / "medborgardialog.csv"
+    with path.open("a", encoding="utf-8") as file:
+        file.write("ny.person@example.org;Ny Person;X;Y\n")
+    result = send("--yes", "--add-new")
+    assert result.exit_code == 0, result.output
+    assert "ny.person@example.org" in outbox_recipients(project)
+
+
+def test_a_resumed_send_keeps_its_lists(project: Path) -> None:
+    assert send("--yes", "--limit", "1").exit_code == 0
+    result = send("--yes", "--list", "regional-utveckling")
+    assert result.exit_code == 1
+    assert "a send keeps its lists" in result.output
+
+
+def test_dry_run_builds_everything_and_records_nothing(project: Path) -> None:
+    result = send("--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "Built 14 message(s)" in result.output
+    assert "Dry run: 14 message(s) would be sent" in result.output
+    assert not (project / "outbox").exists() and journal(project) == []
+
+
+def test_test_sends_to_the_given_addresses_only_marked_as_a_test(project: Path) -> None:
+    result = send("--test", "redaktor@example.org", "--test", "kollega@example.org")
+    assert result.exit_code == 0, result.output
+    folder = OUTBOX.with_name("2020-06-test")
+    assert outbox_recipients(project, folder) == ["redaktor@example.org", "kollega@example.org"]
+    subject = email.message_from_bytes(next((project / folder).glob("*.eml")).read_bytes(),
+                                       policy=email.policy.default)["Subject"]  # fmt: skip
+    assert "test" in subject.lower()
+    assert journal(project) == [] and not (project / OUTBOX).exists()
+
+
+def test_a_bad_issue_sends_nothing(project: Path) -> None:
+    (project / ISSUE).write_text("newsletter: medborgardialog\ntitle: [\n", encoding="utf-8")
+    result = send("--yes")
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert not (project / "outbox").exists()
+
+
+def test_an_unknown_list_sends_nothing(project: Path) -> None:
+    result = send("--yes", "--list", "nosuchlist")
+    assert result.exit_code == 1 and "there is no such list" in result.output
+    assert not (project / "outbox").exists()
+
+
+def test_status_shows_counts_and_receipts(project: Path) -> None:
+    fresh = CliRunner().invoke(main, ["status", ISSUE])
+    assert "has not been sent yet" in fresh.output
+    assert send("--yes").exit_code == 0
+    result = CliRunner().invoke(main, ["status", ISSUE])
+    assert result.exit_code == 0, result.output
+    assert "14 recipients: 14 sent, 0 failed" in result.output
+    assert "receipts/medborgardialog/2020-06.json" in result.output
+
+
+def test_the_receipt_lists_every_recipient_with_the_reply(project: Path) -> None:
+    assert send("--yes").exit_code == 0
+    folder = project / ".newsletter" / "receipts" / "medborgardialog"
+    receipt = json.loads((folder / "2020-06.json").read_text(encoding="utf-8"))
+    assert receipt["counts"]["sent"] == 14 and receipt["issue"] == "2020-06"
+    assert {r["address"].lower() for r in receipt["recipients"]} == subscribers(project)
+    assert all(r["status"] == "sent" and r["reply"] and r["time"] for r in receipt["recipients"])
+    with (folder / "2020-06.csv").open(encoding="utf-8-sig") as file:
+        rows = list(csv.DictReader(file, delimiter=";"))
+    assert len(rows) == 14 and rows[0]["message_id"].startswith("<")
