@@ -17,6 +17,7 @@ __all__ = [
     "StateError",
     "SubscriberError",
     "TokenError",
+    "TransportError",
 ]
 
 from dataclasses import dataclass
@@ -82,3 +83,7 @@ class RenderError(NewsletterError):
 
 class SendError(NewsletterError):
     """A send cannot start or must stop (SMTP refused, policy rejection, ...)."""
+
+
+class TransportError(SendError):
+    """The mail server cannot be reached or used: connection, TLS, login, or it hung up."""

@@ -54,6 +54,7 @@ LABELS: dict[str, dict[str, str]] = {
         "kind_podcast": "Podd",
         "kind_report": "Rapport",
         "kind_event": "Evenemang",
+        "test_subject": "[TEST] {subject}",
     },
     "en": {
         "time": "Time",
@@ -88,6 +89,7 @@ LABELS: dict[str, dict[str, str]] = {
         "kind_podcast": "Podcast",
         "kind_report": "Report",
         "kind_event": "Event",
+        "test_subject": "[TEST] {subject}",
     },
 }
 

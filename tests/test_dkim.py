@@ -1,0 +1,127 @@
+import base64
+import re
+from pathlib import Path
+
+import dkim
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from render_fixtures import make_config, make_issue
+
+from newsletter.errors import ConfigError
+from newsletter.message import HEADER_LINE_LENGTH, MessageBuilder, OutgoingMessage, Recipient
+from newsletter.render import render_issue
+from newsletter.tokens import TokenSigner
+
+SIGNER = TokenSigner(b"a test secret of enough length")
+ANNA = Recipient("anna@example.org", "Anna Åberg", {"kommun": "Linköping"})
+
+
+def make_key(tmp_path: Path) -> str:
+    """A fresh RSA key in TMP_PATH/dkim.key; returns the DNS TXT record that publishes it."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    (tmp_path / "dkim.key").write_bytes(pem)
+    public = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return f"v=DKIM1; k=rsa; p={base64.b64encode(public).decode()}"
+
+
+def signed_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: str = ""
+) -> OutgoingMessage:
+    monkeypatch.setenv("NEWSLETTER_DKIM_SELECTOR", "nyhetsbrev2026")
+    monkeypatch.setenv("NEWSLETTER_DKIM_KEY_FILE", "dkim.key")  # relative to newsletter.toml
+    config = make_config(tmp_path, extra)
+    rendered = render_issue(make_issue(intro="Hej {{ name }}!"), config)
+    return MessageBuilder(rendered, config, signer=SIGNER).build(ANNA)
+
+
+def dns(records: dict[str, str]):  # type: ignore[no-untyped-def]
+    def lookup(name: bytes, timeout: int = 5) -> bytes | None:
+        record = records.get(name.decode())
+        return record.encode() if record else None
+
+    return lookup
+
+
+def signature_tags(data: bytes) -> dict[str, str]:
+    header = re.match(rb"DKIM-Signature: (.*?)\r\n(?! )", data, re.S)
+    assert header, data[:200]
+    value = re.sub(r"\s+", "", header.group(1).decode())
+    return dict(tag.split("=", 1) for tag in value.split(";") if tag)
+
+
+def test_the_signature_verifies_with_the_published_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = make_key(tmp_path)
+    message = signed_message(tmp_path, monkeypatch)
+    lookup = dns({"nyhetsbrev2026._domainkey.nyhetsbrev.example.org.": record})
+    assert dkim.verify(message.data, dnsfunc=lookup)
+    tags = signature_tags(message.data)
+    assert tags["a"] == "rsa-sha256" and tags["c"] == "relaxed/relaxed"
+    assert tags["d"] == "nyhetsbrev.example.org" and tags["s"] == "nyhetsbrev2026"
+    signed = set(tags["h"].lower().split(":"))
+    assert signed >= {
+        "from",
+        "to",
+        "subject",
+        "date",
+        "message-id",
+        "list-id",
+        "list-unsubscribe",
+        "list-unsubscribe-post",
+    }
+    assert "feedback-id" not in signed
+    for line in message.data.split(b"\r\n\r\n")[0].split(b"\r\n"):
+        if not line.startswith((b"List-Unsubscribe: <", b" <")):
+            assert len(line) <= HEADER_LINE_LENGTH, line
+
+
+def test_a_changed_message_no_longer_verifies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = make_key(tmp_path)
+    message = signed_message(tmp_path, monkeypatch)
+    lookup = dns({"nyhetsbrev2026._domainkey.nyhetsbrev.example.org.": record})
+    forged = message.data.replace(b"List-Unsubscribe-Post: List-Unsubscribe=One-Click", b"")
+    assert not dkim.verify(forged, dnsfunc=lookup)
+    (tmp_path / "other").mkdir()
+    other_key = make_key(tmp_path / "other")
+    assert not dkim.verify(
+        message.data, dnsfunc=dns({"nyhetsbrev2026._domainkey.nyhetsbrev.example.org.": other_key})
+    )
+
+
+def test_feedback_id_is_signed_when_present(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = make_key(tmp_path)
+    monkeypatch.setenv("NEWSLETTER_DKIM_DOMAIN", "example.org")
+    message = signed_message(tmp_path, monkeypatch, 'feedback_id = "3:test:nyhetsbrev"')
+    assert dkim.verify(
+        message.data, dnsfunc=dns({"nyhetsbrev2026._domainkey.example.org.": record})
+    )
+    tags = signature_tags(message.data)
+    assert tags["d"] == "example.org" and "feedback-id" in tags["h"].lower().split(":")
+
+
+def test_a_missing_key_file_says_what_to_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(ConfigError, match=r"dkim.key_file .*dkim.key: cannot read"):
+        signed_message(tmp_path, monkeypatch)
+
+
+def test_a_key_file_that_is_no_key_says_how_to_make_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "dkim.key").write_text("ssh-rsa AAAA... not a private key\n")
+    with pytest.raises(ConfigError, match=r"not an RSA private key.*openssl genrsa"):
+        signed_message(tmp_path, monkeypatch)
