@@ -17,6 +17,7 @@ __all__ = [
     "Delivery",
     "Row",
     "Send",
+    "Status",
     "append",
     "claim",
     "counts",

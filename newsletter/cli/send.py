@@ -169,7 +169,7 @@ def _send_test(config: Config, rendered: RenderedIssue, addresses: Sequence[str]
     async def run() -> list[tuple[str, str, str]]:
         async with _transport(config, rendered, test=True) as transport:
             click.echo(f"Sending a test to {len(emails)} address(es) via {transport.description}")
-            results = []
+            results: list[tuple[str, str, str]] = []
             for email in emails:
                 result = await transport.send(builder.build(Recipient(email)))
                 results.append((email, result.outcome, result.reply))
@@ -255,9 +255,9 @@ def _dry_run(config: Config, db: sqlite3.Connection, plan: Plan, options: Option
         assert plan.recipients is not None
         people = ((s.email, s.name, s.fields) for s in plan.recipients.subscribers)
     else:
-        status = ("failed",) if options.retry_failed else ("queued",)
-        status += ("sending",) if options.resend_uncertain else ()
-        rows = journal.rows(db, plan.send, statuses=status)  # type: ignore[arg-type]
+        status: list[journal.Status] = ["failed" if options.retry_failed else "queued"]
+        status += ["sending"] if options.resend_uncertain else []
+        rows = journal.rows(db, plan.send, statuses=status)
         people = ((r["address"], r["name"], json.loads(r["fields"])) for r in rows)
     sizes = [
         len(builder.build(Recipient(*person)).data)
@@ -364,9 +364,12 @@ def _echo_report(
     config: Config,
     plan: Plan,
 ) -> None:
-    where = description if config.smtp.host else outbox_path(config, plan.rendered)
+    where = f"to {description}"
+    if not config.smtp.host:
+        where = f"into {outbox_path(config, plan.rendered)}/ (one .eml file each: open them "
+        where += "with any mail program)"
     failed = f" {report.failed} failed:" if report.failed else ""
-    click.echo(f"Sent {report.sent} message(s) to {where}.{failed}")
+    click.echo(f"Sent {report.sent} message(s) {where}.{failed}")
     for failure in report.failures[:20]:
         click.echo(f"  {failure.address}: {failure.reply}")
     again = f"newsletter send {issue_path}"
@@ -416,7 +419,8 @@ class _progress:
     """A rich progress bar with rate and ETA on a terminal; a line per tenth otherwise."""
 
     def __init__(self, total: int) -> None:
-        self.total, self.done, self.started = total, 0, time.monotonic()
+        self.total, self.done = total, 0
+        self.started = self.shown = time.monotonic()
         self.bar: Any = None
 
     def __enter__(self) -> Any:
@@ -447,8 +451,10 @@ class _progress:
         rate = f"{self.done / max(time.monotonic() - self.started, 1e-6):,.0f}/s"
         if self.bar is not None:
             self.bar.update(self.task, advance=1, rate=rate)
-        elif self.done % max(1, self.total // 10) == 0 or self.done == self.total:
-            click.echo(f"{self.done}/{self.total} ({rate})", err=True)
+        elif self.done == self.total or time.monotonic() - self.shown > 5:
+            # Not a terminal (a log file, cron): a line every few seconds, not a bar.
+            self.shown = time.monotonic()
+            click.echo(f"Sent {self.done}/{self.total} ({rate})", err=True)
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
