@@ -14,11 +14,13 @@ __all__ = [
     "Plan",
     "RunReport",
     "compare",
+    "conclude",
     "deliver",
     "lock",
     "outbox_folder",
     "plan",
     "running",
+    "send",
     "start",
 ]
 
@@ -27,6 +29,7 @@ import fcntl
 import os
 import signal
 import sqlite3
+import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -34,15 +37,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from newsletter import archive, journal
+from newsletter import archive, journal, receipt
 from newsletter.config import Config
 from newsletter.errors import SendError, TransportError
 from newsletter.message import MessageBuilder, Recipient
 from newsletter.render import RenderedIssue
 from newsletter.subscribers import Recipients, Subscriber, recipients
 from newsletter.suppression import address_hash, suppressed_hashes
-from newsletter.tokens import TokenSigner
-from newsletter.transport import Transport
+from newsletter.tokens import TokenSigner, load_secret
+from newsletter.transport import Transport, open_transport
 
 # Rows claimed (and results recorded) per transaction. After a crash at most about this
 # many rows are uncertain; 100 keeps that small and the commits few.
@@ -116,6 +119,9 @@ class RunReport:
     error: str | None = None  # a TransportError that ended the run
     interrupted: bool = False  # Ctrl-C: the messages in flight were finished
     aborted: bool = False  # a second Ctrl-C: messages in flight left uncertain
+    send: journal.Send | None = None
+    transport: str = ""  # where the messages went, e.g. "smtp.example.org:587 (STARTTLS)"
+    receipts: tuple[Path, ...] = ()  # written when the send is finished
 
 
 def outbox_folder(config: Config, newsletter: str, slug: str, *, test: bool = False) -> Path:
@@ -198,6 +204,50 @@ def start(
         journal.note(db, send, None)
     archive.publish(db, config, plan.rendered)
     return send
+
+
+async def send(
+    config: Config,
+    db: sqlite3.Connection,
+    plan: Plan,
+    options: Options,
+    /,
+    *,
+    confirm: Callable[[str], bool] = lambda transport: True,
+    on_result: Callable[[str], None] = lambda outcome: None,
+    tls_context: ssl.SSLContext | None = None,
+    retry_delay: float = 2.0,
+) -> RunReport | None:
+    """Connect (checking TLS and login), ask CONFIRM, freeze, deliver, conclude.
+
+    None when CONFIRM, given the transport's description, says no: nothing was recorded.
+    """
+    signer = TokenSigner(load_secret(config))
+    builder = MessageBuilder(plan.rendered, config, signer=signer)
+    outbox = outbox_folder(config, plan.newsletter, plan.slug)
+    transport = open_transport(config, outbox=outbox, tls_context=tls_context,
+                               retry_delay=retry_delay)  # fmt: skip
+    async with transport:
+        if not confirm(transport.description):
+            return None
+        started = start(db, config, plan, options, signer=signer)
+        report = await deliver(db, started, builder, transport,
+                               concurrency=config.smtp.concurrency,
+                               retry_failed=options.retry_failed, limit=options.limit,
+                               on_result=on_result)  # fmt: skip
+    report.send, report.transport = started, transport.description
+    report.receipts = conclude(config, db, started, transport=transport.description)
+    return report
+
+
+def conclude(
+    config: Config, db: sqlite3.Connection, send: journal.Send, /, *, transport: str
+) -> tuple[Path, ...]:
+    """When nothing is queued or uncertain any more: mark SEND finished, write its receipt."""
+    counts = journal.counts(db, send)
+    if counts.queued or counts.sending:
+        return ()
+    return receipt.write(config, db, journal.finish(db, send), transport=transport)
 
 
 @contextmanager

@@ -308,36 +308,26 @@ def _send(
     todo = plan.todo(options)
     if todo == 0:
         return _nothing_to_do(config, db, plan, issue_path)
-    signer = _signer(config)
-    builder = _builder(config, plan.rendered, signer)
+    progress = _progress(todo)
 
-    async def run() -> tuple[Send, RunReport, str] | None:
-        async with _transport(config, plan.rendered) as transport:
-            click.echo(f"Delivery:   {transport.description}")
-            if not yes and not click.confirm(f"Send {todo} message(s) now?", err=True):
-                return None
-            send = campaign.start(db, config, plan, options, signer=signer)
-            with _progress(todo) as advance:
-                report = await campaign.deliver(
-                    db,
-                    send,
-                    builder,
-                    transport,
-                    concurrency=config.smtp.concurrency,
-                    retry_failed=options.retry_failed,
-                    limit=options.limit,
-                    on_result=advance,
-                )
-            return send, report, transport.description
+    def confirm(transport: str) -> bool:
+        click.echo(f"Delivery:   {transport}")
+        if yes or click.confirm(f"Send {todo} message(s) now?", err=True):
+            progress.start()
+            return True
+        return False
 
-    outcome = asyncio.run(run())
-    if outcome is None:
+    try:
+        report = asyncio.run(campaign.send(config, db, plan, options, confirm=confirm,
+                                           on_result=progress.advance))  # fmt: skip
+    finally:
+        progress.stop()
+    if report is None:
         click.echo("Nothing was sent.")
         return 1
-    send, report, description = outcome
-    counts = journal.counts(db, send)
-    _echo_report(report, issue_path, counts.queued, description, config, plan)
-    _finish_if_done(config, db, send, description)
+    assert report.send is not None
+    counts = journal.counts(db, report.send)
+    _echo_report(report, issue_path, counts.queued, config, plan)
     if report.interrupted:
         return 130
     failed = counts.failed or counts.sending or report.stopped or report.error
@@ -351,8 +341,10 @@ def _nothing_to_do(config: Config, db: sqlite3.Connection, plan: Plan, issue_pat
             f"{', '.join(plan.lists)}: nobody to send to (after leaving out {plan.suppressed} "
             "suppressed). Add subscribers to the list, or choose another with --list."
         )
+    from newsletter.campaign import conclude
+
     click.echo(f"Nothing left to send. See the details with: newsletter status {issue_path}")
-    _finish_if_done(config, db, plan.send, "")
+    _echo_receipts(conclude(config, db, plan.send, transport="see the first run"))
     return 1 if c.failed or c.sending else 0
 
 
@@ -360,11 +352,10 @@ def _echo_report(
     report: RunReport,
     issue_path: Path,
     queued: int,
-    description: str,
     config: Config,
     plan: Plan,
 ) -> None:
-    where = f"to {description}"
+    where = f"to {report.transport}"
     if not config.smtp.host:
         where = f"into {outbox_path(config, plan.rendered)}/ (one .eml file each: open them "
         where += "with any mail program)"
@@ -401,29 +392,26 @@ def _echo_report(
         )
     elif queued and not report.stopped and not report.error:
         click.echo(f"{queued} message(s) still queued. Send on with: {again}")
+    _echo_receipts(report.receipts)
 
 
-def _finish_if_done(config: Config, db: sqlite3.Connection, send: Send, description: str) -> None:
-    from newsletter import journal, receipt
+def _echo_receipts(paths: Sequence[Path]) -> None:
     from newsletter.csvfile import display_path
 
-    counts = journal.counts(db, send)
-    if counts.queued or counts.sending:
-        return
-    send = journal.finish(db, send)
-    paths = receipt.write(config, db, send, transport=description or "see earlier receipt")
-    click.echo("Receipt: " + ", ".join(display_path(p) for p in paths))
+    if paths:
+        click.echo("Receipt: " + ", ".join(display_path(p) for p in paths))
 
 
 class _progress:
-    """A rich progress bar with rate and ETA on a terminal; a line per tenth otherwise."""
+    """A rich progress bar with rate and ETA on a terminal; a line every few seconds otherwise."""
 
     def __init__(self, total: int) -> None:
         self.total, self.done = total, 0
         self.started = self.shown = time.monotonic()
         self.bar: Any = None
 
-    def __enter__(self) -> Any:
+    def start(self) -> None:
+        self.started = self.shown = time.monotonic()
         if sys.stderr.isatty():
             from rich.console import Console
             from rich.progress import (
@@ -444,7 +432,6 @@ class _progress:
             )
             self.bar.start()
             self.task = self.bar.add_task("send", total=self.total, rate="")
-        return self.advance
 
     def advance(self, outcome: str) -> None:
         self.done += 1
@@ -456,9 +443,10 @@ class _progress:
             self.shown = time.monotonic()
             click.echo(f"Sent {self.done}/{self.total} ({rate})", err=True)
 
-    def __exit__(self, *exc: object) -> None:
+    def stop(self) -> None:
         if self.bar is not None:
             self.bar.stop()
+            self.bar = None
 
 
 # --- status ----------------------------------------------------------------------------
