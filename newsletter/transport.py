@@ -55,18 +55,19 @@ def open_transport(
     RETRY_DELAY is the first wait before a retry, doubled on each further one.
     """
     if config.smtp.host:
-        raise TransportError(
-            "sending over SMTP is not part of this build yet; leave smtp.host empty to "
-            "write the messages to the outbox folder."
-        )
+        from newsletter.smtppool import SmtpPool
+
+        return SmtpPool(config.smtp, tls_context=tls_context, retry_delay=retry_delay)
     return Outbox(outbox, root=config.root)
 
 
-def classify(code: int, text: str) -> Result:
-    """The Result of a final SMTP reply CODE TEXT (after any retries)."""
+def classify(code: int, text: str, /, *, stage: Literal["mail", "rcpt", "data"] = "data") -> Result:
+    """The Result of a final SMTP reply CODE TEXT (after any retries) at STAGE."""
     reply = f"{code} {text}".strip()
     if 200 <= code < 300:
         return Result("sent", reply)
+    if code >= 500 and stage == "mail":
+        return Result("stop", reply)  # our sender address is refused: so is every message
     enhanced = _ENHANCED.match(text)
     if code >= 500 and enhanced:
         subject, detail = enhanced.group(2), enhanced.group(3)

@@ -38,10 +38,10 @@ def rendered(tmp_path: Path, newsletter_extra: str = "", **changes: str) -> Rend
     return render_issue(make_issue(intro=INTRO, **changes), config)
 
 
-def builder(tmp_path: Path, newsletter_extra: str = "", **kwargs: bool) -> MessageBuilder:
+def builder(tmp_path: Path, newsletter_extra: str = "", *, test: bool = False) -> MessageBuilder:
     config = make_config(tmp_path, newsletter_extra)
     return MessageBuilder(
-        render_issue(make_issue(intro=INTRO), config), config, signer=SIGNER, **kwargs
+        render_issue(make_issue(intro=INTRO), config), config, signer=SIGNER, test=test
     )
 
 
@@ -216,7 +216,7 @@ def test_bodies_are_what_the_email_package_makes(tmp_path: Path, recipient: Reci
         reference = EmailMessage(policy=policy.SMTP.clone(max_line_length=QP_LINE_LENGTH))
         reference.set_content(content, subtype=subtype, charset="utf-8", cte="quoted-printable")
         expected = reference.get_payload()
-        assert part.get_payload().replace("\r\n", "\n") == expected
+        assert str(part.get_payload()).replace("\r\n", "\n") == expected
         assert part.get_content().replace("\r\n", "\n") == reference.get_content()
 
 
