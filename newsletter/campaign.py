@@ -48,9 +48,9 @@ from newsletter.tokens import TokenSigner, load_secret
 from newsletter.transport import Transport, open_transport
 
 # Rows claimed (and results recorded) per transaction. After a crash at most about this
-# many rows are uncertain; 100 keeps that small and the commits few.
-BATCH = 100
-_FLUSH_SECONDS = 0.5
+# many rows (plus those in flight) are uncertain; 50 keeps that small and the commits few.
+BATCH = 50
+_FLUSH_SECONDS = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,7 +339,8 @@ class _Engine:
     ) -> None:
         self.db, self.send, self.builder, self.transport = db, send, builder, transport
         self.on_result = on_result
-        self.queue: asyncio.Queue[journal.Row | None] = asyncio.Queue(maxsize=BATCH)
+        # A short queue: the next batch is claimed only when this one is nearly handed out.
+        self.queue: asyncio.Queue[journal.Row | None] = asyncio.Queue(maxsize=1)
         self.stopping = asyncio.Event()
         self.report = RunReport()
         self.pending: list[journal.Delivery] = []

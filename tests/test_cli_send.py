@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from smtpserver import POLICY_REJECTION, UNKNOWN_USER, FaultInjector, SmtpServer
 
 from newsletter import suppression
 from newsletter.cli import main
@@ -206,3 +207,64 @@ def test_the_receipt_lists_every_recipient_with_the_reply(project: Path) -> None
     with (folder / "2020-06.csv").open(encoding="utf-8-sig") as file:
         rows = list(csv.DictReader(file, delimiter=";"))
     assert len(rows) == 14 and rows[0]["message_id"].startswith("<")
+
+
+def smtp(monkeypatch: pytest.MonkeyPatch, server: SmtpServer, password: str = "s3cret") -> None:
+    login = {"username": "editor", "password": password} if server.users else {}
+    for name, value in server.environment(**login).items():
+        monkeypatch.setenv(name, value)
+
+
+def test_send_over_starttls_with_login_delivers_once_to_each_subscriber(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with SmtpServer(tls="starttls", users={"editor": "s3cret"}) as server:
+        smtp(monkeypatch, server)
+        result = send("--yes")
+    assert result.exit_code == 0, result.output
+    assert f"Delivery:   127.0.0.1:{server.port}" in result.output
+    assert sorted(server.handler.recipients()) == sorted(subscribers(project))
+    assert all(message.tls for message in server.messages)
+
+
+def test_a_refused_login_stops_before_anything_is_recorded(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with SmtpServer(tls="starttls", users={"editor": "s3cret"}) as server:
+        smtp(monkeypatch, server, password="wrong")
+        result = send("--yes")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert server.messages == [] and journal(project) == []
+
+
+def test_permanent_failures_exit_1_and_show_the_replies(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unknown = sorted(subscribers(project))[0]
+    with SmtpServer(handler=FaultInjector(rcpt={unknown: [UNKNOWN_USER]})) as server:
+        smtp(monkeypatch, server)
+        result = send("--yes")
+        status = CliRunner().invoke(main, ["status", ISSUE])
+    assert result.exit_code == 1
+    assert "13 message(s)" in result.output and "1 failed:" in result.output
+    assert f"{unknown}: {UNKNOWN_USER}" in result.output
+    assert f"{unknown}: {UNKNOWN_USER}" in status.output and "1 failed" in status.output
+
+
+def test_a_policy_rejection_stops_the_send_and_says_what_to_do(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSLETTER_SMTP_CONCURRENCY", "1")
+    second = sorted(subscribers(project))[1]
+    with SmtpServer(handler=FaultInjector(data={second: [POLICY_REJECTION]})) as server:
+        smtp(monkeypatch, server)
+        result = send("--yes")
+        assert result.exit_code == 1
+        assert POLICY_REJECTION in result.output and "policy rejection" in result.output
+        assert f"continue with: newsletter send {ISSUE}" in result.output
+        assert len(server.messages) < 14
+        status = CliRunner().invoke(main, ["status", ISSUE])
+        assert f"The last run stopped: {POLICY_REJECTION}" in status.output
+        again = send("--yes")
+    assert again.exit_code == 0, again.output
+    assert sorted(server.handler.recipients()) == sorted(subscribers(project))
