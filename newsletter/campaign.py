@@ -35,17 +35,22 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from newsletter import archive, journal, receipt
+from newsletter import journal, receipt
 from newsletter.config import Config
 from newsletter.errors import SendError, TransportError
 from newsletter.message import MessageBuilder, Recipient
-from newsletter.render import RenderedIssue
+from newsletter.model import Issue
 from newsletter.subscribers import Recipients, Subscriber, recipients
 from newsletter.suppression import address_hash, suppressed_hashes
 from newsletter.tokens import TokenSigner, load_secret
 from newsletter.transport import Transport, open_transport
+
+if TYPE_CHECKING:
+    # The renderer's libraries are imported only once the lists are loaded: the memory
+    # the list loading leaves free is then reused (100,000 recipients stay under 150 MB).
+    from newsletter.render import RenderedIssue
 
 # Rows claimed (and results recorded) per transaction. After a crash at most about this
 # many rows (plus those in flight) are uncertain; 50 keeps that small and the commits few.
@@ -79,7 +84,7 @@ class ListChanges:
 class Plan:
     """What a run would do, worked out before anything is written or sent."""
 
-    rendered: RenderedIssue
+    issue: Issue
     lists: list[str]
     send: journal.Send | None  # an earlier run's send, when resuming
     counts: journal.Counts  # of the journal before this run (all queued for a new send)
@@ -89,11 +94,11 @@ class Plan:
 
     @property
     def newsletter(self) -> str:
-        return self.rendered.issue.newsletter
+        return self.issue.newsletter
 
     @property
     def slug(self) -> str:
-        return self.rendered.issue.slug
+        return self.issue.slug
 
     def todo(self, options: Options) -> int:
         """How many messages this run would send at most."""
@@ -129,15 +134,19 @@ def outbox_folder(config: Config, newsletter: str, slug: str, *, test: bool = Fa
     return config.outbox / newsletter / (f"{slug}-test" if test else slug)
 
 
-def plan(config: Config, db: sqlite3.Connection, rendered: RenderedIssue, options: Options) -> Plan:
+def plan(config: Config, db: sqlite3.Connection, issue: Issue, options: Options) -> Plan:
     """Work out what a run would do; SendError when the options do not fit the journal."""
-    issue = rendered.issue
     send = journal.find(db, issue.newsletter, issue.slug)
     if send is None:
+        if options.retry_failed or options.resend_uncertain:
+            raise SendError(
+                f"{issue.newsletter}/{issue.slug} has not been sent yet, so nothing failed or "
+                "is uncertain: leave out --retry-failed and --resend-uncertain."
+            )
         found = recipients(config, db, options.lists, newsletter=issue.newsletter)
         lists = list(options.lists) or [config.newsletter(issue.newsletter).default_list]
         counts = journal.Counts(queued=len(found.subscribers))
-        return Plan(rendered, lists, None, counts, found.suppressed, found, ListChanges())
+        return Plan(issue, lists, None, counts, found.suppressed, found, ListChanges())
     if options.lists and list(options.lists) != send.lists:
         raise SendError(
             f"{issue.slug} was started on {send.created_at} with the list(s) "
@@ -147,9 +156,9 @@ def plan(config: Config, db: sqlite3.Connection, rendered: RenderedIssue, option
     counts = journal.counts(db, send)
     wanted = counts.failed if options.retry_failed else counts.queued
     if not wanted and not (options.resend_uncertain and counts.sending):
-        return Plan(rendered, send.lists, send, counts, 0, None, ListChanges())
+        return Plan(issue, send.lists, send, counts, 0, None, ListChanges())
     found = recipients(config, db, send.lists, newsletter=issue.newsletter)
-    return Plan(rendered, send.lists, send, counts, 0, found, compare(db, send, found))
+    return Plan(issue, send.lists, send, counts, 0, found, compare(db, send, found))
 
 
 def compare(db: sqlite3.Connection, send: journal.Send, now: Recipients) -> ListChanges:
@@ -174,7 +183,13 @@ def compare(db: sqlite3.Connection, send: journal.Send, now: Recipients) -> List
 
 
 def start(
-    db: sqlite3.Connection, config: Config, plan: Plan, options: Options, *, signer: TokenSigner
+    db: sqlite3.Connection,
+    config: Config,
+    plan: Plan,
+    rendered: RenderedIssue,
+    options: Options,
+    *,
+    signer: TokenSigner,
 ) -> journal.Send:
     """Freeze a new send (or apply the list changes to a resumed one) and publish the issue.
 
@@ -188,7 +203,7 @@ def start(
             db,
             newsletter=plan.newsletter,
             slug=plan.slug,
-            subject=plan.rendered.issue.subject_line,
+            subject=plan.issue.subject_line,
             lists=plan.lists,
             subscribers=plan.recipients.subscribers,
             fingerprint=plan.recipients.fingerprint,
@@ -202,7 +217,9 @@ def start(
         if options.resend_uncertain:
             journal.requeue_uncertain(db, send)
         journal.note(db, send, None)
-    archive.publish(db, config, plan.rendered)
+    from newsletter import archive
+
+    archive.publish(db, config, rendered)
     return send
 
 
@@ -210,6 +227,7 @@ async def send(
     config: Config,
     db: sqlite3.Connection,
     plan: Plan,
+    rendered: RenderedIssue,
     options: Options,
     /,
     *,
@@ -223,14 +241,14 @@ async def send(
     None when CONFIRM, given the transport's description, says no: nothing was recorded.
     """
     signer = TokenSigner(load_secret(config))
-    builder = MessageBuilder(plan.rendered, config, signer=signer)
+    builder = MessageBuilder(rendered, config, signer=signer)
     outbox = outbox_folder(config, plan.newsletter, plan.slug)
     transport = open_transport(config, outbox=outbox, tls_context=tls_context,
                                retry_delay=retry_delay)  # fmt: skip
     async with transport:
         if not confirm(transport.description):
             return None
-        started = start(db, config, plan, options, signer=signer)
+        started = start(db, config, plan, rendered, options, signer=signer)
         report = await deliver(db, started, builder, transport,
                                concurrency=config.smtp.concurrency,
                                retry_failed=options.retry_failed, limit=options.limit,
@@ -241,12 +259,24 @@ async def send(
 
 
 def conclude(
-    config: Config, db: sqlite3.Connection, send: journal.Send, /, *, transport: str
+    config: Config,
+    db: sqlite3.Connection,
+    send: journal.Send,
+    /,
+    *,
+    transport: str,
+    rewrite: bool = True,
 ) -> tuple[Path, ...]:
-    """When nothing is queued or uncertain any more: mark SEND finished, write its receipt."""
+    """When nothing is queued or uncertain any more: mark SEND finished, write its receipt.
+
+    Without REWRITE an existing receipt is kept (running a finished send again is quick).
+    """
     counts = journal.counts(db, send)
     if counts.queued or counts.sending:
         return ()
+    existing = receipt.paths(config, send)
+    if not rewrite and all(path.exists() for path in existing):
+        return existing
     return receipt.write(config, db, journal.finish(db, send), transport=transport)
 
 

@@ -47,6 +47,7 @@ from newsletter.tokens import TokenSigner
 
 Status = Literal["queued", "sending", "sent", "failed", "skipped"]
 STATUSES: tuple[Status, ...] = ("queued", "sending", "sent", "failed", "skipped")
+SUPPRESSED_SINCE = "on the suppression list since the send started"
 _NOW = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
 
 
@@ -224,7 +225,7 @@ def claim(
         rows = [Row(seq, address, name, json.loads(fields)) for seq, address, name, fields in found]
         unwanted = _suppressed(db, send.newsletter, rows)
         if unwanted:
-            _set(db, send, "skipped", unwanted, reply="unsubscribed since the send started")
+            _set(db, send, "skipped", unwanted, reply=SUPPRESSED_SINCE)
         rows = [row for row in rows if row.seq not in unwanted]
         db.executemany(
             "UPDATE recipients SET status = 'sending', attempts = attempts + 1,"

@@ -8,7 +8,7 @@ uncertain rows, retrying failures) writes the receipt anew with the final state.
 
 from __future__ import annotations
 
-__all__ = ["folder", "write"]
+__all__ = ["folder", "paths", "write"]
 
 import csv
 import json
@@ -28,13 +28,18 @@ def folder(config: Config, newsletter: str) -> Path:
     return config.state_dir / "receipts" / newsletter
 
 
+def paths(config: Config, send: journal.Send, /) -> tuple[Path, Path]:
+    """Where SEND's receipt is (or will be): the CSV and the JSON file."""
+    base = folder(config, send.newsletter) / send.slug
+    return base.with_name(base.name + ".csv"), base.with_name(base.name + ".json")
+
+
 def write(
     config: Config, db: sqlite3.Connection, send: journal.Send, /, *, transport: str
 ) -> tuple[Path, Path]:
     """Write SEND's receipt as CSV and JSON; return both paths."""
-    base = folder(config, send.newsletter) / send.slug
-    base.parent.mkdir(parents=True, exist_ok=True)
-    csv_path, json_path = base.with_suffix(".csv"), base.with_suffix(".json")
+    csv_path, json_path = paths(config, send)
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
     # Write beside, then rename: a receipt is never left half written.
     with _replacing(csv_path, encoding="utf-8-sig") as out:
         writer = csv.writer(out, delimiter=";", lineterminator="\r\n")

@@ -44,11 +44,10 @@ def serve(monkeypatch: pytest.MonkeyPatch, handler: Recorder, **kw: str) -> Smtp
 def run(project: Path, options: campaign.Options | None = None) -> campaign.RunReport:
     options = options or campaign.Options()
     issue, config = load(project / ISSUE)
-    rendered = render_issue(issue, config)
     db = connect(database_path(config))
-    plan = campaign.plan(config, db, rendered, options)
-    report = asyncio.run(campaign.send(config, db, plan, options, tls_context=client_context(),
-                                       retry_delay=0.01))  # fmt: skip
+    plan = campaign.plan(config, db, issue, options)
+    report = asyncio.run(campaign.send(config, db, plan, render_issue(issue, config), options,
+                                       tls_context=client_context(), retry_delay=0.01))  # fmt: skip
     assert report is not None
     return report
 

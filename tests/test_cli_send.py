@@ -268,3 +268,9 @@ def test_a_policy_rejection_stops_the_send_and_says_what_to_do(
         again = send("--yes")
     assert again.exit_code == 0, again.output
     assert sorted(server.handler.recipients()) == sorted(subscribers(project))
+
+
+def test_retry_failed_before_the_send_started_is_refused(project: Path) -> None:
+    result = send("--yes", "--retry-failed")
+    assert result.exit_code == 1 and "has not been sent yet" in result.output
+    assert journal(project) == []

@@ -45,6 +45,13 @@ def command(project: Path, server: SmtpServer, *args: str) -> subprocess.Popen[s
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
 
 
+def finished(project: Path, server: SmtpServer, *args: str) -> tuple[int, str]:
+    """Run the send to its end: (exit status, stdout and stderr)."""
+    process = command(project, server, *args)
+    out, err = process.communicate(timeout=60)
+    return process.returncode, out + err
+
+
 def signal_midway(process: subprocess.Popen[str], server: SmtpServer, signum: int) -> None:
     deadline = time.monotonic() + 60
     while len(server.messages) < COUNT // 4:
@@ -74,15 +81,13 @@ def test_killed_mid_send_and_resumed_nobody_missing_duplicates_only_if_uncertain
     assert 0 < arrived_before < COUNT
     uncertain = {a for a, status in statuses(project).items() if status == "sending"}
 
-    resumed = command(project, server)
-    out, err = resumed.communicate(timeout=60)
+    status, output = finished(project, server)
     if uncertain:
-        assert resumed.returncode == 1 and f"{len(uncertain)} message(s) are uncertain" in out
+        assert status == 1 and f"{len(uncertain)} message(s) are uncertain" in output
     assert {a for a, s in statuses(project).items() if s == "sending"} == uncertain
 
-    final = command(project, server, "--resend-uncertain")
-    out, err = final.communicate(timeout=60)
-    assert final.returncode == 0, out + err
+    status, output = finished(project, server, "--resend-uncertain")
+    assert status == 0, output
     received = Counter(server.handler.recipients())
     assert set(received) == everyone()
     assert {a for a, n in received.items() if n > 1} <= uncertain
@@ -102,7 +107,6 @@ def test_ctrl_c_finishes_the_messages_in_flight_and_says_how_to_resume(
     found = statuses(project)
     assert "sending" not in found.values()
     assert sorted(a for a, s in found.items() if s == "sent") == sorted(server.handler.recipients())
-    resumed = command(project, server)
-    out, err = resumed.communicate(timeout=60)
-    assert resumed.returncode == 0, out + err
+    status, output = finished(project, server)
+    assert status == 0, output
     assert sorted(server.handler.recipients()) == sorted(everyone())

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from newsletter.config import Config
     from newsletter.journal import Send
     from newsletter.message import MessageBuilder
+    from newsletter.model import Issue
     from newsletter.render import RenderedIssue
     from newsletter.tokens import TokenSigner
     from newsletter.transport import Transport
@@ -100,30 +101,31 @@ def send_command(
         raise click.UsageError("--test sends only to the test addresses: leave out the rest.")
     if retry_failed and add_new:
         raise click.UsageError("--retry-failed sends to failed rows only: leave out --add-new.")
-    config, rendered = _load(issue_path)
-    if tests:
-        raise SystemExit(_send_test(config, rendered, tests))
-    options = Options(lists, limit, resend_uncertain, retry_failed, add_new)
     from newsletter import campaign
-
-    db = _state(config)
-    with campaign.lock(config, rendered.issue.newsletter, rendered.issue.slug):
-        found = campaign.plan(config, db, rendered, options)
-        _echo_plan(found, options, issue_path)
-        if dry_run:
-            raise SystemExit(_dry_run(config, db, found, options))
-        raise SystemExit(_send(config, db, found, options, issue_path, yes=yes))
-
-
-def _load(path: Path) -> tuple[Config, RenderedIssue]:
     from newsletter.project import load
+
+    issue, config = load(issue_path)
+    if tests:
+        raise SystemExit(_send_test(config, _render(issue, config, issue_path), tests))
+    options = Options(lists, limit, resend_uncertain, retry_failed, add_new)
+    db = _state(config)
+    with campaign.lock(config, issue.newsletter, issue.slug):
+        # The lists before the rendering: see the note in newsletter.campaign.
+        found = campaign.plan(config, db, issue, options)
+        rendered = _render(issue, config, issue_path)
+        _echo_plan(config, found, options, issue_path)
+        if dry_run:
+            raise SystemExit(_dry_run(config, db, found, rendered, options))
+        raise SystemExit(_send(config, db, found, rendered, options, issue_path, yes=yes))
+
+
+def _render(issue: Issue, config: Config, path: Path) -> RenderedIssue:
     from newsletter.render import render_issue
 
-    issue, config = load(path)
     rendered = render_issue(issue, config)
     for warning in rendered.warnings:
         click.echo(f"{path}: warning: {warning}", err=True)
-    return config, rendered
+    return rendered
 
 
 def _state(config: Config) -> sqlite3.Connection:
@@ -146,11 +148,10 @@ def _builder(
     return MessageBuilder(rendered, config, signer=signer, test=test)
 
 
-def _transport(config: Config, rendered: RenderedIssue, *, test: bool = False) -> Transport:
+def _transport(config: Config, issue: Issue, *, test: bool = False) -> Transport:
     from newsletter.campaign import outbox_folder
     from newsletter.transport import open_transport
 
-    issue = rendered.issue
     return open_transport(
         config, outbox=outbox_folder(config, issue.newsletter, issue.slug, test=test)
     )
@@ -167,7 +168,7 @@ def _send_test(config: Config, rendered: RenderedIssue, addresses: Sequence[str]
     builder = _builder(config, rendered, _signer(config), test=True)
 
     async def run() -> list[tuple[str, str, str]]:
-        async with _transport(config, rendered, test=True) as transport:
+        async with _transport(config, rendered.issue, test=True) as transport:
             click.echo(f"Sending a test to {len(emails)} address(es) via {transport.description}")
             results: list[tuple[str, str, str]] = []
             for email in emails:
@@ -185,8 +186,8 @@ def _send_test(config: Config, rendered: RenderedIssue, addresses: Sequence[str]
 # --- the plan, --dry-run ---------------------------------------------------------------
 
 
-def _echo_plan(plan: Plan, options: Options, issue_path: Path) -> None:
-    issue, newsletter = plan.rendered.issue, plan.rendered.newsletter
+def _echo_plan(config: Config, plan: Plan, options: Options, issue_path: Path) -> None:
+    issue, newsletter = plan.issue, config.newsletter(plan.newsletter)
     click.echo(f"Newsletter: {newsletter.name} ({newsletter.key})")
     click.echo(f"Subject:    {issue.subject_line}")
     click.echo(f"Lists:      {', '.join(plan.lists)}")
@@ -245,11 +246,13 @@ def _echo_changes(plan: Plan, options: Options) -> None:
         )
 
 
-def _dry_run(config: Config, db: sqlite3.Connection, plan: Plan, options: Options) -> int:
+def _dry_run(
+    config: Config, db: sqlite3.Connection, plan: Plan, rendered: RenderedIssue, options: Options
+) -> int:
     from newsletter import journal
     from newsletter.message import Recipient
 
-    builder = _builder(config, plan.rendered, _signer(config))
+    builder = _builder(config, rendered, _signer(config))
     todo = plan.todo(options)
     if plan.send is None:
         assert plan.recipients is not None
@@ -264,8 +267,8 @@ def _dry_run(config: Config, db: sqlite3.Connection, plan: Plan, options: Option
         for person, _ in zip(people, range(todo), strict=False)
     ]
     if config.smtp.host:
-        asyncio.run(_check(_transport(config, plan.rendered)))
-    where = config.smtp.host or outbox_path(config, plan.rendered)
+        asyncio.run(_check(_transport(config, plan.issue)))
+    where = config.smtp.host or outbox_path(config, plan.issue)
     if sizes:
         click.echo(
             f"Built {len(sizes)} message(s): {sum(sizes) // len(sizes):,} bytes on "
@@ -283,11 +286,10 @@ async def _check(transport: Transport) -> None:
         click.echo(f"Connected to {transport.description}: TLS and login work.")
 
 
-def outbox_path(config: Config, rendered: RenderedIssue, *, test: bool = False) -> str:
+def outbox_path(config: Config, issue: Issue, *, test: bool = False) -> str:
     from newsletter.campaign import outbox_folder
     from newsletter.csvfile import display_path
 
-    issue = rendered.issue
     return display_path(outbox_folder(config, issue.newsletter, issue.slug, test=test))
 
 
@@ -298,6 +300,7 @@ def _send(
     config: Config,
     db: sqlite3.Connection,
     plan: Plan,
+    rendered: RenderedIssue,
     options: Options,
     issue_path: Path,
     *,
@@ -318,7 +321,7 @@ def _send(
         return False
 
     try:
-        report = asyncio.run(campaign.send(config, db, plan, options, confirm=confirm,
+        report = asyncio.run(campaign.send(config, db, plan, rendered, options, confirm=confirm,
                                            on_result=progress.advance))  # fmt: skip
     finally:
         progress.stop()
@@ -344,7 +347,7 @@ def _nothing_to_do(config: Config, db: sqlite3.Connection, plan: Plan, issue_pat
     from newsletter.campaign import conclude
 
     click.echo(f"Nothing left to send. See the details with: newsletter status {issue_path}")
-    _echo_receipts(conclude(config, db, plan.send, transport="see the first run"))
+    _echo_receipts(conclude(config, db, plan.send, transport="", rewrite=False))
     return 1 if c.failed or c.sending else 0
 
 
@@ -357,7 +360,7 @@ def _echo_report(
 ) -> None:
     where = f"to {report.transport}"
     if not config.smtp.host:
-        where = f"into {outbox_path(config, plan.rendered)}/ (one .eml file each: open them "
+        where = f"into {outbox_path(config, plan.issue)}/ (one .eml file each: open them "
         where += "with any mail program)"
     failed = f" {report.failed} failed:" if report.failed else ""
     click.echo(f"Sent {report.sent} message(s) {where}.{failed}")
@@ -497,8 +500,7 @@ def status_command(issue_path: Path) -> None:
             "Uncertain (may or may not have arrived; resend "
             f"with: newsletter send {issue_path} --resend-uncertain):",
         )
-    base = receipt.folder(config, send.newsletter) / send.slug
-    found = [base.with_suffix(s) for s in (".csv", ".json") if base.with_suffix(s).exists()]
+    found = [path for path in receipt.paths(config, send) if path.exists()]
     if found:
         click.echo("Receipts: " + ", ".join(display_path(p) for p in found))
 
