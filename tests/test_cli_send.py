@@ -274,3 +274,25 @@ def test_retry_failed_before_the_send_started_is_refused(project: Path) -> None:
     result = send("--yes", "--retry-failed")
     assert result.exit_code == 1 and "has not been sent yet" in result.output
     assert journal(project) == []
+
+
+def test_status_lists_uncertain_rows_and_send_says_how_to_resend_them(project: Path) -> None:
+    from newsletter import journal as journal_
+
+    assert send("--yes", "--limit", "2").exit_code == 0
+    state = db(project)
+    frozen = journal_.find(state, "medborgardialog", "2020-06")
+    assert frozen is not None
+    # What a crash right after claiming a batch leaves behind.
+    claimed, _ = journal_.claim(state, frozen, status="queued", after=0, limit=2)
+    status = CliRunner().invoke(main, ["status", ISSUE])
+    assert (
+        "2 uncertain" in status.output and "Uncertain (may or may not have arrived" in status.output
+    )
+    assert all(f"  {row.address}: no reply recorded" in status.output for row in claimed)
+    result = send("--yes")
+    assert result.exit_code == 1
+    assert f"newsletter send {ISSUE} --resend-uncertain" in result.output
+    assert len(outbox_recipients(project)) == 12
+    assert send("--yes", "--resend-uncertain").exit_code == 0
+    assert sorted(outbox_recipients(project)) == sorted(subscribers(project))
