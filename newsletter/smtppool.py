@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, TypeVar
 
 from aiosmtplib import (
     SMTP,
@@ -36,6 +36,7 @@ from newsletter.ratelimit import RateLimiter
 from newsletter.transport import Result, classify
 
 log = logging.getLogger(__name__)
+_E = TypeVar("_E", bound=BaseException)
 
 ATTEMPTS = 5
 _MODES = {"tls": "TLS", "starttls": "STARTTLS", "none": "no TLS"}
@@ -105,45 +106,56 @@ class SmtpPool:
         reply = ""
         for attempt in range(self._attempts):
             if attempt:
+                log.info("%s: %s for %s; trying again", self.address, reply, message.recipient)
                 await asyncio.sleep(self._retry_delay * 2 ** (attempt - 1))
             await self._limiter.acquire()
             outcome = await self._attempt(message, last=attempt == self._attempts - 1)
             if isinstance(outcome, Result):
                 return outcome
             reply = outcome
-            log.info("%s: %s for %s; trying again", self.address, reply, message.recipient)
         return Result("failed", f"{reply} (gave up after {self._attempts} attempts)")
 
     async def _attempt(self, message: OutgoingMessage, *, last: bool) -> Result | str:
         """A Result, or the reason to try again (a 4xx reply, a lost connection)."""
         client = await self._slots.get()
+        keep: SMTP | None = client  # what goes back into the slot
+        retire = False
         try:
             if client is None or not client.is_connected:
-                client = await self._reconnect(client, last=last)
-                if client is None:
-                    return f"cannot connect to {self.address}"
+                keep = None
+                try:
+                    client = keep = await self._reopen(client)
+                except _Unreachable as exc:
+                    # A 421 at the greeting while other connections work: the server takes
+                    # fewer than smtp.concurrency. Go on with those; this slot is given up.
+                    retire = any(other.is_connected for other in self._clients)
+                    if retire:
+                        log.info("%s; going on with fewer connections", exc)
+                    elif last:
+                        raise
+                    return str(exc)
             try:
                 code, text, stage = await _transaction(client, message)
             except _DROPPED as exc:
+                keep = None
                 await self._close(client)
-                client = None
                 return f"connection lost ({exc})"
+            except BaseException:
+                # Cancelled halfway through a transaction: the connection cannot be reused.
+                keep = None
+                _abort(client, self._clients.pop(client, None))
+                raise
         finally:
-            self._slots.put_nowait(client)
+            if not retire:
+                self._slots.put_nowait(keep)
         if 400 <= code < 500:
             return f"{code} {text}"
         return classify(code, text, stage=stage)
 
-    async def _reconnect(self, old: SMTP | None, *, last: bool) -> SMTP | None:
-        """A fresh connection in place of OLD; None when the server is not answering yet."""
+    async def _reopen(self, old: SMTP | None) -> SMTP:
         if old is not None:
             await self._close(old)
-        try:
-            return await self._connect()
-        except _Unreachable:
-            if last:
-                raise
-            return None
+        return await self._connect()
 
     async def _connect(self) -> SMTP:
         settings = self.settings
@@ -198,12 +210,20 @@ class SmtpPool:
             return TransportError(
                 f"{where} refused the login ({exc.code} {exc.message}): {_CHECK_LOGIN}."
             )
-        if (cert := _certificate_error(exc)) is not None:
+        if (cert := _cause(exc, ssl.SSLCertVerificationError)) is not None:
             return TransportError(
                 f"{where}: its TLS certificate cannot be trusted ({cert.verify_message}). "
                 f"The server must present a valid certificate for {self.settings.host}; "
                 "check smtp.host (the name must match the certificate) and the server's setup."
             )
+        if (tls := _cause(exc, ssl.SSLError)) is not None:
+            return TransportError(
+                f"{where}: the TLS handshake failed ({tls.reason or tls}). With "
+                'smtp.security = "tls" the server must speak TLS from the first byte (usually '
+                'port 465); a server on port 587 wants "starttls".'
+            )
+        if isinstance(exc, SMTPResponseException) and 400 <= exc.code < 500:
+            return _Unreachable(f"{where} is busy ({exc.code} {exc.message}); try again later.")
         if isinstance(exc, SMTPResponseException):
             return TransportError(
                 f"{where} refused the connection ({exc.code} {exc.message}). Check smtp.host "
@@ -211,13 +231,13 @@ class SmtpPool:
                 "send through it."
             )
         message = str(exc)
-        if "STARTTLS" in message:
+        if "STARTTLS extension not supported" in message:
             return TransportError(
                 f"{where} does not offer STARTTLS, and TLS is required for a server on another "
                 'machine. Use smtp.security = "tls" if it speaks TLS from the start (port 465), '
                 "or ask its administrator to enable STARTTLS."
             )
-        if "AUTH" in message or "authentication" in message.lower():
+        if "AUTH extension" in message or "authentication method" in message:
             return TransportError(
                 f"{where} does not offer a login (SMTP AUTH) on this connection: leave "
                 "smtp.username empty if it needs no login, or use TLS if it offers AUTH only then."
@@ -244,9 +264,10 @@ class _Unreachable(TransportError):
     """No answer from the server: worth trying again while a send runs."""
 
 
-def _certificate_error(exc: BaseException | None) -> ssl.SSLCertVerificationError | None:
+def _cause(exc: BaseException | None, kind: type[_E]) -> _E | None:
+    """The first exception of KIND in EXC's chain of causes (aiosmtplib wraps ssl's)."""
     while exc is not None:
-        if isinstance(exc, ssl.SSLCertVerificationError):
+        if isinstance(exc, kind):
             return exc
         exc = exc.__cause__ or exc.__context__
     return None

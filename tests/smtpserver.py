@@ -121,7 +121,9 @@ class FaultInjector(Recorder):
     RCPT and DATA map an address to the replies its successive attempts get
     ("451 4.7.1 Greylisted", UNKNOWN_USER, DROP, ...); once they are used up the
     address is accepted. RATE makes that share of DATA commands fail with a random
-    TRANSIENT fault (seeded: the same faults each run). DELAY slows every DATA reply.
+    TRANSIENT fault, drawn from SEED, the address and the attempt's number: the same
+    faults for the same messages each run, whatever order they arrive in. DELAY slows
+    every DATA reply.
     """
 
     def __init__(
@@ -137,7 +139,8 @@ class FaultInjector(Recorder):
         self._rcpt = {address: list(replies) for address, replies in (rcpt or {}).items()}
         self._data = {address: list(replies) for address, replies in (data or {}).items()}
         self._rate = rate
-        self._random = random.Random(seed)
+        self._seed = seed
+        self._tries: dict[str, int] = {}
         self._delay = delay
         self.faults: list[tuple[str, str]] = []  # (address, reply) of every fault given
 
@@ -161,12 +164,16 @@ class FaultInjector(Recorder):
         address = envelope.rcpt_tos[0]
         reply = self._next(self._data, address)
         if reply is None and self._rate:
-            with self._lock:
-                if self._random.random() < self._rate:
-                    reply = self._random.choice(TRANSIENT)
+            reply = self._random_fault(address)
         if reply is not None:
             return self._fault(server, address, reply)
         return self.accept(server, session, envelope)
+
+    def _random_fault(self, address: str) -> str | None:
+        with self._lock:
+            self._tries[address] = attempt = self._tries.get(address, 0) + 1
+        draw = random.Random(f"{self._seed}/{address}/{attempt}")
+        return draw.choice(TRANSIENT) if draw.random() < self._rate else None
 
     def _next(self, script: dict[str, list[str]], address: str) -> str | None:
         with self._lock:
@@ -190,8 +197,52 @@ def _login_name(session: Session) -> str | None:
     return session.auth_data if isinstance(session.auth_data, str) else None
 
 
+class _Connections:
+    """How many connections a server takes at once; the ones over get 421 and are closed."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.open: set[int] = set()
+        self.refused = 0
+        self.lock = threading.Lock()
+
+
+class _LimitedSMTP(SMTP):
+    def __init__(self, handler: Any, *, connections: _Connections, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self._connections = connections
+
+    async def _handle_client(self) -> None:
+        connections = self._connections
+        with connections.lock:
+            over = len(connections.open) >= connections.limit
+            if over:
+                connections.refused += 1
+            else:
+                connections.open.add(id(self))
+        if not over:
+            await super()._handle_client()
+            return
+        # What Postfix's smtpd_client_connection_count_limit and Exchange answer.
+        await self.push("421 4.7.0 Too many concurrent connections from this client")
+        assert self.transport is not None
+        self.transport.close()
+
+    def connection_lost(self, error: Exception | None) -> None:
+        with self._connections.lock:
+            self._connections.open.discard(id(self))
+        super().connection_lost(error)
+
+
 class _Controller(Controller):
     """aiosmtpd's Controller on a port the system picks (port 0)."""
+
+    connections: _Connections | None = None
+
+    def factory(self) -> SMTP:
+        if self.connections is None:
+            return super().factory()  # type: ignore[no-any-return,no-untyped-call]
+        return _LimitedSMTP(self.handler, connections=self.connections, **self.SMTP_kwargs)
 
     def _trigger_server(self) -> None:
         server = cast(asyncio.Server, self.server)
@@ -206,9 +257,10 @@ class SmtpServer:
     handler: Recorder = field(default_factory=Recorder)
     tls: Literal["none", "starttls", "tls"] = "none"
     users: Mapping[str, str] | None = None  # AUTH: login -> password; required when set
+    max_connections: int | None = None  # more at once get "421 4.7.0 Too many ..." and closed
     host: str = HOST
     port: int = 0
-    _controller: Controller | None = None
+    _controller: _Controller | None = None
     _folder: tempfile.TemporaryDirectory[str] | None = None
 
     def __enter__(self) -> SmtpServer:
@@ -240,8 +292,16 @@ class SmtpServer:
             if self.tls == "none":
                 kwargs["auth_required"] = False  # aiosmtpd warns about the combination
         self._controller = _Controller(self.handler, hostname=self.host, port=0, **kwargs)
+        if self.max_connections is not None:
+            self._controller.connections = _Connections(self.max_connections)
         self._controller.start()
         self.port = self._controller.port
+
+    @property
+    def refused_connections(self) -> int:
+        """How many connections got 421 for going over max_connections."""
+        assert self._controller is not None and self._controller.connections is not None
+        return self._controller.connections.refused
 
     def stop(self) -> None:
         if self._controller is not None:

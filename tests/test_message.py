@@ -2,6 +2,7 @@ import asyncio
 import email
 import re
 from email import policy
+from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
@@ -10,16 +11,10 @@ import pytest
 from render_fixtures import make_config, make_issue
 
 from newsletter import urls
-from newsletter.errors import SendError
-from newsletter.message import (
-    HEADER_LINE_LENGTH,
-    QP_LINE_LENGTH,
-    MessageBuilder,
-    OutgoingMessage,
-    Recipient,
-    encode_body,
-)
+from newsletter.headers import HEADER_LINE_LENGTH, address_line, list_id_line
+from newsletter.message import MessageBuilder, OutgoingMessage, Recipient, UnusableAddress
 from newsletter.personalize import Personal, Personalizer
+from newsletter.quotedprintable import QP_LINE_LENGTH, encode_body
 from newsletter.render import RenderedIssue, render_issue
 from newsletter.tokens import TokenSigner
 from newsletter.transport import Outbox, open_transport
@@ -170,8 +165,13 @@ def test_line_breaks_in_a_name_cannot_add_headers(tmp_path: Path) -> None:
     ["anna@example.org\r\nBcc: victim@example.org", "anna @example.org", "anna\x00@example.org"],
 )
 def test_an_address_that_could_break_a_header_is_refused(tmp_path: Path, address: str) -> None:
-    with pytest.raises(SendError, match="not a usable address"):
+    with pytest.raises(UnusableAddress, match="not a usable address"):
         builder(tmp_path).build(Recipient(address, "Anna"))
+
+
+def test_non_ascii_before_the_at_is_refused_plainly(tmp_path: Path) -> None:
+    with pytest.raises(UnusableAddress, match="needs SMTPUTF8"):
+        builder(tmp_path).build(Recipient("åsa@example.org", "Åsa"))
 
 
 def test_an_international_domain_is_sent_in_punycode(tmp_path: Path) -> None:
@@ -258,3 +258,51 @@ def test_an_outbox_that_cannot_be_made_is_a_transport_error(tmp_path: Path) -> N
 
     with pytest.raises(TransportError, match="cannot create the outbox folder"):
         asyncio.run(enter())
+
+
+@pytest.mark.parametrize(
+    ("name", "address"),
+    [
+        ("Anna", "anna@example.org"),
+        ("Förnamn Efternamn 5", "forn.efternamn5@kommun5.example.se"),
+        ("Lindqvist, Anna (SKR)", "anna.lindqvist.skr.sverige@linkoping.example.se"),
+        ('Anna "Annie" Ek', "a@example.org"),
+        ("Åsa-Märta Östergård Ödmansson Lindqvist von Bärenstråhle-Ängelholm", "a@b.se"),
+        ("", "just.an.address@example.org"),
+    ],
+)
+def test_to_is_folded_and_reads_back_the_same(name: str, address: str) -> None:
+    line = address_line(name, address)
+    assert line.endswith(b"\r\n") and b"\r\n\r\n" not in line
+    assert all(len(part) <= HEADER_LINE_LENGTH for part in line.split(b"\r\n"))
+    parsed = email.message_from_bytes(line + b"\r\nbody\r\n", policy=policy.default)
+    assert parsed.defects == [] and parsed["To"].defects == ()
+    assert parseaddr(parsed["To"]) == (name, address)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Testbrevet",
+        "SKR:s nyhetsbrev om medborgardialog och medskapande i Sveriges kommuner, del 2",
+        "Region Östergötlands nyhetsbrev om regional utveckling, kultur och näringsliv",
+        'Nyheter från "Kommunen" <test>',
+    ],
+)
+def test_list_id_keeps_the_name_a_phrase(name: str) -> None:
+    line = list_id_line(name, "nyheter.example.org")
+    assert all(len(part) <= HEADER_LINE_LENGTH for part in line.split(b"\r\n"))
+    parsed = email.message_from_bytes(line + b"\r\nbody\r\n", policy=policy.default)
+    assert parsed["List-Id"].defects == ()
+    phrase = line.removeprefix(b"List-Id: ").rpartition(b"<")[0].decode().strip()
+    if name.isascii():
+        # Quoted where it needs to be: it reads back as the name where a phrase is parsed
+        # strictly, in an address.
+        address = email.message_from_string(
+            f"To: {phrase}<x@example.org>\n\n", policy=policy.default
+        )
+        assert address["To"].defects == () and address["To"].addresses[0].display_name == name
+    else:
+        # Encoded words only: no comma or colon of the name stands bare in the phrase.
+        assert re.fullmatch(r"(=\?utf-8\?[qb]\?[^?\s]+\?=\s*)+", phrase, re.I)
+        assert str(make_header(decode_header(phrase))) == name

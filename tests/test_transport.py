@@ -1,5 +1,6 @@
 import asyncio
 import email
+import logging
 from email import policy
 from pathlib import Path
 from typing import Any
@@ -170,6 +171,39 @@ def test_tls_is_required_except_on_loopback_or_when_turned_off() -> None:
     assert choice("smtp.example.org", "none") == TlsChoice(use_tls=False, start_tls=False)
 
 
+class _ElsewhereSettings(SmtpSettings):
+    """Settings for a server taken for one on another machine, though it listens here."""
+
+    @property
+    def is_loopback(self) -> bool:
+        return False
+
+
+def test_a_server_elsewhere_without_starttls_is_refused(smtp_server: SmtpServer) -> None:
+    settings = _ElsewhereSettings(host=smtp_server.host, port=smtp_server.port)
+    with pytest.raises(TransportError, match="does not offer STARTTLS, and TLS is required"):
+        enter(SmtpPool(settings, tls_context=client_context()))
+    assert smtp_server.messages == []
+
+
+def test_the_password_is_never_logged(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    starttls_server: SmtpServer,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    handler = FaultInjector(data={"reader0@example.org": ["451 4.3.0 Try again later"]})
+    with SmtpServer(handler, tls="starttls", users={"editor": PASSWORD}) as server:
+        config = configure(tmp_path, monkeypatch, server)
+        assert deliver(transport(config, tmp_path), messages(config, 2))[0].outcome == "sent"
+    config = configure(tmp_path, monkeypatch, starttls_server, password="wrong-password")
+    with pytest.raises(TransportError):
+        enter(transport(config, tmp_path))
+    assert "451 4.3.0" in caplog.text  # the retry was logged
+    assert PASSWORD not in caplog.text and "wrong-password" not in caplog.text
+
+
 def test_no_password_crosses_the_network_unencrypted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -191,11 +225,24 @@ def test_starttls_on_loopback_is_used_when_offered_only(
     assert not any(got.tls for got in smtp_server.messages)
 
 
-def test_implicit_tls_to_a_plain_server_fails_plainly(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp_server: SmtpServer
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        # Implicit TLS to a server that speaks plain SMTP (a STARTTLS port).
+        ({"security": "tls"}, r'TLS handshake failed .*port 587 wants "starttls"'),
+        # A login to a server that offers none.
+        ({"username": "editor"}, r"does not offer a login .*leave smtp.username empty"),
+    ],
+)
+def test_a_plain_server_used_wrongly_says_what_to_change(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    smtp_server: SmtpServer,
+    setting: dict[str, str],
+    message: str,
 ) -> None:
-    config = configure(tmp_path, monkeypatch, smtp_server, security="tls")
-    with pytest.raises(TransportError, match=f"cannot connect to 127.0.0.1:{smtp_server.port}"):
+    config = configure(tmp_path, monkeypatch, smtp_server, **setting)
+    with pytest.raises(TransportError, match=message):
         enter(transport(config, tmp_path))
 
 
@@ -243,6 +290,49 @@ def test_a_dropped_connection_is_reopened_and_the_message_delivered(
     assert [r.outcome for r in results] == ["sent"] * 6
     assert sorted(server.handler.recipients()) == [f"reader{n}@example.org" for n in range(6)]
     assert len(handler.faults) == 3
+
+
+def test_a_server_taking_fewer_connections_gets_the_messages_over_those(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with SmtpServer(tls="starttls", users={"editor": PASSWORD}, max_connections=2) as server:
+        config = configure(tmp_path, monkeypatch, server, concurrency="4")
+        outgoing = messages(config, 20)
+        results = deliver(transport(config, tmp_path), outgoing)
+        refused = server.refused_connections
+    assert [r.outcome for r in results] == ["sent"] * 20
+    assert sorted(server.handler.recipients()) == sorted(m.recipient for m in outgoing)
+    assert refused >= 1 and len({got.connection for got in server.messages}) == 2
+
+
+def test_a_busy_server_at_the_start_is_a_plain_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with SmtpServer(max_connections=0) as server:
+        config = configure(tmp_path, monkeypatch, server)
+        with pytest.raises(TransportError, match=r"is busy \(421 4\.7\.0 Too many"):
+            enter(transport(config, tmp_path))
+
+
+def test_a_send_cancelled_in_flight_leaves_the_pool_usable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with SmtpServer(FaultInjector(delay=0.3)) as server:
+        config = configure(tmp_path, monkeypatch, server, concurrency="1")
+        first, second = messages(config, 2)
+
+        async def run() -> Result:
+            async with transport(config, tmp_path) as pool:
+                in_flight = asyncio.create_task(pool.send(first))
+                await asyncio.sleep(0.1)
+                in_flight.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await in_flight
+                # The one connection's slot is back: the next message does not wait forever.
+                return await asyncio.wait_for(pool.send(second), timeout=10)
+
+        assert asyncio.run(run()).outcome == "sent"
+    assert "reader1@example.org" in server.handler.recipients()
 
 
 def test_no_such_user_fails_as_a_bounce_and_the_rest_go_on(
