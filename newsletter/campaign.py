@@ -74,6 +74,7 @@ class ListChanges:
     added: list[Subscriber] = field(default_factory=list)  # on the lists, not in the journal
     removed: int = 0  # in the journal, no longer on the lists (and not suppressed)
     removed_unsent: list[int] = field(default_factory=list)  # their rows still to send
+    removed_queued: int = 0  # how many of those are queued (the rest failed or uncertain)
     changed: int = 0  # same address, other name or fields
 
     def __bool__(self) -> bool:
@@ -108,7 +109,7 @@ class Plan:
             count = self.counts.failed
         else:
             count = self.counts.queued + len(self.changes.added) * options.add_new
-            count -= len(self.changes.removed_unsent)
+            count -= self.changes.removed_queued
         count += self.counts.sending * options.resend_uncertain
         return min(count, options.limit) if options.limit is not None else count
 
@@ -168,7 +169,7 @@ def compare(db: sqlite3.Connection, send: journal.Send, now: Recipients) -> List
     current = {s.key: s for s in now.subscribers}
     suppressed = suppressed_hashes(db, newsletter=send.newsletter)
     seen: set[str] = set()
-    removed, removed_unsent, changed = 0, [], 0
+    removed, removed_unsent, removed_queued, changed = 0, [], 0, 0
     for frozen, status in journal.frozen_subscribers(db, send):
         seen.add(frozen.key)
         if (subscriber := current.get(frozen.key)) is None:
@@ -176,10 +177,11 @@ def compare(db: sqlite3.Connection, send: journal.Send, now: Recipients) -> List
                 removed += 1
                 if status in ("queued", "sending", "failed"):
                     removed_unsent.append(int(frozen.source.rpartition(":")[2]))
+                    removed_queued += status == "queued"
         elif (subscriber.name, dict(subscriber.fields)) != (frozen.name, dict(frozen.fields)):
             changed += 1
     added = [s for key, s in current.items() if key not in seen]
-    return ListChanges(added, removed, removed_unsent, changed)
+    return ListChanges(added, removed, removed_unsent, removed_queued, changed)
 
 
 def start(

@@ -2,6 +2,8 @@
 
 import asyncio
 import sqlite3
+import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -173,3 +175,30 @@ def test_uncertain_rows_are_sent_again_only_when_asked(
     finally:
         server.stop()
     assert sorted(server.handler.recipients()) == sorted(subscribers(project))
+
+
+def test_a_server_gone_mid_send_stops_it_with_the_messages_in_flight_uncertain(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = SmtpServer(handler=FaultInjector(delay=0.05))
+    server.start()
+    for name, value in server.environment().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("NEWSLETTER_SMTP_CONCURRENCY", "2")
+
+    def stop_after_four() -> None:
+        while len(server.messages) < 4:
+            time.sleep(0.005)
+        server.stop()
+
+    stopper = threading.Thread(target=stop_after_four)
+    stopper.start()
+    report = run(project)
+    stopper.join()
+    assert report.error and "cannot connect to 127.0.0.1" in report.error
+    assert report.sent == 4 and not report.receipts
+    db = state(project)
+    send = journal.find(db, "medborgardialog", "2020-06")
+    assert send is not None and send.note == report.error
+    counts = journal.counts(db, send)
+    assert counts.sent == 4 and 1 <= counts.sending <= 2 and counts.total == 14
