@@ -296,3 +296,14 @@ def test_status_lists_uncertain_rows_and_send_says_how_to_resend_them(project: P
     assert len(outbox_recipients(project)) == 12
     assert send("--yes", "--resend-uncertain").exit_code == 0
     assert sorted(outbox_recipients(project)) == sorted(subscribers(project))
+
+
+def test_dry_run_checks_the_server_and_sends_nothing(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with SmtpServer(tls="starttls", users={"editor": "s3cret"}) as server:
+        smtp(monkeypatch, server)
+        result = send("--dry-run")
+    assert result.exit_code == 0, result.output
+    assert f"Connected to 127.0.0.1:{server.port} (STARTTLS)" in result.output
+    assert server.messages == [] and journal(project) == []

@@ -283,7 +283,7 @@ def _dry_run(
 
 async def _check(transport: Transport) -> None:
     async with transport:
-        click.echo(f"Connected to {transport.description}: TLS and login work.")
+        click.echo(f"Connected to {transport.description}: the server accepts the connection.")
 
 
 def outbox_path(config: Config, issue: Issue, *, test: bool = False) -> str:
