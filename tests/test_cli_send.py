@@ -215,12 +215,19 @@ def smtp(monkeypatch: pytest.MonkeyPatch, server: SmtpServer, password: str = "s
         monkeypatch.setenv(name, value)
 
 
+def send_over_starttls(
+    monkeypatch: pytest.MonkeyPatch, *args: str, password: str = "s3cret"
+) -> tuple[SmtpServer, Result]:
+    """`newsletter send ISSUE ARGS` to a server requiring STARTTLS and a login."""
+    with SmtpServer(tls="starttls", users={"editor": "s3cret"}) as server:
+        smtp(monkeypatch, server, password)
+        return server, send(*args)
+
+
 def test_send_over_starttls_with_login_delivers_once_to_each_subscriber(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with SmtpServer(tls="starttls", users={"editor": "s3cret"}) as server:
-        smtp(monkeypatch, server)
-        result = send("--yes")
+    server, result = send_over_starttls(monkeypatch, "--yes")
     assert result.exit_code == 0, result.output
     assert f"Delivery:   127.0.0.1:{server.port}" in result.output
     assert sorted(server.handler.recipients()) == sorted(subscribers(project))
@@ -230,9 +237,7 @@ def test_send_over_starttls_with_login_delivers_once_to_each_subscriber(
 def test_a_refused_login_stops_before_anything_is_recorded(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with SmtpServer(tls="starttls", users={"editor": "s3cret"}) as server:
-        smtp(monkeypatch, server, password="wrong")
-        result = send("--yes")
+    server, result = send_over_starttls(monkeypatch, "--yes", password="wrong")
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert server.messages == [] and journal(project) == []
 
@@ -301,9 +306,7 @@ def test_status_lists_uncertain_rows_and_send_says_how_to_resend_them(project: P
 def test_dry_run_checks_the_server_and_sends_nothing(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with SmtpServer(tls="starttls", users={"editor": "s3cret"}) as server:
-        smtp(monkeypatch, server)
-        result = send("--dry-run")
+    server, result = send_over_starttls(monkeypatch, "--dry-run")
     assert result.exit_code == 0, result.output
     assert f"Connected to 127.0.0.1:{server.port} (STARTTLS)" in result.output
     assert server.messages == [] and journal(project) == []
