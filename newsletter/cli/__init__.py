@@ -26,6 +26,8 @@ _COMMAND_MODULES = {
     "render": "render",
     "preview": "render",
     "subscribers": "subscribers",
+    "serve": "web",
+    "archive": "web",
 }
 
 

@@ -1,7 +1,96 @@
-"""Commands of this group are added by the issue that builds them."""
+"""`newsletter serve` and `newsletter archive build`: the public web side."""
 
 from __future__ import annotations
 
+__all__ = ["COMMANDS", "archive", "serve"]
+
+import socket
+from pathlib import Path
+
 import click
 
-COMMANDS: list[click.Command] = []
+from newsletter.cli.suppression import open_state
+from newsletter.errors import NewsletterError
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="TCP port."
+)
+def serve(host: str, port: int) -> None:
+    """Serve one-click unsubscribe, the web versions of issues and the archive.
+
+    Reads newsletter.toml and the state database, as the other commands do. Run it
+    behind a reverse proxy that terminates TLS, with base_url set to the proxy's
+    public https address (see docs/web.md).
+
+    \b
+    Example:
+        newsletter serve --host 127.0.0.1 --port 8000
+    """
+    from newsletter.web import create_app
+    from newsletter.web.server import make_server
+
+    config, db = open_state()  # a database that cannot be used is reported now, plainly
+    db.close()
+    listener = _listen(host, port)
+    click.echo(
+        f"Serving {len(config.newsletters)} newsletter(s) at http://{host}:{port}/ "
+        f"for the public address {config.base_url}/. Press Ctrl+C to stop."
+    )
+    make_server(create_app(config)).run(sockets=[listener])
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    try:
+        return socket.create_server((host, port), family=_family(host), reuse_port=False)
+    except OSError as exc:
+        raise NewsletterError(
+            f"cannot listen on {host}:{port}: {exc.strerror}. If another program uses the "
+            "port, stop it or choose another with --port."
+        ) from None
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+@click.group()
+def archive() -> None:
+    """The public archive of sent issues, as static files.
+
+    \b
+    Example:
+        newsletter archive build public/
+    """
+
+
+@archive.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def build(directory: Path) -> None:
+    """Write the web versions, archive pages, .ics files and feeds to DIRECTORY.
+
+    Upload DIRECTORY to any web server at the address in base_url. Unsubscribing
+    still needs `newsletter serve` at that address (under /u/).
+
+    \b
+    Example:
+        newsletter archive build public/
+    """
+    from newsletter.web.build import build_site
+
+    config, db = open_state()
+    built = build_site(config, db, directory)
+    click.echo(
+        f"Wrote {built.files} files to {directory}: {built.newsletters} newsletter(s), "
+        f"{built.issues} issue(s), {built.calendar_files} calendar file(s), and a feed "
+        "per newsletter."
+    )
+    click.echo(
+        f"Publish the folder at {config.base_url}/. Unsubscribe links ({config.base_url}/u/...) "
+        "still need `newsletter serve` running there: a static host cannot record them."
+    )
+
+
+COMMANDS: list[click.Command] = [serve, archive]
