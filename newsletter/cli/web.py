@@ -39,7 +39,11 @@ def serve(host: str, port: int) -> None:
         f"Serving {len(config.newsletters)} newsletter(s) at http://{host}:{port}/ "
         f"for the public address {config.base_url}/. Press Ctrl+C to stop."
     )
-    make_server(create_app(config)).run(sockets=[listener])
+    try:
+        make_server(create_app(config)).run(sockets=[listener])
+    except KeyboardInterrupt:
+        pass  # uvicorn finished the requests under way, then passed Ctrl+C on
+    click.echo("Stopped.")
 
 
 def _listen(host: str, port: int) -> socket.socket:
