@@ -90,7 +90,7 @@ def test_a_port_in_use_is_a_plain_error(
 ) -> None:
     port = int(served[1].rpartition(":")[2])
     second = start(config, port)
-    stdout, stderr = second.communicate(timeout=30)
+    _, stderr = second.communicate(timeout=30)
     assert second.returncode == 1
     assert f"Error: cannot listen on 127.0.0.1:{port}" in stderr and "--port" in stderr
     assert "Traceback" not in stderr

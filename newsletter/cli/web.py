@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = ["COMMANDS", "archive", "serve"]
 
+import contextlib
 import socket
 from pathlib import Path
 
@@ -39,10 +40,9 @@ def serve(host: str, port: int) -> None:
         f"Serving {len(config.newsletters)} newsletter(s) at http://{host}:{port}/ "
         f"for the public address {config.base_url}/. Press Ctrl+C to stop."
     )
-    try:
+    # uvicorn finishes the requests under way, then passes Ctrl+C on: a normal stop.
+    with contextlib.suppress(KeyboardInterrupt):
         make_server(create_app(config)).run(sockets=[listener])
-    except KeyboardInterrupt:
-        pass  # uvicorn finished the requests under way, then passed Ctrl+C on
     click.echo("Stopped.")
 
 
