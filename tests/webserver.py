@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -10,13 +9,13 @@ from contextlib import contextmanager
 
 from starlette.types import ASGIApp
 
-from newsletter.web.server import make_server
+from newsletter.web.server import listen, make_server
 
 
 @contextmanager
 def running(app: ASGIApp, /) -> Iterator[str]:
     """Serve APP on 127.0.0.1 and an unused port; yields the base URL, 'http://127.0.0.1:N'."""
-    listener = socket.create_server(("127.0.0.1", 0))
+    listener = listen("127.0.0.1", 0)
     port = listener.getsockname()[1]
     server = make_server(app, log_config=None)  # pytest's caplog sees the log records
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)

@@ -47,17 +47,15 @@ def serve(host: str, port: int) -> None:
 
 
 def _listen(host: str, port: int) -> socket.socket:
+    from newsletter.web.server import listen
+
     try:
-        return socket.create_server((host, port), family=_family(host), reuse_port=False)
+        return listen(host, port)
     except OSError as exc:
         raise NewsletterError(
             f"cannot listen on {host}:{port}: {exc.strerror}. If another program uses the "
             "port, stop it or choose another with --port."
         ) from None
-
-
-def _family(host: str) -> socket.AddressFamily:
-    return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
 @click.group()
