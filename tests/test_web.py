@@ -224,6 +224,7 @@ def test_the_front_page_lists_the_newsletters(project: Project, client: httpx.Cl
     response = client.get("/")
     assert '<a href="test/">Testbrevet</a>' in response.text
     assert client.get("/site.css").headers["content-type"].startswith("text/css")
+    assert "Disallow: /u/" in client.get("/robots.txt").text
 
 
 # Operations

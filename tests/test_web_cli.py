@@ -79,6 +79,8 @@ def test_serve_unsubscribes_logs_plainly_and_stops_on_ctrl_c(
     assert process.returncode == 0
     assert f"Serving 1 newsletter(s) at http://127.0.0.1:{url.rpartition(':')[2]}/" in stdout
     assert stdout.rstrip().endswith("Stopped.")
+    # The key was made by this server: sends made with another key would not match.
+    assert "Warning: no key for unsubscribe links yet" in stdout
     assert "POST /u/… 200" in stderr
     assert token not in stderr and "anna" not in stderr and "Traceback" not in stderr
     db = connect(database_path(config))

@@ -11,7 +11,9 @@ from pathlib import Path
 import click
 
 from newsletter.cli.suppression import open_state
+from newsletter.config import Config
 from newsletter.errors import NewsletterError
+from newsletter.tokens import SECRET_FILE
 
 
 @click.command()
@@ -40,10 +42,25 @@ def serve(host: str, port: int) -> None:
         f"Serving {len(config.newsletters)} newsletter(s) at http://{host}:{port}/ "
         f"for the public address {config.base_url}/. Press Ctrl+C to stop."
     )
+    click.echo(_secret_source(config))
     # uvicorn finishes the requests under way, then passes Ctrl+C on: a normal stop.
     with contextlib.suppress(KeyboardInterrupt):
         make_server(create_app(config)).run(sockets=[listener])
     click.echo("Stopped.")
+
+
+def _secret_source(config: Config) -> str:
+    # A server started without the secret the sends used would refuse every link.
+    if config.secret is not None:
+        return "Unsubscribe links are checked with the key in NEWSLETTER_SECRET."
+    path = config.state_dir / SECRET_FILE
+    if path.exists():
+        return f"Unsubscribe links are checked with the key in {path}."
+    return (
+        f"Warning: no key for unsubscribe links yet; a new one is made in {path}. Links in "
+        "messages sent with another key (NEWSLETTER_SECRET, another state folder) will not "
+        "work: give this server the same key as `newsletter send`."
+    )
 
 
 def _listen(host: str, port: int) -> socket.socket:

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from newsletter import archive
@@ -68,6 +68,11 @@ async def stylesheet(request: Request) -> Response:
     return Response(pages.stylesheet(), media_type="text/css", headers=_CACHE)
 
 
+async def robots(request: Request) -> Response:
+    # Unsubscribe pages are nobody's business but the subscriber's: keep them out of search.
+    return PlainTextResponse("User-agent: *\nDisallow: /u/\n", headers=_CACHE)
+
+
 async def health(request: Request) -> Response:
     """For systemd, a container or a load balancer: 200 when the database answers."""
     try:
@@ -87,6 +92,7 @@ def _found(value: T | None) -> T:
 ROUTES: list[Any] = [
     Route("/", front, methods=["GET", "HEAD"]),
     Route("/health", health, methods=["GET", "HEAD"]),
+    Route("/robots.txt", robots, methods=["GET", "HEAD"]),
     Route(f"/{pages.STYLESHEET}", stylesheet, methods=["GET", "HEAD"]),
     Route("/{newsletter}/", newsletter_archive, methods=["GET", "HEAD"]),
     Route("/{newsletter}/feed.atom", feed, methods=["GET", "HEAD"]),
