@@ -288,3 +288,13 @@ def test_a_locked_database_answers_503_with_retry_after(
     assert response.headers["retry-after"].isdigit()
     assert "Försök igen om en stund" in response.text and "Traceback" not in response.text
     assert client.post(f"/u/{project.token()}", data=ONE_CLICK).status_code == 200
+
+
+def test_a_damaged_row_is_a_plain_500_page(project: Project, client: httpx.Client) -> None:
+    project.db.execute("UPDATE archive SET calendar = '{damaged'")
+    response = client.get("/test/2020-03/anything.ics")
+    assert response.status_code == 500
+    assert "Något gick fel" in response.text and "Traceback" not in response.text
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert client.get("/health").status_code == 200  # the server carries on

@@ -6,27 +6,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import test_browser_render
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from web_fixtures import Project, make_project, rendered_issue, serve
 
 from newsletter import suppression
 from newsletter.render import RenderedIssue
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 # WCAG 2.1 level A and AA, the level the Swedish accessibility law (DOS-lagen) asks for.
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
+browser = test_browser_render.browser  # the same headless Chromium as the e-mail tests
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,8 @@ from newsletter.state import database_path
 from newsletter.tokens import TokenSigner, load_secret
 from newsletter.web import browse, unsubscribe
 from newsletter.web.database import Database
-from newsletter.web.errors import handlers
-from newsletter.web.middleware import AccessLog, SecurityHeaders
+from newsletter.web.errors import handlers, server_error
+from newsletter.web.middleware import PublicResponses
 from newsletter.web.site import Site
 
 
@@ -31,7 +31,7 @@ def create_app(config: Config, /) -> Starlette:
 
     app = Starlette(
         routes=[*unsubscribe.ROUTES, *browse.ROUTES],
-        middleware=[Middleware(AccessLog), Middleware(SecurityHeaders)],
+        middleware=[Middleware(PublicResponses, failure=server_error)],
         exception_handlers=handlers(),
         lifespan=lifespan,
     )

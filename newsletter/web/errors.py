@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["RETRY_AFTER", "error_page", "handlers"]
+__all__ = ["RETRY_AFTER", "error_page", "handlers", "server_error"]
 
 import logging
 from collections.abc import Mapping
@@ -11,10 +11,11 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
+from starlette.types import ASGIApp, Scope
 
 from newsletter.web import pages
 from newsletter.web.database import Unavailable
-from newsletter.web.middleware import harden, redact
+from newsletter.web.middleware import redact
 
 RETRY_AFTER = "30"  # seconds; a send's journal writes are short
 log = logging.getLogger("newsletter.web")
@@ -52,12 +53,10 @@ async def _unavailable(request: Request, exc: Exception) -> Response:
     return error_page(request, "busy", 503, headers={"Retry-After": RETRY_AFTER})
 
 
-async def _server_error(request: Request, exc: Exception) -> Response:
-    # This answer leaves through the outermost middleware, past SecurityHeaders.
-    response = error_page(request, "error", 500)
-    harden(response.headers, https=request.url.scheme == "https")
-    return response
+def server_error(scope: Scope) -> ASGIApp:
+    """The answer to a request the application failed on (see PublicResponses)."""
+    return error_page(Request(scope), "error", 500)
 
 
 def handlers() -> dict[Any, Any]:
-    return {HTTPException: _http_error, Unavailable: _unavailable, Exception: _server_error}
+    return {HTTPException: _http_error, Unavailable: _unavailable}

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-__all__ = ["PAGE_POLICY", "AccessLog", "SecurityHeaders", "harden", "redact"]
+__all__ = ["PAGE_POLICY", "PublicResponses", "harden", "redact"]
 
 import logging
 import re
 import time
+from collections.abc import Callable
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -39,48 +40,46 @@ def harden(headers: MutableHeaders, /, *, https: bool) -> None:
         headers["Strict-Transport-Security"] = "max-age=31536000"
 
 
-class SecurityHeaders:
-    """Hardens every response (see harden)."""
+class PublicResponses:
+    """Hardens every response (see harden) and logs it: method, path with the token
+    redacted, status, time taken. No client address, no token, no e-mail address."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, failure: Callable[[Scope], ASGIApp]) -> None:
         self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        https = scope.get("scheme") == "https"
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                harden(MutableHeaders(scope=message), https=https)
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
-
-
-class AccessLog:
-    """One line per request: method, path (token redacted), status, time. No client address."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+        self.failure = failure  # the answer when the application fails
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
-        status = 500  # what the client gets if the application fails before answering
+        https = scope.get("scheme") == "https"
+        status, started, logged = 500, False, False
 
-        async def record(message: Message) -> None:
-            nonlocal status
+        def record() -> None:
+            nonlocal logged
+            logged = True
+            elapsed = (time.perf_counter() - start) * 1000
+            log.info("%s %s %d %.1fms", scope["method"], redact(scope["path"]), status, elapsed)
+
+        async def respond(message: Message) -> None:
+            nonlocal status, started
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started = message["status"], True
+                harden(MutableHeaders(scope=message), https=https)
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                record()  # before the client has the answer: the log is never behind
             await send(message)
 
         try:
-            await self.app(scope, receive, record)
+            await self.app(scope, receive, respond)
+        except Exception:
+            log.exception("%s %s failed", scope["method"], redact(scope["path"]))
+            if started:
+                raise  # half an answer cannot be mended; the server drops the connection
+            # Answered here, not re-raised as starlette's error middleware does: the
+            # server would then close the connection under the client's feet.
+            await self.failure(scope)(scope, receive, respond)
         finally:
-            elapsed = (time.perf_counter() - start) * 1000
-            path = redact(scope["path"])
-            log.info("%s %s %d %.1fms", scope["method"], path, status, elapsed)
+            if not logged:
+                record()

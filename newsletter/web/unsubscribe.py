@@ -10,7 +10,9 @@ from __future__ import annotations
 
 __all__ = ["ROUTES"]
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote
 
 from starlette.requests import Request
@@ -25,51 +27,47 @@ from newsletter.web.site import site
 
 # Enough for any form a mail provider sends; more is not an unsubscribe request.
 _MAX_BODY = 8 * 1024
+# Where the pages' buttons post, relative to /u/TOKEN: the pages work under any prefix.
+_HERE = "{token}"
+_UNDO = "{token}/undo"
+T = TypeVar("T")
 
 
 async def show(request: Request) -> Response:
-    token = request.path_params["token"]
-    here = site(request)
-    try:
-        found = await here.db.run(
-            lambda db: unsubscribes.lookup(here.config, db, token, signer=here.signer)
-        )
-    except TokenError:
+    found = await _by_token(request, unsubscribes.lookup)
+    if found is None:
         return _invalid(request)
     if found.unsubscribed:
-        return _page(request, "unsubscribed.html", found.newsletter, f"{quote(token)}/undo")
-    return _page(request, "unsubscribe.html", found.newsletter, quote(token))
+        return _page(request, "unsubscribed.html", found.newsletter, _UNDO)
+    return _page(request, "unsubscribe.html", found.newsletter, _HERE)
 
 
 async def unsubscribe(request: Request) -> Response:
-    token = request.path_params["token"]
-    here = site(request)
     body = await _body(request)
     if body is None:
         return error_page(request, "invalid", 413)
     source = "one-click" if _is_one_click(request, body) else "web page"
-    try:
-        done = await here.db.run(
-            lambda db: unsubscribes.unsubscribe(
-                here.config, db, token, source=source, signer=here.signer
-            )
-        )
-    except TokenError:
+    done = await _by_token(request, functools.partial(unsubscribes.unsubscribe, source=source))
+    if done is None:
         return _invalid(request)
-    return _page(request, "unsubscribed.html", done.newsletter, f"{quote(token)}/undo")
+    return _page(request, "unsubscribed.html", done.newsletter, _UNDO)
 
 
 async def undo(request: Request) -> Response:
-    token = request.path_params["token"]
-    here = site(request)
-    try:
-        done = await here.db.run(
-            lambda db: unsubscribes.undo(here.config, db, token, signer=here.signer)
-        )
-    except TokenError:
+    done = await _by_token(request, unsubscribes.undo)
+    if done is None:
         return _invalid(request)
     # This page is at /u/TOKEN/undo: its button posts to /u/TOKEN again.
-    return _page(request, "resubscribed.html", done.newsletter, f"../{quote(token)}")
+    return _page(request, "resubscribed.html", done.newsletter, f"../{_HERE}")
+
+
+async def _by_token(request: Request, operation: Callable[..., T]) -> T | None:
+    """OPERATION(config, db, token, signer=...) in the database's thread; None for a bad token."""
+    here, token = site(request), request.path_params["token"]
+    try:
+        return await here.db.run(lambda db: operation(here.config, db, token, signer=here.signer))
+    except TokenError:
+        return None
 
 
 async def _body(request: Request) -> bytes | None:
@@ -93,6 +91,7 @@ def _is_one_click(request: Request, body: bytes) -> bool:
 
 def _page(request: Request, template: str, key: str, action: str) -> Response:
     newsletter = site(request).config.newsletter(key)
+    action = action.format(token=quote(request.path_params["token"]))
     html = pages.page(
         template,
         language=newsletter.language,
