@@ -43,10 +43,10 @@ async def feed(request: Request) -> Response:
 async def issue(request: Request) -> Response:
     here, params = site(request), request.path_params
     found = _found(
-        await here.db.run(lambda db: archive.issue(db, params["newsletter"], params["slug"]))
+        await here.db.run(lambda db: archive.web_version(db, params["newsletter"], params["slug"]))
     )
     headers = {**_CACHE, "Content-Security-Policy": documents.ISSUE_POLICY}
-    return HTMLResponse(found.html, headers=headers)
+    return HTMLResponse(found, headers=headers)
 
 
 async def calendar(request: Request) -> Response:

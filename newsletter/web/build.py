@@ -40,7 +40,7 @@ def build_site(config: Config, db: sqlite3.Connection, directory: Path, /) -> Bu
         writer.write(f"{_safe(key)}/feed.atom", feed)
         for issue in archive.issues(db, key):
             folder = f"{_safe(key)}/{_safe(issue.slug)}"
-            writer.write(f"{folder}/index.html", issue.html)
+            writer.write(f"{folder}/index.html", archive.web_version(db, key, issue.slug) or "")
             issues += 1
             for name, ics in archive.calendar_files(db, key, issue.slug).items():
                 writer.write(f"{folder}/{_safe(name)}", ics)
