@@ -14,10 +14,13 @@ import httpx
 import pytest
 from icalendar import Calendar
 from web_fixtures import Project, make_project, rendered_issue, serve
+from webserver import running
 
 from newsletter import suppression
 from newsletter.config import Config
 from newsletter.render import RenderedIssue
+from newsletter.state import database_path
+from newsletter.web import create_app
 
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -298,3 +301,13 @@ def test_a_damaged_row_is_a_plain_500_page(project: Project, client: httpx.Clien
     assert response.headers["x-content-type-options"] == "nosniff"
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     assert client.get("/health").status_code == 200  # the server carries on
+
+
+def test_health_says_when_the_database_cannot_be_used(config: Config) -> None:
+    database_path(config).mkdir(parents=True)  # a folder where the database should be
+    with running(create_app(config)) as url, httpx.Client(base_url=url) as client:
+        response = client.get("/health")
+        assert response.status_code == 503 and response.headers["retry-after"].isdigit()
+        assert response.json() == {"status": "unavailable", "database": "unavailable"}
+        page = client.get("/test/")
+        assert page.status_code == 503 and "Försök igen om en stund" in page.text
