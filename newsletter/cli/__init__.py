@@ -28,6 +28,8 @@ _COMMAND_MODULES = {
     "subscribers": "subscribers",
     "send": "send",
     "status": "send",
+    "serve": "web",
+    "archive": "web",
 }
 
 
