@@ -310,3 +310,16 @@ def test_dry_run_checks_the_server_and_sends_nothing(
     assert result.exit_code == 0, result.output
     assert f"Connected to 127.0.0.1:{server.port} (STARTTLS)" in result.output
     assert server.messages == [] and journal(project) == []
+
+
+def test_a_second_send_of_the_issue_is_refused_while_one_runs(project: Path) -> None:
+    from newsletter import campaign
+    from newsletter.config import load_config
+
+    assert send("--yes", "--limit", "1").exit_code == 0
+    with campaign.lock(load_config(project / "newsletter.toml"), "medborgardialog", "2020-06"):
+        result = send("--yes")
+        status = CliRunner().invoke(main, ["status", ISSUE])
+    assert result.exit_code == 1 and "is being sent by another newsletter process" in result.output
+    assert "A send of this issue is running right now." in status.output
+    assert len(outbox_recipients(project)) == 1
