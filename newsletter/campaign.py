@@ -30,6 +30,7 @@ import os
 import signal
 import sqlite3
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -346,14 +347,18 @@ async def deliver(
         engine.report.interrupted = True
         engine.stopping.set()
 
-    loop.add_signal_handler(signal.SIGINT, interrupt)
+    # Only the main thread can handle signals; elsewhere Ctrl-C is the caller's business.
+    handled = threading.current_thread() is threading.main_thread()
+    if handled:
+        loop.add_signal_handler(signal.SIGINT, interrupt)
     try:
         await engine.run(status, limit, concurrency)
     except asyncio.CancelledError:
         if not engine.report.aborted:
             raise
     finally:
-        loop.remove_signal_handler(signal.SIGINT)
+        if handled:
+            loop.remove_signal_handler(signal.SIGINT)
         engine.close()
     if engine.report.stopped or engine.report.error:
         journal.note(db, send, engine.report.stopped or engine.report.error)

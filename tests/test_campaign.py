@@ -202,3 +202,17 @@ def test_a_server_gone_mid_send_stops_it_with_the_messages_in_flight_uncertain(
     assert send is not None and send.note == report.error
     counts = journal.counts(db, send)
     assert counts.sent == 4 and 1 <= counts.sending <= 2 and counts.total == 14
+
+
+def test_a_send_runs_outside_the_main_thread_too(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = serve(monkeypatch, Recorder())
+    reports: list[campaign.RunReport] = []
+    try:
+        worker = threading.Thread(target=lambda: reports.append(run(project)))
+        worker.start()
+        worker.join(timeout=60)
+    finally:
+        server.stop()
+    assert [report.sent for report in reports] == [14]
