@@ -80,6 +80,10 @@ def test_each_subscriber_gets_one_message_over_starttls_with_login(
     for message in server.messages:
         parsed = message.parsed()
         assert not parsed.defects
+        head, _, body = message.data.partition(b"\r\n\r\n")
+        assert max(len(line) for line in body.split(b"\r\n")) <= 78
+        # RFC 5322 2.1.1: 998 at most; an address in List-Unsubscribe cannot be folded.
+        assert max(len(line) for line in head.split(b"\r\n")) <= 998
         token = str(parsed["List-Unsubscribe"]).split("/u/")[1].split(">")[0]
         assert signer.matches(token, message.recipients[0], "medborgardialog")
 
