@@ -13,19 +13,23 @@ __all__ = [
     "Options",
     "Plan",
     "RunReport",
+    "check",
     "compare",
     "conclude",
     "deliver",
+    "dry_run",
     "lock",
     "outbox_folder",
     "plan",
     "running",
     "send",
+    "send_test",
     "start",
 ]
 
 import asyncio
 import fcntl
+import json
 import os
 import signal
 import sqlite3
@@ -46,7 +50,7 @@ from newsletter.model import Issue
 from newsletter.subscribers import Recipients, Subscriber, recipients
 from newsletter.suppression import address_hash, suppressed_hashes
 from newsletter.tokens import TokenSigner, load_secret
-from newsletter.transport import Transport, open_transport
+from newsletter.transport import Result, Transport, open_transport
 
 if TYPE_CHECKING:
     # The renderer's libraries are imported only once the lists are loaded: the memory
@@ -261,6 +265,51 @@ async def send(
     report.send, report.transport = started, transport.description
     report.receipts = conclude(config, db, started, transport=transport.description)
     return report
+
+
+async def send_test(
+    config: Config,
+    rendered: RenderedIssue,
+    addresses: Sequence[str],
+    /,
+    *,
+    tls_context: ssl.SSLContext | None = None,
+    retry_delay: float = 2.0,
+) -> tuple[str, list[tuple[str, Result]]]:
+    """Send RENDERED, marked as a test, to ADDRESSES only; the journal is not touched."""
+    builder = MessageBuilder(rendered, config, signer=TokenSigner(load_secret(config)), test=True)
+    outbox = outbox_folder(config, rendered.issue.newsletter, rendered.issue.slug, test=True)
+    transport = open_transport(config, outbox=outbox, tls_context=tls_context,
+                               retry_delay=retry_delay)  # fmt: skip
+    async with transport:
+        results = [(a, await transport.send(builder.build(Recipient(a)))) for a in addresses]
+    return transport.description, results
+
+
+def dry_run(
+    config: Config, db: sqlite3.Connection, plan: Plan, rendered: RenderedIssue, options: Options
+) -> list[int]:
+    """Build every message the run would send, sending and recording nothing: their sizes."""
+    builder = MessageBuilder(rendered, config, signer=TokenSigner(load_secret(config)))
+    if plan.send is None:
+        assert plan.recipients is not None
+        people = (Recipient(s.email, s.name, s.fields) for s in plan.recipients.subscribers)
+    else:
+        status: list[journal.Status] = ["failed" if options.retry_failed else "queued"]
+        status += ["sending"] if options.resend_uncertain else []
+        rows = journal.rows(db, plan.send, statuses=status)
+        people = (Recipient(r["address"], r["name"], json.loads(r["fields"])) for r in rows)
+    todo = plan.todo(options)
+    return [len(builder.build(person).data) for person, _ in zip(people, range(todo), strict=False)]
+
+
+async def check(
+    config: Config, issue: Issue, /, *, tls_context: ssl.SSLContext | None = None
+) -> str:
+    """Connect to the SMTP server (TLS, login) and leave again: its description."""
+    outbox = outbox_folder(config, issue.newsletter, issue.slug)
+    async with open_transport(config, outbox=outbox, tls_context=tls_context) as transport:
+        return transport.description
 
 
 def conclude(

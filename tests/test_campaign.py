@@ -220,3 +220,21 @@ def test_a_send_runs_outside_the_main_thread_too(
     finally:
         server.stop()
     assert [report.sent for report in reports] == [14]
+
+
+def test_a_test_send_reaches_the_given_addresses_only_and_records_nothing(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = serve(monkeypatch, Recorder())
+    issue, config = load(project / ISSUE)
+    try:
+        where, results = asyncio.run(campaign.send_test(
+            config, render_issue(issue, config), ["redaktor@example.org"],
+            tls_context=client_context(),
+        ))  # fmt: skip
+    finally:
+        server.stop()
+    assert where.endswith("(STARTTLS)") and results[0][1].outcome == "sent"
+    assert server.handler.recipients() == ["redaktor@example.org"]
+    assert str(server.messages[0].parsed()["Subject"]).startswith("[TEST]")
+    assert journal.find(state(project), "medborgardialog", "2020-06") is None

@@ -5,7 +5,6 @@ from __future__ import annotations
 __all__ = ["COMMANDS"]
 
 import asyncio
-import json
 import sqlite3
 import sys
 import time
@@ -21,11 +20,8 @@ if TYPE_CHECKING:
     from newsletter.campaign import Options, Plan, RunReport
     from newsletter.config import Config
     from newsletter.journal import Send
-    from newsletter.message import MessageBuilder
     from newsletter.model import Issue
     from newsletter.render import RenderedIssue
-    from newsletter.tokens import TokenSigner
-    from newsletter.transport import Transport
 
 ISSUE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -134,53 +130,19 @@ def _state(config: Config) -> sqlite3.Connection:
     return connect(database_path(config))
 
 
-def _signer(config: Config) -> TokenSigner:
-    from newsletter.tokens import TokenSigner, load_secret
-
-    return TokenSigner(load_secret(config))
-
-
-def _builder(
-    config: Config, rendered: RenderedIssue, signer: TokenSigner, *, test: bool = False
-) -> MessageBuilder:
-    from newsletter.message import MessageBuilder
-
-    return MessageBuilder(rendered, config, signer=signer, test=test)
-
-
-def _transport(config: Config, issue: Issue, *, test: bool = False) -> Transport:
-    from newsletter.campaign import outbox_folder
-    from newsletter.transport import open_transport
-
-    return open_transport(
-        config, outbox=outbox_folder(config, issue.newsletter, issue.slug, test=test)
-    )
-
-
 # --- --test ----------------------------------------------------------------------------
 
 
 def _send_test(config: Config, rendered: RenderedIssue, addresses: Sequence[str]) -> int:
+    from newsletter.campaign import send_test
     from newsletter.cli.suppression import address_argument
-    from newsletter.message import Recipient
 
     emails = [address_argument(a) for item in addresses for a in item.split(",") if a.strip()]
-    builder = _builder(config, rendered, _signer(config), test=True)
-
-    async def run() -> list[tuple[str, str, str]]:
-        async with _transport(config, rendered.issue, test=True) as transport:
-            click.echo(f"Sending a test to {len(emails)} address(es) via {transport.description}")
-            results: list[tuple[str, str, str]] = []
-            for email in emails:
-                result = await transport.send(builder.build(Recipient(email)))
-                results.append((email, result.outcome, result.reply))
-            return results
-
-    failed = 0
-    for email, outcome, reply in asyncio.run(run()):
-        click.echo(f"{email}: {outcome}: {reply}")
-        failed += outcome != "sent"
-    return 1 if failed else 0
+    where, results = asyncio.run(send_test(config, rendered, emails))
+    click.echo(f"Sent a test to {len(emails)} address(es) via {where}:")
+    for email, result in results:
+        click.echo(f"  {email}: {result.outcome}: {result.reply}")
+    return 1 if any(result.outcome != "sent" for _, result in results) else 0
 
 
 # --- the plan, --dry-run ---------------------------------------------------------------
@@ -249,41 +211,24 @@ def _echo_changes(plan: Plan, options: Options) -> None:
 def _dry_run(
     config: Config, db: sqlite3.Connection, plan: Plan, rendered: RenderedIssue, options: Options
 ) -> int:
-    from newsletter import journal
-    from newsletter.message import Recipient
+    from newsletter import campaign
 
-    builder = _builder(config, rendered, _signer(config))
-    todo = plan.todo(options)
-    if plan.send is None:
-        assert plan.recipients is not None
-        people = ((s.email, s.name, s.fields) for s in plan.recipients.subscribers)
-    else:
-        status: list[journal.Status] = ["failed" if options.retry_failed else "queued"]
-        status += ["sending"] if options.resend_uncertain else []
-        rows = journal.rows(db, plan.send, statuses=status)
-        people = ((r["address"], r["name"], json.loads(r["fields"])) for r in rows)
-    sizes = [
-        len(builder.build(Recipient(*person)).data)
-        for person, _ in zip(people, range(todo), strict=False)
-    ]
+    sizes = campaign.dry_run(config, db, plan, rendered, options)
     if config.smtp.host:
-        asyncio.run(_check(_transport(config, plan.issue)))
-    where = config.smtp.host or outbox_path(config, plan.issue)
+        where = asyncio.run(campaign.check(config, plan.issue))
+        click.echo(f"Connected to {where}: the server accepts the connection.")
+    else:
+        where = outbox_path(config, plan.issue)
     if sizes:
         click.echo(
             f"Built {len(sizes)} message(s): {sum(sizes) // len(sizes):,} bytes on "
             f"average, the largest {max(sizes):,} bytes."
         )
     click.echo(
-        f"Dry run: {todo} message(s) would be sent to {where}. Nothing was sent and "
+        f"Dry run: {len(sizes)} message(s) would be sent to {where}. Nothing was sent and "
         "nothing was recorded."
     )
     return 0
-
-
-async def _check(transport: Transport) -> None:
-    async with transport:
-        click.echo(f"Connected to {transport.description}: the server accepts the connection.")
 
 
 def outbox_path(config: Config, issue: Issue, *, test: bool = False) -> str:
