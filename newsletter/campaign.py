@@ -405,6 +405,7 @@ async def deliver(
     except asyncio.CancelledError:
         if not engine.report.aborted:
             raise
+        task.uncancel()  # the cancellation was ours, and it is handled
     finally:
         if handled:
             loop.remove_signal_handler(signal.SIGINT)
@@ -464,7 +465,9 @@ class _Engine:
             await self.queue.put(None)
 
     async def _work(self) -> None:
-        while (row := await self.queue.get()) is not None:
+        # Checking `aborted` too: Python 3.11's asyncio.wait_for (inside aiosmtplib) can
+        # swallow a cancellation, and a worker must not then wait for rows nobody sends.
+        while not self.report.aborted and (row := await self.queue.get()) is not None:
             if self.stopping.is_set():
                 continue  # stays in self.unsent: released to the queue at the end
             message = self.builder.build(Recipient(row.address, row.name, row.fields))

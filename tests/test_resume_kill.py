@@ -110,3 +110,21 @@ def test_ctrl_c_finishes_the_messages_in_flight_and_says_how_to_resume(
     status, output = finished(project, server)
     assert status == 0, output
     assert sorted(server.handler.recipients()) == sorted(everyone())
+
+
+@pytest.mark.slow
+def test_a_second_ctrl_c_stops_at_once_leaving_the_messages_in_flight_uncertain(
+    project: Path, server: SmtpServer
+) -> None:
+    process = command(project, server)
+    signal_midway(process, server, signal.SIGINT)
+    time.sleep(0.005)  # two signals at once would arrive as one
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, out + err
+    assert "Interrupted twice" in err and "Traceback" not in err
+    found = statuses(project)
+    assert set(found.values()) <= {"sent", "sending", "queued"}
+    status, output = finished(project, server, "--resend-uncertain")
+    assert status == 0, output
+    assert set(server.handler.recipients()) == everyone()
