@@ -15,6 +15,8 @@ __all__ = [
     "issues",
     "newsletters",
     "publish",
+    "text_version",
+    "web_version",
 ]
 
 import json
@@ -26,11 +28,14 @@ from newsletter.config import Config
 from newsletter.personalize import Personalizer
 from newsletter.render import RenderedIssue
 
-_COLUMNS = "newsletter, slug, title, subject, language, issue_date, published_at, html, text"
+# What lists and feeds need: the documents themselves are read one at a time, on demand.
+_COLUMNS = "newsletter, slug, title, subject, language, issue_date, published_at"
 
 
 @dataclass(frozen=True, slots=True)
 class ArchivedIssue:
+    """An issue in the archive, without its documents (see web_version, calendar_files)."""
+
     newsletter: str
     slug: str
     title: str
@@ -38,8 +43,6 @@ class ArchivedIssue:
     language: str
     issue_date: str | None  # ISO date, when the issue has one
     published_at: str  # ISO timestamp in UTC, "2020-06-10T08:00:00Z"
-    html: str
-    text: str
 
     @property
     def date(self) -> str:
@@ -104,14 +107,29 @@ def issue(db: sqlite3.Connection, newsletter: str, slug: str, /) -> ArchivedIssu
     return ArchivedIssue(*row) if row else None
 
 
+def web_version(db: sqlite3.Connection, newsletter: str, slug: str, /) -> str | None:
+    """The HTML of an archived issue's web version, or None."""
+    return _document(db, "html", newsletter, slug)
+
+
+def text_version(db: sqlite3.Connection, newsletter: str, slug: str, /) -> str | None:
+    return _document(db, "text", newsletter, slug)
+
+
 def calendar_files(db: sqlite3.Connection, newsletter: str, slug: str, /) -> dict[str, str]:
     """File name -> .ics text of an archived issue's calendar files ({} when none)."""
-    row = db.execute(
-        "SELECT calendar FROM archive WHERE newsletter = ? AND slug = ?", (newsletter, slug)
-    ).fetchone()
-    return dict(json.loads(row[0])) if row else {}
+    found = _document(db, "calendar", newsletter, slug)
+    return dict(json.loads(found)) if found else {}
 
 
 def calendar_file(db: sqlite3.Connection, newsletter: str, slug: str, name: str, /) -> str | None:
     """The .ics text of one calendar file of an archived issue, or None."""
     return calendar_files(db, newsletter, slug).get(name)
+
+
+def _document(db: sqlite3.Connection, column: str, newsletter: str, slug: str) -> str | None:
+    assert column in {"html", "text", "calendar"}  # a column name, never a value
+    row = db.execute(
+        f"SELECT {column} FROM archive WHERE newsletter = ? AND slug = ?", (newsletter, slug)
+    ).fetchone()
+    return str(row[0]) if row else None

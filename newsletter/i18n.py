@@ -55,6 +55,31 @@ LABELS: dict[str, dict[str, str]] = {
         "kind_report": "Rapport",
         "kind_event": "Evenemang",
         "test_subject": "[TEST] {subject}",
+        # The pages of `newsletter serve`.
+        "page_newsletters": "Nyhetsbrev",
+        "page_feed": "Följ nyhetsbrevet i en flödesläsare (Atom)",
+        "page_no_issues": "Inga nummer har publicerats ännu.",
+        "page_unsubscribe_title": "Avregistrera dig",
+        "page_unsubscribe_question": "Vill du sluta få {name} via e-post?",
+        "page_unsubscribe_scope": "Du avregistreras bara från det här nyhetsbrevet.",
+        "page_unsubscribe_button": "Avregistrera mig",
+        "page_unsubscribed_title": "Du är avregistrerad",
+        "page_unsubscribed_text": "Du får inga fler utskick av {name}.",
+        "page_undo_question": "Blev det fel?",
+        "page_undo_button": "Ångra avregistreringen",
+        "page_resubscribed_title": "Du får nyhetsbrevet igen",
+        "page_resubscribed_text": "Avregistreringen är ångrad: du får {name} som tidigare.",
+        "page_invalid_title": "Länken fungerar inte",
+        "page_invalid_text": (
+            "Länken är ofullständig eller gäller inte längre. Kopiera hela länken från "
+            "e-postmeddelandet, eller svara på nyhetsbrevet och be att bli avregistrerad."
+        ),
+        "page_not_found_title": "Sidan finns inte",
+        "page_not_found_text": "Det finns ingen sida på den här adressen. Kontrollera stavningen.",
+        "page_busy_title": "Försök igen om en stund",
+        "page_busy_text": "Tjänsten är upptagen och inget har ändrats. Försök igen om en minut.",
+        "page_error_title": "Något gick fel",
+        "page_error_text": "Ett fel uppstod hos oss och ingenting har ändrats. Försök igen senare.",
     },
     "en": {
         "time": "Time",
@@ -90,6 +115,30 @@ LABELS: dict[str, dict[str, str]] = {
         "kind_report": "Report",
         "kind_event": "Event",
         "test_subject": "[TEST] {subject}",
+        "page_newsletters": "Newsletters",
+        "page_feed": "Follow the newsletter in a feed reader (Atom)",
+        "page_no_issues": "No issues have been published yet.",
+        "page_unsubscribe_title": "Unsubscribe",
+        "page_unsubscribe_question": "Do you want to stop receiving {name} by e-mail?",
+        "page_unsubscribe_scope": "You are unsubscribed from this newsletter only.",
+        "page_unsubscribe_button": "Unsubscribe me",
+        "page_unsubscribed_title": "You are unsubscribed",
+        "page_unsubscribed_text": "You will receive no more issues of {name}.",
+        "page_undo_question": "Was that a mistake?",
+        "page_undo_button": "Undo the unsubscribe",
+        "page_resubscribed_title": "You are subscribed again",
+        "page_resubscribed_text": "The unsubscribe is undone: you will receive {name} as before.",
+        "page_invalid_title": "This link does not work",
+        "page_invalid_text": (
+            "The link is incomplete or no longer valid. Copy the whole link from the e-mail, "
+            "or reply to the newsletter and ask to be unsubscribed."
+        ),
+        "page_not_found_title": "Page not found",
+        "page_not_found_text": "There is no page at this address. Check the spelling.",
+        "page_busy_title": "Please try again shortly",
+        "page_busy_text": "The service is busy and nothing was changed. Try again in a minute.",
+        "page_error_title": "Something went wrong",
+        "page_error_text": "Something failed on our side and nothing was changed. Try again later.",
     },
 }
 

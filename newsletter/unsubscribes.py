@@ -7,7 +7,7 @@ holds everyone a message went to, and failing that in the newsletter's list file
 
 from __future__ import annotations
 
-__all__ = ["Unsubscribed", "find_address", "undo", "unsubscribe"]
+__all__ = ["Subscription", "Unsubscribed", "find_address", "lookup", "undo", "unsubscribe"]
 
 import sqlite3
 from dataclasses import dataclass
@@ -29,6 +29,26 @@ class Unsubscribed:
     newsletter: str
     address: str
     changed: bool  # False when the address was already unsubscribed (or, for undo, was not)
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    newsletter: str
+    address: str
+    unsubscribed: bool  # by an unsubscribe from this newsletter (not a bounce, say)
+
+
+def lookup(
+    config: Config, db: sqlite3.Connection, token: str, /, *, signer: TokenSigner | None = None
+) -> Subscription:
+    """Whose TOKEN is, and whether they have unsubscribed; TokenError as for unsubscribe."""
+    newsletter, address = _resolve(config, db, token, signer)
+    row = db.execute(
+        "SELECT 1 FROM suppression"
+        " WHERE address_hash = ? AND newsletter = ? AND reason = 'unsubscribed'",
+        (suppression.address_hash(address), newsletter),
+    ).fetchone()
+    return Subscription(newsletter, address, row is not None)
 
 
 def unsubscribe(

@@ -38,12 +38,16 @@ def test_publish_stores_the_web_version_with_nothing_personal(
         "sv",
     )
     assert stored.issue_date is None and stored.date == stored.published_at[:10]
-    assert "Hej på!" in stored.html and "Hej på!" in stored.text
-    assert "/u/" not in stored.html + stored.text
-    assert 'href="https://nyhetsbrev.example.org/test/"' in stored.html
-    assert "https://nyhetsbrev.example.org/test/2020-03/" in stored.html
+    html = archive.web_version(db, "test", "2020-03")
+    text = archive.text_version(db, "test", "2020-03")
+    assert html is not None and text is not None
+    assert "Hej på!" in html and "Hej på!" in text
+    assert "/u/" not in html + text
+    assert 'href="https://nyhetsbrev.example.org/test/"' in html
+    assert "https://nyhetsbrev.example.org/test/2020-03/" in html
     # No placeholder is left for anyone to fill.
-    assert "z" + rendered.html.split('href="z', 1)[1][:12] not in stored.html
+    assert "z" + rendered.html.split('href="z', 1)[1][:12] not in html
+    assert archive.web_version(db, "test", "1999-01") is None
 
 
 def test_calendar_files_are_kept_by_name(

@@ -148,3 +148,18 @@ def test_undo_leaves_bounces_and_other_newsletters_alone(
 def test_undo_of_a_forged_token_is_refused(config: Config, db: sqlite3.Connection) -> None:
     with pytest.raises(TokenError):
         unsubscribes.undo(config, db, "forged.token")
+
+
+def test_lookup_tells_whether_the_token_has_unsubscribed(
+    config: Config, db: sqlite3.Connection, signer: TokenSigner
+) -> None:
+    token = signer.make("anna@example.org", "test")
+    assert unsubscribes.lookup(config, db, token) == unsubscribes.Subscription(
+        "test", "anna@example.org", False
+    )
+    suppression.suppress(db, "anna@example.org", reason="bounced")
+    assert not unsubscribes.lookup(config, db, token).unsubscribed
+    unsubscribes.unsubscribe(config, db, token, source="one-click")
+    assert unsubscribes.lookup(config, db, token).unsubscribed
+    with pytest.raises(TokenError):
+        unsubscribes.lookup(config, db, token + "x")

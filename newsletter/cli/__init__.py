@@ -26,6 +26,10 @@ _COMMAND_MODULES = {
     "render": "render",
     "preview": "render",
     "subscribers": "subscribers",
+    "send": "send",
+    "status": "send",
+    "serve": "web",
+    "archive": "web",
     "bounces": "bounces",
 }
 

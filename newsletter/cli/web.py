@@ -1,7 +1,115 @@
-"""Commands of this group are added by the issue that builds them."""
+"""`newsletter serve` and `newsletter archive build`: the public web side."""
 
 from __future__ import annotations
 
+__all__ = ["COMMANDS", "archive", "serve"]
+
+import contextlib
+import socket
+from pathlib import Path
+
 import click
 
-COMMANDS: list[click.Command] = []
+from newsletter.cli.suppression import open_state
+from newsletter.config import Config
+from newsletter.errors import NewsletterError
+from newsletter.tokens import SECRET_FILE
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="TCP port."
+)
+def serve(host: str, port: int) -> None:
+    """Serve one-click unsubscribe, the web versions of issues and the archive.
+
+    Reads newsletter.toml and the state database, as the other commands do. Run it
+    behind a reverse proxy that terminates TLS, with base_url set to the proxy's
+    public https address (see docs/web.md).
+
+    \b
+    Example:
+        newsletter serve --host 127.0.0.1 --port 8000
+    """
+    from newsletter.web import create_app
+    from newsletter.web.server import make_server
+
+    config, db = open_state()  # a database that cannot be used is reported now, plainly
+    db.close()
+    listener = _listen(host, port)
+    click.echo(
+        f"Serving {len(config.newsletters)} newsletter(s) at http://{host}:{port}/ "
+        f"for the public address {config.base_url}/. Press Ctrl+C to stop."
+    )
+    click.echo(_secret_source(config))
+    # uvicorn finishes the requests under way, then passes Ctrl+C on: a normal stop.
+    with contextlib.suppress(KeyboardInterrupt):
+        make_server(create_app(config)).run(sockets=[listener])
+    click.echo("Stopped.")
+
+
+def _secret_source(config: Config) -> str:
+    # A server started without the secret the sends used would refuse every link.
+    if config.secret is not None:
+        return "Unsubscribe links are checked with the key in NEWSLETTER_SECRET."
+    path = config.state_dir / SECRET_FILE
+    if path.exists():
+        return f"Unsubscribe links are checked with the key in {path}."
+    return (
+        f"Warning: no key for unsubscribe links yet; a new one is made in {path}. Links in "
+        "messages sent with another key (NEWSLETTER_SECRET, another state folder) will not "
+        "work: give this server the same key as `newsletter send`."
+    )
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    from newsletter.web.server import listen
+
+    try:
+        return listen(host, port)
+    except OSError as exc:
+        raise NewsletterError(
+            f"cannot listen on {host}:{port}: {exc.strerror}. If another program uses the "
+            "port, stop it or choose another with --port."
+        ) from None
+
+
+@click.group()
+def archive() -> None:
+    """The public archive of sent issues, as static files.
+
+    \b
+    Example:
+        newsletter archive build public/
+    """
+
+
+@archive.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def build(directory: Path) -> None:
+    """Write the web versions, archive pages, .ics files and feeds to DIRECTORY.
+
+    Upload DIRECTORY to any web server at the address in base_url. Unsubscribing
+    still needs `newsletter serve` at that address (under /u/).
+
+    \b
+    Example:
+        newsletter archive build public/
+    """
+    from newsletter.web.build import build_site
+
+    config, db = open_state()
+    built = build_site(config, db, directory)
+    click.echo(
+        f"Wrote {built.files} files to {directory}: {built.newsletters} newsletter(s), "
+        f"{built.issues} issue(s), {built.calendar_files} calendar file(s), and a feed "
+        "per newsletter."
+    )
+    click.echo(
+        f"Publish the folder at {config.base_url}/. Unsubscribe links ({config.base_url}/u/...) "
+        "still need `newsletter serve` running there: a static host cannot record them."
+    )
+
+
+COMMANDS: list[click.Command] = [serve, archive]

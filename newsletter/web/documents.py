@@ -1,0 +1,53 @@
+"""The archive's public documents, built alike for `newsletter serve` and the static build."""
+
+from __future__ import annotations
+
+__all__ = ["ISSUE_POLICY", "archive_page", "feed", "front_language", "front_page"]
+
+import sqlite3
+
+from newsletter import archive
+from newsletter.config import Config
+from newsletter.web import pages
+from newsletter.web.feed import atom
+
+# The web version is the e-mail's HTML: styles inline (as mail clients need them), images
+# from anywhere over https, still no script, no frames, no forms.
+ISSUE_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
+    "form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def front_language(config: Config) -> str:
+    """Swedish, unless every newsletter here is in another language."""
+    languages = {newsletter.language for newsletter in config.newsletters.values()}
+    return languages.pop() if len(languages) == 1 else "sv"
+
+
+def front_page(config: Config, /) -> str:
+    newsletters = sorted(config.newsletters.values(), key=lambda newsletter: newsletter.name)
+    return pages.page(
+        "front.html", language=front_language(config), root="", newsletters=newsletters
+    )
+
+
+def archive_page(config: Config, db: sqlite3.Connection, key: str, /) -> str | None:
+    """The list of a newsletter's issues; None for a newsletter not configured here."""
+    newsletter = config.newsletters.get(key)
+    if newsletter is None:
+        return None
+    return pages.page(
+        "archive.html",
+        language=newsletter.language,
+        root="../",
+        newsletter=newsletter,
+        issues=archive.issues(db, key),
+    )
+
+
+def feed(config: Config, db: sqlite3.Connection, key: str, /) -> bytes | None:
+    newsletter = config.newsletters.get(key)
+    if newsletter is None:
+        return None
+    return atom(config, newsletter, archive.issues(db, key))

@@ -1,0 +1,325 @@
+"""`newsletter send` and `newsletter status` end to end, into the outbox (no SMTP server)."""
+
+import csv
+import email
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from smtpserver import POLICY_REJECTION, UNKNOWN_USER, FaultInjector, SmtpServer
+
+from newsletter import suppression
+from newsletter.cli import main
+from newsletter.state import connect
+
+ROOT = Path(__file__).resolve().parent.parent
+ISSUE = "issues/medborgardialog-2020-06.yaml"
+OUTBOX = Path("outbox/medborgardialog/2020-06")
+
+
+def example_project(folder: Path) -> Path:
+    """The repository's example project (config, one issue, the lists) copied to FOLDER."""
+    shutil.copy(ROOT / "newsletter.toml", folder / "newsletter.toml")
+    (folder / "issues").mkdir()
+    shutil.copy(ROOT / ISSUE, folder / ISSUE)
+    shutil.copytree(ROOT / "subscribers", folder / "subscribers")
+    return folder
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    example_project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    for name in ("NEWSLETTER_CONFIG", "NEWSLETTER_SMTP_HOST", "NEWSLETTER_SMTP_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+def send(*args: str, input: str | None = None) -> Result:
+    return CliRunner().invoke(main, ["send", ISSUE, *args], input=input)
+
+
+def db(project: Path) -> sqlite3.Connection:
+    return connect(project / ".newsletter" / "state.sqlite3")
+
+
+def subscribers(project: Path) -> set[str]:
+    with (project / "subscribers" / "medborgardialog.csv").open(encoding="utf-8-sig") as file:
+        return {row["E-post"].lower() for row in csv.DictReader(file, delimiter=";")}
+
+
+def outbox_recipients(project: Path, folder: Path = OUTBOX) -> list[str]:
+    found = []
+    for path in sorted((project / folder).glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes())
+        found.append(email.utils.parseaddr(message["To"])[1].lower())
+    return found
+
+
+def journal(project: Path) -> list[tuple[str, str]]:
+    return [tuple(row) for row in db(project).execute(
+        "SELECT address, status FROM recipients ORDER BY seq")]  # fmt: skip
+
+
+def test_send_without_a_server_writes_one_eml_per_subscriber_and_says_where(
+    project: Path,
+) -> None:
+    result = send("--yes")
+    assert result.exit_code == 0, result.output
+    assert sorted(outbox_recipients(project)) == sorted(subscribers(project))
+    assert "into outbox/medborgardialog/2020-06/" in result.output
+    assert {status for _, status in journal(project)} == {"sent"}
+    assert "Receipt: .newsletter/receipts/medborgardialog/2020-06.csv" in result.output
+
+
+def test_send_asks_first_and_sends_nothing_when_declined(project: Path) -> None:
+    result = send(input="n\n")
+    assert "Newsletter: SKR:s nyhetsbrev om medborgardialog" in result.output
+    assert f"Recipients: {len(subscribers(project))}" in result.output
+    assert "Send 14 message(s) now?" in result.output
+    assert result.exit_code == 1 and "Nothing was sent." in result.output
+    assert outbox_recipients(project) == [] and journal(project) == []
+
+
+def test_suppressed_addresses_are_left_out_and_counted(project: Path) -> None:
+    suppression.suppress(db(project), "anna.lindqvist@linkoping.example.se", reason="bounced")
+    result = send(input="y\n")
+    assert result.exit_code == 0, result.output
+    assert "Recipients: 13 (1 left out as suppressed)" in result.output
+    assert "anna.lindqvist@linkoping.example.se" not in outbox_recipients(project)
+
+
+def test_running_a_finished_send_again_sends_nothing(project: Path) -> None:
+    assert send("--yes").exit_code == 0
+    again = send("--yes")
+    assert again.exit_code == 0, again.output
+    assert "Nothing left to send." in again.output
+    assert len(outbox_recipients(project)) == 14
+
+
+def test_limit_sends_part_and_the_next_run_sends_the_rest_once(project: Path) -> None:
+    first = send("--yes", "--limit", "5")
+    assert first.exit_code == 0, first.output
+    assert "9 message(s) still queued" in first.output
+    assert len(outbox_recipients(project)) == 5
+    second = send("--yes")
+    assert second.exit_code == 0, second.output
+    assert "Resuming the send started" in second.output
+    assert sorted(outbox_recipients(project)) == sorted(subscribers(project))
+
+
+def test_someone_unsubscribed_after_freezing_is_skipped(project: Path) -> None:
+    assert send("--yes", "--limit", "1").exit_code == 0
+    suppression.suppress(db(project), "bjorn.akesson@uppsala.example.se",
+                         reason="unsubscribed", newsletter="medborgardialog")  # fmt: skip
+    result = send("--yes")
+    assert result.exit_code == 0, result.output
+    assert "bjorn.akesson@uppsala.example.se" not in outbox_recipients(project)
+    assert ("bjorn.akesson@uppsala.example.se", "skipped") in journal(project)
+    assert "lists changed" not in result.output
+
+
+def test_changed_lists_are_reported_and_the_frozen_set_is_kept(project: Path) -> None:
+    assert send("--yes", "--limit", "1").exit_code == 0
+    path = project / "subscribers" / "medborgardialog.csv"
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    removed = lines.pop(5).split(";")[0]
+    lines.append("ny.person@example.org;Ny Person;X;Y")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    result = send("--yes")
+    assert result.exit_code == 0, result.output
+    assert "The lists changed since this send started" in result.output
+    assert "1 new, 1 taken off" in result.output and "--add-new" in result.output
+    sent = outbox_recipients(project)
+    assert removed.lower() not in sent and "ny.person@example.org" not in sent
+    assert (removed.lower(), "skipped") in journal(project)
+
+
+def test_add_new_sends_to_those_added_to_the_lists_since(project: Path) -> None:
+    assert send("--yes", "--limit", "1").exit_code == 0
+    path = project / "subscribers" / "medborgardialog.csv"
+    with path.open("a", encoding="utf-8") as file:
+        file.write("ny.person@example.org;Ny Person;X;Y\n")
+    result = send("--yes", "--add-new")
+    assert result.exit_code == 0, result.output
+    assert "ny.person@example.org" in outbox_recipients(project)
+
+
+def test_a_resumed_send_keeps_its_lists(project: Path) -> None:
+    assert send("--yes", "--limit", "1").exit_code == 0
+    result = send("--yes", "--list", "regional-utveckling")
+    assert result.exit_code == 1
+    assert "a send keeps its lists" in result.output
+
+
+def test_dry_run_builds_everything_and_records_nothing(project: Path) -> None:
+    result = send("--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "Built 14 message(s)" in result.output
+    assert "Dry run: 14 message(s) would be sent" in result.output
+    assert not (project / "outbox").exists() and journal(project) == []
+
+
+def test_test_sends_to_the_given_addresses_only_marked_as_a_test(project: Path) -> None:
+    result = send("--test", "redaktor@example.org", "--test", "kollega@example.org")
+    assert result.exit_code == 0, result.output
+    folder = OUTBOX.with_name("2020-06-test")
+    assert outbox_recipients(project, folder) == ["redaktor@example.org", "kollega@example.org"]
+    subject = email.message_from_bytes(next((project / folder).glob("*.eml")).read_bytes(),
+                                       policy=email.policy.default)["Subject"]  # fmt: skip
+    assert "test" in subject.lower()
+    assert journal(project) == [] and not (project / OUTBOX).exists()
+
+
+def test_a_bad_issue_sends_nothing(project: Path) -> None:
+    (project / ISSUE).write_text("newsletter: medborgardialog\ntitle: [\n", encoding="utf-8")
+    result = send("--yes")
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert not (project / "outbox").exists()
+
+
+def test_an_unknown_list_sends_nothing(project: Path) -> None:
+    result = send("--yes", "--list", "nosuchlist")
+    assert result.exit_code == 1 and "there is no such list" in result.output
+    assert not (project / "outbox").exists()
+
+
+def test_status_shows_counts_and_receipts(project: Path) -> None:
+    fresh = CliRunner().invoke(main, ["status", ISSUE])
+    assert "has not been sent yet" in fresh.output
+    assert send("--yes").exit_code == 0
+    result = CliRunner().invoke(main, ["status", ISSUE])
+    assert result.exit_code == 0, result.output
+    assert "14 recipients: 14 sent, 0 failed" in result.output
+    assert "receipts/medborgardialog/2020-06.json" in result.output
+
+
+def test_the_receipt_lists_every_recipient_with_the_reply(project: Path) -> None:
+    assert send("--yes").exit_code == 0
+    folder = project / ".newsletter" / "receipts" / "medborgardialog"
+    receipt = json.loads((folder / "2020-06.json").read_text(encoding="utf-8"))
+    assert receipt["counts"]["sent"] == 14 and receipt["issue"] == "2020-06"
+    assert {r["address"].lower() for r in receipt["recipients"]} == subscribers(project)
+    assert all(r["status"] == "sent" and r["reply"] and r["time"] for r in receipt["recipients"])
+    with (folder / "2020-06.csv").open(encoding="utf-8-sig") as file:
+        rows = list(csv.DictReader(file, delimiter=";"))
+    assert len(rows) == 14 and rows[0]["message_id"].startswith("<")
+
+
+def smtp(monkeypatch: pytest.MonkeyPatch, server: SmtpServer, password: str = "s3cret") -> None:
+    login = {"username": "editor", "password": password} if server.users else {}
+    for name, value in server.environment(**login).items():
+        monkeypatch.setenv(name, value)
+
+
+def send_over_starttls(
+    monkeypatch: pytest.MonkeyPatch, *args: str, password: str = "s3cret"
+) -> tuple[SmtpServer, Result]:
+    """`newsletter send ISSUE ARGS` to a server requiring STARTTLS and a login."""
+    with SmtpServer(tls="starttls", users={"editor": "s3cret"}) as server:
+        smtp(monkeypatch, server, password)
+        return server, send(*args)
+
+
+def test_send_over_starttls_with_login_delivers_once_to_each_subscriber(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, result = send_over_starttls(monkeypatch, "--yes")
+    assert result.exit_code == 0, result.output
+    assert f"Delivery:   127.0.0.1:{server.port}" in result.output
+    assert sorted(server.handler.recipients()) == sorted(subscribers(project))
+    assert all(message.tls for message in server.messages)
+
+
+def test_a_refused_login_stops_before_anything_is_recorded(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, result = send_over_starttls(monkeypatch, "--yes", password="wrong")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert server.messages == [] and journal(project) == []
+
+
+def test_permanent_failures_exit_1_and_show_the_replies(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unknown = sorted(subscribers(project))[0]
+    with SmtpServer(handler=FaultInjector(rcpt={unknown: [UNKNOWN_USER]})) as server:
+        smtp(monkeypatch, server)
+        result = send("--yes")
+        status = CliRunner().invoke(main, ["status", ISSUE])
+    assert result.exit_code == 1
+    assert "13 message(s)" in result.output and "1 failed:" in result.output
+    assert f"{unknown}: {UNKNOWN_USER}" in result.output
+    assert f"{unknown}: {UNKNOWN_USER}" in status.output and "1 failed" in status.output
+
+
+def test_a_policy_rejection_stops_the_send_and_says_what_to_do(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSLETTER_SMTP_CONCURRENCY", "1")
+    second = sorted(subscribers(project))[1]
+    with SmtpServer(handler=FaultInjector(data={second: [POLICY_REJECTION]})) as server:
+        smtp(monkeypatch, server)
+        result = send("--yes")
+        assert result.exit_code == 1
+        assert POLICY_REJECTION in result.output and "policy rejection" in result.output
+        assert f"continue with: newsletter send {ISSUE}" in result.output
+        assert len(server.messages) < 14
+        status = CliRunner().invoke(main, ["status", ISSUE])
+        assert f"The last run stopped: {POLICY_REJECTION}" in status.output
+        again = send("--yes")
+    assert again.exit_code == 0, again.output
+    assert sorted(server.handler.recipients()) == sorted(subscribers(project))
+
+
+def test_retry_failed_before_the_send_started_is_refused(project: Path) -> None:
+    result = send("--yes", "--retry-failed")
+    assert result.exit_code == 1 and "has not been sent yet" in result.output
+    assert journal(project) == []
+
+
+def test_status_lists_uncertain_rows_and_send_says_how_to_resend_them(project: Path) -> None:
+    from newsletter import journal as journal_
+
+    assert send("--yes", "--limit", "2").exit_code == 0
+    state = db(project)
+    frozen = journal_.find(state, "medborgardialog", "2020-06")
+    assert frozen is not None
+    # What a crash right after claiming a batch leaves behind.
+    claimed, _ = journal_.claim(state, frozen, status="queued", after=0, limit=2)
+    status = CliRunner().invoke(main, ["status", ISSUE])
+    assert (
+        "2 uncertain" in status.output and "Uncertain (may or may not have arrived" in status.output
+    )
+    assert all(f"  {row.address}: no reply recorded" in status.output for row in claimed)
+    result = send("--yes")
+    assert result.exit_code == 1
+    assert f"newsletter send {ISSUE} --resend-uncertain" in result.output
+    assert len(outbox_recipients(project)) == 12
+    assert send("--yes", "--resend-uncertain").exit_code == 0
+    assert sorted(outbox_recipients(project)) == sorted(subscribers(project))
+
+
+def test_dry_run_checks_the_server_and_sends_nothing(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, result = send_over_starttls(monkeypatch, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert f"Connected to 127.0.0.1:{server.port} (STARTTLS)" in result.output
+    assert server.messages == [] and journal(project) == []
+
+
+def test_a_second_send_of_the_issue_is_refused_while_one_runs(project: Path) -> None:
+    from newsletter import campaign
+    from newsletter.config import load_config
+
+    assert send("--yes", "--limit", "1").exit_code == 0
+    with campaign.lock(load_config(project / "newsletter.toml"), "medborgardialog", "2020-06"):
+        result = send("--yes")
+        status = CliRunner().invoke(main, ["status", ISSUE])
+    assert result.exit_code == 1 and "is being sent by another newsletter process" in result.output
+    assert "A send of this issue is running right now." in status.output
+    assert len(outbox_recipients(project)) == 1

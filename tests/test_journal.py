@@ -1,0 +1,157 @@
+"""The journal's state machine: freeze, claim, record, resume, uncertain rows, retries."""
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from newsletter import journal, suppression
+from newsletter.state import connect
+from newsletter.subscribers import Subscriber
+from newsletter.tokens import TokenSigner
+
+SIGNER = TokenSigner(b"0123456789abcdef0123456789abcdef")
+
+
+def people(count: int, start: int = 0) -> list[Subscriber]:
+    return [
+        Subscriber(f"p{n}@example.org", f"Person {n}", {"kommun": "Umeå"}, f"l.csv:{n + 2}")
+        for n in range(start, start + count)
+    ]
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> sqlite3.Connection:
+    return connect(tmp_path / "state.sqlite3")
+
+
+def frozen(db: sqlite3.Connection, count: int = 10) -> journal.Send:
+    return journal.freeze(db, newsletter="nl", slug="2024-01", subject="Nr 1", lists=["l"],
+                          subscribers=people(count), fingerprint="f", signer=SIGNER)  # fmt: skip
+
+
+def statuses(db: sqlite3.Connection) -> list[str]:
+    return [row[0] for row in db.execute("SELECT status FROM recipients ORDER BY seq")]
+
+
+def deliver(db: sqlite3.Connection, send: journal.Send, rows: list[journal.Row],
+            outcome: str = "sent", **kw: object) -> None:  # fmt: skip
+    journal.record(db, send, [journal.Delivery(r.seq, r.address, outcome, f"reply {r.seq}",  # type: ignore[arg-type]
+                                               f"<{r.seq}@x>", **kw) for r in rows])  # type: ignore[arg-type]  # fmt: skip
+
+
+def test_freeze_records_every_recipient_queued_with_its_token_id(db: sqlite3.Connection) -> None:
+    send = frozen(db, 3)
+    assert journal.find(db, "nl", "2024-01") == send
+    assert journal.counts(db, send) == journal.Counts(queued=3)
+    row = db.execute("SELECT address, address_id, name, fields FROM recipients WHERE seq = 2")
+    assert tuple(row.fetchone()) == (
+        "p1@example.org", SIGNER.address_id("p1@example.org", "nl"), "Person 1",
+        '{"kommun": "Umeå"}',
+    )  # fmt: skip
+
+
+def test_a_claimed_batch_is_sending_and_its_results_are_kept(db: sqlite3.Connection) -> None:
+    send = frozen(db, 5)
+    rows, last = journal.claim(db, send, status="queued", after=0, limit=3)
+    assert [r.seq for r in rows] == [1, 2, 3] and last == 3
+    assert rows[0].fields == {"kommun": "Umeå"}
+    assert statuses(db) == ["sending"] * 3 + ["queued"] * 2
+    deliver(db, send, rows[:2])
+    deliver(db, send, rows[2:], "failed")
+    assert statuses(db) == ["sent", "sent", "failed", "queued", "queued"]
+    reply = db.execute("SELECT reply, message_id, attempts FROM recipients WHERE seq = 3")
+    assert tuple(reply.fetchone()) == ("reply 3", "<3@x>", 1)
+
+
+def test_resuming_claims_only_queued_rows_and_never_a_sent_one(db: sqlite3.Connection) -> None:
+    send = frozen(db, 4)
+    rows, _ = journal.claim(db, send, status="queued", after=0, limit=2)
+    deliver(db, send, rows)
+    again, _ = journal.claim(db, send, status="queued", after=0, limit=10)
+    assert [r.seq for r in again] == [3, 4]
+
+
+def test_rows_left_sending_by_a_crash_stay_uncertain_until_requeued(
+    db: sqlite3.Connection,
+) -> None:
+    send = frozen(db, 4)
+    journal.claim(db, send, status="queued", after=0, limit=2)  # the process dies here
+    rows, _ = journal.claim(db, send, status="queued", after=0, limit=10)
+    deliver(db, send, rows)
+    assert journal.counts(db, send) == journal.Counts(sending=2, sent=2)
+    assert journal.requeue_uncertain(db, send) == 2
+    rows, _ = journal.claim(db, send, status="queued", after=0, limit=10)
+    assert [r.seq for r in rows] == [1, 2]
+    assert [row[0] for row in db.execute("SELECT attempts FROM recipients ORDER BY seq")] == [
+        2, 2, 1, 1,
+    ]  # fmt: skip
+
+
+def test_retry_failed_claims_failed_rows_once_per_run(db: sqlite3.Connection) -> None:
+    send = frozen(db, 3)
+    rows, _ = journal.claim(db, send, status="queued", after=0, limit=10)
+    deliver(db, send, rows[:1], "failed")
+    deliver(db, send, rows[1:])
+    retry, last = journal.claim(db, send, status="failed", after=0, limit=10)
+    assert [r.seq for r in retry] == [1]
+    deliver(db, send, retry, "failed")
+    # The cursor moves on: a row failing again is not claimed again in the same run.
+    assert journal.claim(db, send, status="failed", after=last or 0, limit=10) == ([], None)
+
+
+def test_an_address_suppressed_after_freezing_is_skipped(db: sqlite3.Connection) -> None:
+    send = frozen(db, 3)
+    suppression.suppress(db, "P2@example.org", reason="unsubscribed", newsletter="nl")
+    suppression.suppress(db, "p0@example.org", reason="unsubscribed", newsletter="other")
+    rows, last = journal.claim(db, send, status="queued", after=0, limit=10)
+    assert [r.seq for r in rows] == [1, 2] and last == 3
+    assert statuses(db) == ["sending", "sending", "skipped"]
+
+
+def test_a_batch_of_only_suppressed_rows_does_not_end_the_claims(db: sqlite3.Connection) -> None:
+    send = frozen(db, 3)
+    suppression.suppress(db, "p0@example.org", reason="bounced")
+    assert journal.claim(db, send, status="queued", after=0, limit=1) == ([], 1)
+
+
+def test_a_bounce_suppresses_the_address_for_every_newsletter(db: sqlite3.Connection) -> None:
+    send = frozen(db, 2)
+    rows, _ = journal.claim(db, send, status="queued", after=0, limit=1)
+    deliver(db, send, rows, "failed", bounced=True)
+    [entry] = suppression.entries(db)
+    assert (entry.address, entry.reason, entry.newsletter) == ("p0@example.org", "bounced", "")
+    assert "reply 1" in entry.source
+
+
+def test_a_stop_reply_puts_the_row_back_in_the_queue_with_the_reply(
+    db: sqlite3.Connection,
+) -> None:
+    send = frozen(db, 2)
+    rows, _ = journal.claim(db, send, status="queued", after=0, limit=2)
+    deliver(db, send, rows[:1], "stop")
+    journal.release(db, send, [rows[1].seq])
+    assert statuses(db) == ["queued", "queued"]
+    assert db.execute("SELECT reply FROM recipients WHERE seq = 1").fetchone()[0] == "reply 1"
+
+
+def test_new_subscribers_are_appended_after_the_frozen_rows(db: sqlite3.Connection) -> None:
+    send = frozen(db, 2)
+    journal.append(db, send, people(1, start=5), signer=SIGNER)
+    rows, _ = journal.claim(db, send, status="queued", after=0, limit=10)
+    assert [(r.seq, r.address) for r in rows][-1] == (3, "p5@example.org")
+
+
+def test_skipped_rows_are_never_claimed(db: sqlite3.Connection) -> None:
+    send = frozen(db, 3)
+    journal.skip(db, send, [2], reply="no longer on the lists")
+    rows, _ = journal.claim(db, send, status="queued", after=0, limit=10)
+    assert [r.seq for r in rows] == [1, 3]
+    assert journal.counts(db, send).skipped == 1
+
+
+def test_finish_keeps_the_first_finish_time(db: sqlite3.Connection) -> None:
+    send = journal.finish(db, frozen(db, 1))
+    assert send.finished_at
+    db.execute("UPDATE sends SET finished_at = '2000-01-01T00:00:00Z'")
+    assert journal.finish(db, send).finished_at == "2000-01-01T00:00:00Z"

@@ -1,0 +1,130 @@
+"""A sending process killed (kill -9) or interrupted (Ctrl-C) mid-send, then resumed.
+
+The SMTP server runs in this process, slowed down so that the signal lands while
+messages are in flight, and counts what arrives: nobody may be missing, and only rows
+reported as uncertain may have arrived twice.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from smtpserver import FaultInjector, SmtpServer
+from test_cli_send import ISSUE, example_project
+
+from newsletter.state import connect
+
+COUNT = 300
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    example_project(tmp_path)
+    lines = ["E-post;Namn"] + [f"person.{n}@example.org;Person {n}" for n in range(COUNT)]
+    (tmp_path / "subscribers" / "big.csv").write_text("\n".join(lines) + "\n", "utf-8")
+    return tmp_path
+
+
+@pytest.fixture
+def server() -> SmtpServer:
+    with SmtpServer(handler=FaultInjector(delay=0.01)) as server:
+        yield server  # type: ignore[misc]
+
+
+def command(project: Path, server: SmtpServer, *args: str) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if k != "NEWSLETTER_CONFIG"}
+    env.update(server.environment())
+    argv = [sys.executable, "-m", "newsletter", "send", ISSUE, "--list", "big", "--yes", *args]
+    return subprocess.Popen(argv, cwd=project, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+
+
+def finished(project: Path, server: SmtpServer, *args: str) -> tuple[int, str]:
+    """Run the send to its end: (exit status, stdout and stderr)."""
+    process = command(project, server, *args)
+    out, err = process.communicate(timeout=60)
+    return process.returncode, out + err
+
+
+def signal_midway(process: subprocess.Popen[str], server: SmtpServer, signum: int) -> None:
+    deadline = time.monotonic() + 60
+    while len(server.messages) < COUNT // 4:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the send did not start"
+        time.sleep(0.005)
+    process.send_signal(signum)
+
+
+def statuses(project: Path) -> dict[str, str]:
+    with closing(connect(project / ".newsletter" / "state.sqlite3")) as db:
+        return dict(db.execute("SELECT address, status FROM recipients").fetchall())
+
+
+def everyone() -> set[str]:
+    return {f"person.{n}@example.org" for n in range(COUNT)}
+
+
+@pytest.mark.slow
+def test_killed_mid_send_and_resumed_nobody_missing_duplicates_only_if_uncertain(
+    project: Path, server: SmtpServer
+) -> None:
+    process = command(project, server)
+    signal_midway(process, server, signal.SIGKILL)
+    process.communicate(timeout=60)
+    arrived_before = len(server.messages)
+    assert 0 < arrived_before < COUNT
+    uncertain = {a for a, status in statuses(project).items() if status == "sending"}
+
+    status, output = finished(project, server)
+    if uncertain:
+        assert status == 1 and f"{len(uncertain)} message(s) are uncertain" in output
+    assert {a for a, s in statuses(project).items() if s == "sending"} == uncertain
+
+    status, output = finished(project, server, "--resend-uncertain")
+    assert status == 0, output
+    received = Counter(server.handler.recipients())
+    assert set(received) == everyone()
+    assert {a for a, n in received.items() if n > 1} <= uncertain
+    assert set(statuses(project).values()) == {"sent"}
+
+
+@pytest.mark.slow
+def test_ctrl_c_finishes_the_messages_in_flight_and_says_how_to_resume(
+    project: Path, server: SmtpServer
+) -> None:
+    process = command(project, server)
+    signal_midway(process, server, signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, out + err
+    assert "Interrupted: the messages in flight were finished and recorded." in err
+    assert f"Continue with: newsletter send {ISSUE}" in err
+    found = statuses(project)
+    assert "sending" not in found.values()
+    assert sorted(a for a, s in found.items() if s == "sent") == sorted(server.handler.recipients())
+    status, output = finished(project, server)
+    assert status == 0, output
+    assert sorted(server.handler.recipients()) == sorted(everyone())
+
+
+@pytest.mark.slow
+def test_a_second_ctrl_c_stops_at_once_leaving_the_messages_in_flight_uncertain(
+    project: Path, server: SmtpServer
+) -> None:
+    process = command(project, server)
+    signal_midway(process, server, signal.SIGINT)
+    time.sleep(0.005)  # two signals at once would arrive as one
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, out + err
+    assert "Interrupted twice" in err and "Traceback" not in err
+    found = statuses(project)
+    assert set(found.values()) <= {"sent", "sending", "queued"}
+    status, output = finished(project, server, "--resend-uncertain")
+    assert status == 0, output
+    assert set(server.handler.recipients()) == everyone()

@@ -1,0 +1,310 @@
+"""The web side through a real server on a loopback port and a real HTTP client."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from xml.etree import ElementTree
+
+import httpx
+import pytest
+from icalendar import Calendar
+from web_fixtures import Project, make_project, rendered_issue, serve
+from webserver import running
+
+from newsletter import suppression
+from newsletter.config import Config
+from newsletter.render import RenderedIssue
+from newsletter.state import database_path
+from newsletter.web import create_app
+
+ONE_CLICK = {"List-Unsubscribe": "One-Click"}
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+@pytest.fixture(scope="module")
+def issue(tmp_path_factory: pytest.TempPathFactory) -> RenderedIssue:
+    return rendered_issue(make_project(tmp_path_factory.mktemp("render")))
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return make_project(tmp_path)
+
+
+@pytest.fixture
+def project(config: Config, issue: RenderedIssue) -> Iterator[Project]:
+    yield from serve(config, issue)
+
+
+@pytest.fixture
+def client(project: Project) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=project.url, follow_redirects=False) as client:
+        yield client
+
+
+def suppressed(project: Project, address: str = "anna@example.org") -> bool:
+    return suppression.is_suppressed(project.db, address, newsletter="test")
+
+
+# One-click unsubscribe (RFC 8058)
+
+
+def test_one_click_post_unsubscribes_at_once(project: Project, client: httpx.Client) -> None:
+    response = client.post(f"/u/{project.token()}", data=ONE_CLICK)
+    assert response.status_code == 200
+    assert "set-cookie" not in response.headers and "location" not in response.headers
+    assert "Du är avregistrerad" in response.text
+    assert suppressed(project) and not suppressed(project, "bertil@example.org")
+    (entry,) = suppression.entries(project.db)
+    assert (entry.reason, entry.source, entry.newsletter) == ("unsubscribed", "one-click", "test")
+
+
+def test_one_click_as_multipart_form_data(project: Project, client: httpx.Client) -> None:
+    # RFC 8058 3.1 prefers multipart/form-data; Gmail and Yahoo send either.
+    response = client.post(f"/u/{project.token()}", files={"List-Unsubscribe": (None, "One-Click")})
+    assert response.status_code == 200
+    assert suppression.entries(project.db)[0].source == "one-click"
+
+
+def test_posting_twice_keeps_one_entry(project: Project, client: httpx.Client) -> None:
+    for _ in range(3):
+        assert client.post(f"/u/{project.token()}", data=ONE_CLICK).status_code == 200
+    assert len(suppression.entries(project.db)) == 1
+
+
+def test_get_never_unsubscribes(project: Project, client: httpx.Client) -> None:
+    for method in ("GET", "HEAD"):
+        response = client.request(method, f"/u/{project.token()}")
+        assert response.status_code == 200
+    assert not suppressed(project)
+    page = client.get(f"/u/{project.token()}")
+    assert '<html lang="sv">' in page.text and "Vill du sluta få Testbrevet" in page.text
+    assert '<form method="post"' in page.text and "<button" in page.text
+    assert "anna" not in page.text.lower()  # the page does not show whose link it is
+    assert "<script" not in page.text
+    assert page.headers["cache-control"] == "no-store"
+
+
+def test_the_page_button_unsubscribes_and_undo_resubscribes(
+    project: Project, client: httpx.Client
+) -> None:
+    token = project.token()
+    page = client.get(f"/u/{token}")
+    action = re.search(r'<form method="post" action="([^"]+)"', page.text)
+    assert action is not None
+    target = httpx.URL(f"{project.url}/u/{token}").join(action[1])
+    done = client.post(str(target), data={"unsubscribe": "page"})
+    assert done.status_code == 200 and suppressed(project)
+    assert suppression.entries(project.db)[0].source == "web page"
+    undo_action = re.search(r'<form method="post" action="([^"]+)"', done.text)
+    assert undo_action is not None and "Ångra avregistreringen" in done.text
+    undo_target = target.join(undo_action[1])
+    assert undo_target.path == f"/u/{token}/undo"
+    again = client.post(str(undo_target))
+    assert again.status_code == 200 and "Du får nyhetsbrevet igen" in again.text
+    assert not suppressed(project)
+    # The page after undo offers to unsubscribe again, at the same address.
+    third = re.search(r'<form method="post" action="([^"]+)"', again.text)
+    assert third is not None and undo_target.join(third[1]).path == f"/u/{token}"
+
+
+def test_get_after_unsubscribing_offers_the_undo(project: Project, client: httpx.Client) -> None:
+    client.post(f"/u/{project.token()}", data=ONE_CLICK)
+    page = client.get(f"/u/{project.token()}")
+    assert "Du är avregistrerad" in page.text and "Ångra avregistreringen" in page.text
+
+
+def test_an_english_newsletter_gets_english_pages(tmp_path: Path, issue: RenderedIssue) -> None:
+    config = make_project(tmp_path, newsletter_extra='language = "en"')
+    for project in serve(config):
+        with httpx.Client(base_url=project.url) as client:
+            page = client.get(f"/u/{project.token()}")
+            assert '<html lang="en">' in page.text and "Unsubscribe me" in page.text
+            done = client.post(f"/u/{project.token()}", data=ONE_CLICK)
+            assert "You are unsubscribed" in done.text
+
+
+# Forged and unknown tokens
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        lambda p: "forged",
+        lambda p: p.token()[:-2] + "AA",  # tampered
+        lambda p: p.token("stranger@example.org"),  # genuine, of nobody known
+        lambda p: p.token("anna@example.org", "unknown-newsletter"),
+        lambda p: "%3Cscript%3Ealert(1)",
+    ],
+)
+def test_a_bad_token_gets_the_same_plain_page(
+    project: Project, client: httpx.Client, method: str, make_token: object
+) -> None:
+    token = make_token(project)  # type: ignore[operator]
+    response = client.request(method, f"/u/{token}", data=ONE_CLICK if method == "POST" else None)
+    reference = client.get("/u/forged")
+    assert response.status_code == 404
+    assert response.text == reference.text  # nothing tells one bad token from another
+    assert "Länken fungerar inte" in response.text and "This link does not work" in response.text
+    assert token not in response.text and "<script" not in response.text
+    assert suppression.entries(project.db) == []
+
+
+def test_undo_with_a_bad_token(project: Project, client: httpx.Client) -> None:
+    assert client.post("/u/forged/undo").status_code == 404
+    assert client.get(f"/u/{project.token()}/undo").status_code in (404, 405)
+
+
+def test_an_oversized_body_is_refused(project: Project, client: httpx.Client) -> None:
+    response = client.post(f"/u/{project.token()}", content=b"x" * 100_000)
+    assert response.status_code == 413 and not suppressed(project)
+
+
+# The archive
+
+
+def test_the_web_version_is_at_its_archived_at_address(
+    project: Project, client: httpx.Client
+) -> None:
+    response = client.get("/test/2020-03/")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert '<html lang="sv"' in response.text and "Nyheter i september" in response.text
+    assert "/u/" not in response.text
+    policy = response.headers["content-security-policy"]
+    assert "script-src" not in policy and "default-src 'none'" in policy
+    assert client.get("/test/2020-03").status_code in (301, 307, 308)
+    assert client.get("/test/1999-01/").status_code == 404
+
+
+def test_calendar_files_are_served_as_text_calendar(
+    project: Project, client: httpx.Client, issue: RenderedIssue
+) -> None:
+    links = re.findall(
+        r'href="https://nyhetsbrev\.example\.org(/test/2020-03/[^"]+\.ics)"', issue.html
+    )
+    assert len(set(links)) == len(issue.calendar) == 4
+    for path in set(links):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "text/calendar; charset=utf-8"
+        event = Calendar.from_ical(response.content).walk("VEVENT")[0]
+        assert str(event["SUMMARY"])
+    assert client.get("/test/2020-03/nothing.ics").status_code == 404
+
+
+def test_the_archive_page_lists_the_issues(project: Project, client: httpx.Client) -> None:
+    response = client.get("/test/")
+    assert response.status_code == 200
+    assert '<html lang="sv">' in response.text
+    assert '<a href="2020-03/">Nyheter i september</a>' in response.text
+    assert '<link rel="alternate" type="application/atom+xml" href="feed.atom"' in response.text
+    assert client.get("/nope/").status_code == 404
+
+
+def test_the_feed_is_atom(project: Project, client: httpx.Client) -> None:
+    response = client.get("/test/feed.atom")
+    assert response.headers["content-type"] == "application/atom+xml; charset=utf-8"
+    feed = ElementTree.fromstring(response.content)
+    assert feed.tag == f"{ATOM}feed"
+    assert feed.findtext(f"{ATOM}title") == "Testbrevet"
+    assert feed.findtext(f"{ATOM}id") == "https://nyhetsbrev.example.org/test/"
+    (entry,) = feed.findall(f"{ATOM}entry")
+    assert entry.findtext(f"{ATOM}id") == "https://nyhetsbrev.example.org/test/2020-03/"
+    assert entry.findtext(f"{ATOM}title") == "Nyheter i september"
+    link = entry.find(f"{ATOM}link")
+    assert link is not None and link.get("href") == "https://nyhetsbrev.example.org/test/2020-03/"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", entry.findtext(f"{ATOM}updated") or "")
+
+
+def test_the_front_page_lists_the_newsletters(project: Project, client: httpx.Client) -> None:
+    response = client.get("/")
+    assert '<a href="test/">Testbrevet</a>' in response.text
+    assert client.get("/site.css").headers["content-type"].startswith("text/css")
+    assert "Disallow: /u/" in client.get("/robots.txt").text
+
+
+# Operations
+
+
+def test_health(project: Project, client: httpx.Client) -> None:
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+@pytest.mark.parametrize("path", ["/", "/test/", "/test/2020-03/", "/u/forged", "/nope"])
+def test_security_headers(project: Project, client: httpx.Client, path: str) -> None:
+    headers = client.get(path).headers
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert "unsafe-inline" not in headers["content-security-policy"].split("style-src")[0]
+    assert "strict-transport-security" not in headers  # plain http here
+    assert "server" not in headers or "uvicorn" not in headers["server"]
+
+
+def test_hsts_behind_a_tls_proxy(project: Project, client: httpx.Client) -> None:
+    # The proxy on this machine says the client came over https.
+    headers = client.get("/", headers={"X-Forwarded-Proto": "https"}).headers
+    assert headers["strict-transport-security"].startswith("max-age=")
+
+
+def test_the_access_log_has_no_tokens_or_addresses(
+    project: Project, client: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = project.token()
+    with caplog.at_level(logging.INFO, logger="newsletter.web"):
+        client.post(f"/u/{token}", data=ONE_CLICK)
+        client.get(f"/u/{token}")
+        client.get("/u/forged")
+    lines = [record.getMessage() for record in caplog.records]
+    assert "POST /u/… 200" in "\n".join(lines) and "GET /u/… 404" in "\n".join(lines)
+    assert not any(token in line or "forged" in line or "anna" in line for line in lines)
+    assert not any("127.0.0.1" in line for line in lines)
+
+
+def test_a_locked_database_answers_503_with_retry_after(
+    project: Project, client: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("newsletter.web.database.BUSY_TIMEOUT_MS", 100)
+    # Another process holds the write lock for longer than the server will wait.
+    locker = sqlite3.connect(project.db.execute("PRAGMA database_list").fetchone()[2])
+    locker.execute("PRAGMA busy_timeout = 100")
+    client.get("/health")  # the server's connection is open before the lock is taken
+    locker.execute("BEGIN EXCLUSIVE")
+    try:
+        response = client.post(f"/u/{project.token()}", data=ONE_CLICK)
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    assert response.status_code == 503
+    assert response.headers["retry-after"].isdigit()
+    assert "Försök igen om en stund" in response.text and "Traceback" not in response.text
+    assert client.post(f"/u/{project.token()}", data=ONE_CLICK).status_code == 200
+
+
+def test_a_damaged_row_is_a_plain_500_page(project: Project, client: httpx.Client) -> None:
+    project.db.execute("UPDATE archive SET calendar = '{damaged'")
+    response = client.get("/test/2020-03/anything.ics")
+    assert response.status_code == 500
+    assert "Något gick fel" in response.text and "Traceback" not in response.text
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert client.get("/health").status_code == 200  # the server carries on
+
+
+def test_health_says_when_the_database_cannot_be_used(config: Config) -> None:
+    database_path(config).mkdir(parents=True)  # a folder where the database should be
+    with running(create_app(config)) as url, httpx.Client(base_url=url) as client:
+        response = client.get("/health")
+        assert response.status_code == 503 and response.headers["retry-after"].isdigit()
+        assert response.json() == {"status": "unavailable", "database": "unavailable"}
+        page = client.get("/test/")
+        assert page.status_code == 503 and "Försök igen om en stund" in page.text
