@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Literal
 from newsletter import journal, receipt
 from newsletter.config import Config
 from newsletter.errors import SendError, TransportError
-from newsletter.message import MessageBuilder, Recipient
+from newsletter.message import MessageBuilder, Recipient, UnusableAddress
 from newsletter.model import Issue
 from newsletter.subscribers import Recipients, Subscriber, recipients
 from newsletter.suppression import address_hash, suppressed_hashes
@@ -470,8 +470,14 @@ class _Engine:
         while not self.report.aborted and (row := await self.queue.get()) is not None:
             if self.stopping.is_set():
                 continue  # stays in self.unsent: released to the queue at the end
-            message = self.builder.build(Recipient(row.address, row.name, row.fields))
             self.unsent.discard(row.seq)
+            try:
+                message = self.builder.build(Recipient(row.address, row.name, row.fields))
+            except UnusableAddress as exc:
+                # Nothing went out: a failed row with the reason, and the send goes on.
+                self._add(journal.Delivery(row.seq, row.address, "failed", f"not sent: {exc}",
+                                           "", False))  # fmt: skip
+                continue
             try:
                 result = await self.transport.send(message)
             except TransportError as exc:

@@ -323,3 +323,20 @@ def test_a_second_send_of_the_issue_is_refused_while_one_runs(project: Path) -> 
     assert result.exit_code == 1 and "is being sent by another newsletter process" in result.output
     assert "A send of this issue is running right now." in status.output
     assert len(outbox_recipients(project)) == 1
+
+
+def test_an_address_that_cannot_be_sent_to_fails_alone_and_the_rest_go(project: Path) -> None:
+    # A non-ASCII local part is a valid address, but needs SMTPUTF8, which we do not use.
+    with (project / "subscribers" / "medborgardialog.csv").open("a", encoding="utf-8") as file:
+        file.write("åsa.öberg@example.org;Åsa Öberg;Exempel kommun;Exempel\r\n")
+    result = send("--yes")
+    assert result.exit_code == 1, result.output
+    assert sorted(outbox_recipients(project)) == sorted(
+        subscribers(project) - {"åsa.öberg@example.org"}
+    )
+    rows = (
+        db(project)
+        .execute("SELECT status, reply FROM recipients WHERE address = 'åsa.öberg@example.org'")
+        .fetchall()
+    )
+    assert [row[0] for row in rows] == ["failed"] and rows[0][1].startswith("not sent:")
