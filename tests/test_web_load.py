@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+import yaml
+from render_fixtures import issue_data
+from smtpserver import SmtpServer
 from web_fixtures import Project, make_project, serve
 
 from newsletter.state import connect, database_path, transaction
@@ -18,11 +25,18 @@ ONE_CLICK = {"List-Unsubscribe": "One-Click"}
 pytestmark = pytest.mark.slow
 
 
+SENT = 3000  # the size of the send under way
+
+
+def subscriber_list(addresses: Iterable[str]) -> str:
+    return "email;name\n" + "".join(f"{address};\n" for address in addresses)
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Iterator[Project]:
     # Half the addresses were mailed (they are in the journal), half are only on the list.
-    rows = "".join(f"person{n}@example.org;Person {n}\n" for n in range(PEOPLE // 2, PEOPLE))
-    yield from serve(make_project(tmp_path, subscribers=f"email;name\n{rows}"))
+    listed = (f"person{n}@example.org" for n in range(PEOPLE // 2, PEOPLE))
+    yield from serve(make_project(tmp_path, subscribers=subscriber_list(listed)))
 
 
 def journal_send(project: Project, send_id: int, addresses: list[str]) -> None:
@@ -109,5 +123,53 @@ def test_a_thousand_concurrent_unsubscribes_all_land_once(project: Project) -> N
     assert {(row["newsletter"], row["reason"], row["source"]) for row in rows} == {
         ("test", "unsubscribed", "one-click")
     }
-    sent = project.db.execute("SELECT count(*) FROM recipients WHERE status = 'sent'").fetchone()
-    assert sent[0] > 0
+    assert count_sent(project, 2) > 0
+
+
+def count_sent(project: Project, send_id: int) -> int:
+    row = project.db.execute(
+        "SELECT count(*) FROM recipients WHERE send_id = ? AND status = 'sent'", (send_id,)
+    ).fetchone()
+    return int(row[0])
+
+
+def test_a_thousand_unsubscribes_while_newsletter_send_runs(tmp_path: Path) -> None:
+    """The same beside a real `newsletter send` to an SMTP server, in a process of its own."""
+    listed = [f"person{n}@example.org" for n in range(SENT)]
+    config = make_project(tmp_path, subscribers=subscriber_list(listed))
+    (tmp_path / "issues").mkdir()
+    issue = yaml.safe_dump(issue_data(number=4), allow_unicode=True)
+    (tmp_path / "issues" / "next.yaml").write_text(issue, encoding="utf-8")
+    for project in serve(config):
+        # The readers of an earlier issue unsubscribe while the next one goes out to others.
+        readers = [f"reader{n}@example.org" for n in range(PEOPLE)]
+        journal_send(project, 1, readers)
+        with SmtpServer() as smtp:
+            sending = start_send(tmp_path, smtp)
+            deadline = time.monotonic() + 60
+            while count_sent(project, 2) == 0 and sending.poll() is None:
+                assert time.monotonic() < deadline, "the send did not start"
+                time.sleep(0.05)
+            statuses = asyncio.run(post_all(project.url, [project.token(a) for a in readers]))
+            sent_meanwhile = count_sent(project, 2)
+            output, _ = sending.communicate(timeout=120)
+        assert sending.returncode == 0, output
+        assert statuses == [200] * PEOPLE
+        assert 0 < sent_meanwhile < SENT  # the send was under way all along
+        assert count_sent(project, 2) == SENT and len(smtp.messages) == SENT
+        addresses = [row[0] for row in project.db.execute("SELECT address FROM suppression")]
+        assert sorted(addresses) == sorted(readers)
+
+
+def start_send(folder: Path, smtp: SmtpServer) -> subprocess.Popen[str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("NEWSLETTER_")}
+    # A rate limit stretches the send over some seconds: the POSTs all land meanwhile.
+    env.update(smtp.environment(), NEWSLETTER_SMTP_PER_SECOND="300")
+    return subprocess.Popen(
+        [sys.executable, "-m", "newsletter", "send", "issues/next.yaml", "--yes"],
+        cwd=folder,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
