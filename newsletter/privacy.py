@@ -4,6 +4,10 @@
 outbox (.eml files written when no SMTP server is configured), and keeps it
 suppressed by its hash only, so it is never mailed again by mistake (GDPR
 art. 17 erasure, while honouring the person's objection, art. 21).
+
+Send receipts are records kept for the public archive; whether they may be thinned is
+for the organisation's archive rules (art. 17(3)(d)), so `forget` names the receipts
+that mention the address rather than rewriting them.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ class ForgetReport:
     journal_rows: int = 0
     outbox_files: list[str] = field(default_factory=list)
     suppression_entries: int = 0
+    receipts: list[str] = field(default_factory=list)  # kept, as records: see the docstring
 
 
 def _normalised(address: str) -> str:
@@ -57,6 +62,7 @@ def address_report(config: Config, db: sqlite3.Connection, address: str, /) -> d
         "suppression": _suppression_rows(db, email),
         "journal": _journal_rows(db, email),
         "outbox": [display_path(path) for path in _outbox_files(config, email)],
+        "receipts": [display_path(path) for path in _receipts(config, email)],
     }
 
 
@@ -106,6 +112,17 @@ def _outbox_files(config: Config, email: str) -> list[Path]:
     return found
 
 
+def _receipts(config: Config, email: str) -> list[Path]:
+    """The send receipts (CSV and JSON) that name EMAIL."""
+    needle = email.lower().encode()
+    folder = config.state_dir / "receipts"
+    return [
+        path
+        for path in sorted(folder.rglob("*"))
+        if path.suffix in {".csv", ".json"} and needle in path.read_bytes().lower()
+    ]
+
+
 def _same(found: str, email: str) -> bool:
     try:
         return normalise_address(found).lower() == email.lower()
@@ -131,6 +148,7 @@ def forget(config: Config, db: sqlite3.Connection, address: str, /) -> ForgetRep
     for path in _outbox_files(config, email):
         path.unlink()
         report.outbox_files.append(display_path(path))
+    report.receipts = [display_path(path) for path in _receipts(config, email)]
     suppression.forget(db, email, source="forgotten on request")
     report.suppression_entries = len(
         [e for e in suppression.entries(db) if e.address_hash == suppression.address_hash(email)]

@@ -340,3 +340,15 @@ def test_an_address_that_cannot_be_sent_to_fails_alone_and_the_rest_go(project: 
         .fetchall()
     )
     assert [row[0] for row in rows] == ["failed"] and rows[0][1].startswith("not sent:")
+
+
+def test_forget_after_a_send_names_the_receipts_it_keeps(project: Path) -> None:
+    assert send("--yes").exit_code == 0
+    receipt = project / ".newsletter/receipts/medborgardialog/2020-06.csv"
+    address = "anna.lindqvist@linkoping.example.se"
+    result = CliRunner().invoke(main, ["subscribers", "forget", address, "--yes"])
+    assert result.exit_code == 0, result.output
+    assert ".newsletter/receipts/medborgardialog/2020-06.csv: kept" in result.output
+    assert ".newsletter/receipts/medborgardialog/2020-06.json: kept" in result.output
+    assert address in receipt.read_text(encoding="utf-8-sig")
+    assert address not in outbox_recipients(project)

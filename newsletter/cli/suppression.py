@@ -145,3 +145,8 @@ def forget(address: str, yes: bool) -> None:
     for path in report.outbox_files:
         click.echo(f"{path}: deleted (a message to {email} written to the outbox).")
     click.echo(f"Suppression list: {report.suppression_entries} entr(ies) kept by hash only.")
+    for path in report.receipts:
+        click.echo(
+            f"{path}: kept; this send receipt names {email}. It is a record of the send: "
+            "your archive rules decide whether it may be thinned."
+        )
