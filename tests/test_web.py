@@ -308,3 +308,32 @@ def test_health_says_when_the_database_cannot_be_used(config: Config) -> None:
         assert response.json() == {"status": "unavailable", "database": "unavailable"}
         page = client.get("/test/")
         assert page.status_code == 503 and "Försök igen om en stund" in page.text
+
+
+def test_readers_of_an_english_issue_get_english_pages(
+    config: Config, issue: RenderedIssue
+) -> None:
+    # A Swedish newsletter sent an English issue to Anna: her unsubscribe pages are in
+    # English; Bertil, who got nothing from the journal yet, is answered in Swedish.
+    english = rendered_issue(config, language="en", number=7)
+    for project in serve(config, issue, english):
+        send = project.db.execute(
+            "INSERT INTO sends (newsletter, slug, subject, lists, fingerprint)"
+            " VALUES ('test', ?, 'Subject', '[]', 'x')",
+            (english.issue.slug,),
+        ).lastrowid
+        project.db.execute(
+            "INSERT INTO recipients (send_id, seq, address, address_id, status)"
+            " VALUES (?, 1, 'anna@example.org', ?, 'sent')",
+            (send, project.signer.address_id("anna@example.org", "test")),
+        )
+        project.db.commit()
+        with httpx.Client(base_url=project.url) as client:
+            page = client.get(f"/u/{project.token()}")
+            assert '<html lang="en">' in page.text and "Unsubscribe me" in page.text
+            done = client.post(f"/u/{project.token()}", data=ONE_CLICK)
+            assert "You are unsubscribed" in done.text
+            undone = client.post(f"/u/{project.token()}/undo")
+            assert '<html lang="en">' in undone.text
+            other = client.get(f"/u/{project.token('bertil@example.org')}")
+            assert '<html lang="sv">' in other.text and "Avregistrera mig" in other.text
