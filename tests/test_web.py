@@ -202,9 +202,22 @@ def test_the_archive_page_lists_the_issues(project: Project, client: httpx.Clien
     response = client.get("/test/")
     assert response.status_code == 200
     assert '<html lang="sv">' in response.text
-    assert '<a href="2020-03/">Nyheter i september</a>' in response.text
+    assert '<a href="2020-03/" lang="sv">Nyheter i september</a>' in response.text
     assert '<link rel="alternate" type="application/atom+xml" href="feed.atom"' in response.text
     assert client.get("/nope/").status_code == 404
+
+
+def test_an_english_issue_in_a_swedish_archive_marks_only_its_title_english(
+    config: Config, issue: RenderedIssue
+) -> None:
+    # The date is written in the page's language: a screen reader must read it as Swedish.
+    english = rendered_issue(config, language="en", number=7, title="In English")
+    for project in serve(config, issue, english):
+        with httpx.Client(base_url=project.url) as client:
+            page = client.get("/test/").text
+        assert '<a href="2020-07/" lang="en">In English</a>' in page
+        item = re.search(r"<li[^>]*>(?:(?!</li>).)*In English(?:(?!</li>).)*</li>", page, re.S)
+        assert item is not None and "<li>" in item[0] and "<time" in item[0]
 
 
 def test_the_feed_is_atom(project: Project, client: httpx.Client) -> None:
