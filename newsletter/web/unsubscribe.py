@@ -59,8 +59,7 @@ async def undo(request: Request) -> Response:
     done = await _by_token(request, unsubscribes.undo)
     if done is None:
         return _invalid(request)
-    # This page is at /u/TOKEN/undo: its button posts to /u/TOKEN again.
-    return _page(request, "resubscribed.html", done[0].newsletter, done[1], f"../{_HERE}")
+    return _page(request, "resubscribed.html", done[0].newsletter, done[1], _HERE)
 
 
 async def _by_token(request: Request, operation: Callable[..., T]) -> tuple[T, str] | None:
@@ -101,11 +100,13 @@ def _is_one_click(request: Request, body: bytes) -> bool:
 
 def _page(request: Request, template: str, key: str, language: str, action: str) -> Response:
     newsletter = site(request).config.newsletter(key)
-    action = action.format(token=quote(request.path_params["token"]))
+    # A page at /u/TOKEN/undo is one folder deeper: its buttons post to ../TOKEN.
+    up = "../" if request.url.path.endswith("/undo") else ""
+    action = up + action.format(token=quote(request.path_params["token"]))
     html = pages.page(
         template,
         language=language if language in pages.LANGUAGES else newsletter.language,
-        root="../../" if request.url.path.endswith("/undo") else "../",
+        root=f"{up}../",
         private=True,
         newsletter=newsletter,
         action=action,
@@ -122,5 +123,8 @@ def _invalid(request: Request) -> Response:
 ROUTES: list[Any] = [
     Route("/u/{token}", show, methods=["GET", "HEAD"]),
     Route("/u/{token}", unsubscribe, methods=["POST"]),
+    # The undo page's address, opened again from the history or a bookmark: GET changes
+    # nothing, so it shows where the reader stands, as /u/TOKEN does.
+    Route("/u/{token}/undo", show, methods=["GET", "HEAD"]),
     Route("/u/{token}/undo", undo, methods=["POST"]),
 ]
