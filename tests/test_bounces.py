@@ -429,3 +429,19 @@ def test_cli_single_eml_and_copied_fixture_names(folder: Path) -> None:
     result = run("bounce.eml")
     assert result.exit_code == 0, result.output
     assert "  bo.lund@kommun.example.net: 5.1.1: Sorry, no mailbox here" in result.stdout
+
+
+def test_cli_prints_no_control_characters_from_a_report(folder: Path, tmp_path: Path) -> None:
+    # A remote server writes the diagnostic and the address: an escape sequence in them
+    # must not reach the operator's terminal (it could rewrite what the screen shows).
+    data = (FIXTURES / "not_ours.eml").read_bytes()
+    data = data.replace(b"smtp; 550 5.1.1", b"smtp; 550 5.1.1 \x1b]0;owned\x07\x1b[2J")
+    data = data.replace(b"rfc822; okand@example.com", b"rfc822; ok\x1b[31mand@example.com")
+    (tmp_path / "evil.eml").write_bytes(data)
+    qmail = (FIXTURES / "qmail_bounce.eml").read_bytes().replace(b"(#5.1.1)", b"(#5.1.1)\x1b[2J")
+    (tmp_path / "evil-prose.eml").write_bytes(qmail)
+    for name in ("evil.eml", "evil-prose.eml"):
+        result = run(str(tmp_path / name))
+        assert result.exit_code == 0, result.output
+        assert "\x1b" not in result.output and "\x07" not in result.output
+        assert "5.1.1" in result.stdout
