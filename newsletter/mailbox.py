@@ -71,6 +71,11 @@ def read_mailbox(path: Path, /) -> Iterator[Item]:
         yield from _folder(path)
     elif path.is_file():
         yield from _mbox_or_message(path)
+    elif path.exists():
+        raise MailboxError(
+            f"{path}: is neither a file nor a folder (a device or a pipe). Give an mbox "
+            "file, a .eml file or a Maildir folder."
+        )
     else:
         raise MailboxError(
             f"{path}: there is no such file or folder. Give an mbox file, a .eml file "

@@ -392,6 +392,7 @@ def test_cli_dry_run_says_so_and_changes_nothing(folder: Path, config: Config) -
     [
         (lambda p: p / "missing.mbox", "there is no such file or folder"),
         (lambda p: (p / "folder").mkdir() or p / "folder", "is a folder but neither a Maildir"),
+        (lambda p: Path("/dev/null"), "is neither a file nor a folder"),
         (
             lambda p: (p / "notes.txt").write_text("just some notes\n") and p / "notes.txt",
             "is neither an mbox file",
