@@ -446,3 +446,14 @@ def test_cli_prints_no_control_characters_from_a_report(folder: Path, tmp_path: 
         assert result.exit_code == 0, result.output
         assert "\x1b" not in result.output and "\x07" not in result.output
         assert "5.1.1" in result.stdout
+
+
+def test_cli_lists_the_other_files_of_a_folder_of_eml_files(folder: Path) -> None:
+    (folder / "saved").mkdir()
+    shutil.copy(FIXTURES / "gmail_failure.eml", folder / "saved" / "gmail_failure.eml")
+    (folder / "saved" / "Undeliverable.msg").write_bytes(b"\xd0\xcf\x11\xe0 an Outlook file")
+    result = run("saved")
+    assert result.exit_code == 1
+    assert "saved: 2 message(s) read." in result.stdout
+    assert "Hard bounces, suppressed for every newsletter: 1" in result.stdout
+    assert "saved/Undeliverable.msg: not understood" in result.stderr
