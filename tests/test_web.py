@@ -236,6 +236,19 @@ def test_an_english_issue_in_a_swedish_archive_marks_only_its_title_english(
         assert item is not None and "<li>" in item[0] and "<time" in item[0]
 
 
+def test_an_address_without_its_last_slash_leads_on_relatively(
+    project: Project, client: httpx.Client
+) -> None:
+    headers = {"Host": "evil.example"}
+    for path, location in [("/test", "test/"), ("/test/2020-03", "2020-03/")]:
+        response = client.get(path, headers=headers)
+        assert response.status_code == 301 and response.headers["location"] == location
+    assert client.get("/test/2020-03", follow_redirects=True).url.path == "/test/2020-03/"
+    for path in ["/nope", "/test/nope", "/favicon.ico"]:
+        response = client.get(path, headers=headers)
+        assert response.status_code == 404 and "location" not in response.headers
+
+
 def test_the_feed_is_atom(project: Project, client: httpx.Client) -> None:
     response = client.get("/test/feed.atom")
     assert response.headers["content-type"] == "application/atom+xml; charset=utf-8"
