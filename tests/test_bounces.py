@@ -325,6 +325,20 @@ def test_a_busy_database_stops_the_import_plainly_and_it_resumes(
     assert len(import_mailbox(config, db, path).of("hard")) == 2
 
 
+def test_a_database_that_cannot_be_written_is_not_called_busy(
+    config: Config, db: sqlite3.Connection, tmp_path: Path
+) -> None:
+    path = mbox(tmp_path / "retur.mbox", ["postfix_user_unknown.eml"])
+    db.execute("CREATE INDEX IF NOT EXISTS bounces_recipients_message_id"
+               " ON recipients (message_id)")  # fmt: skip
+    read_only = sqlite3.connect(f"file:{database_path(config)}?mode=ro", uri=True)
+    read_only.row_factory = sqlite3.Row
+    with pytest.raises(StateError, match="cannot be written .* once it can be written") as info:
+        import_mailbox(config, read_only, path)
+    assert "busy" not in str(info.value)
+    read_only.close()
+
+
 # The command
 
 
