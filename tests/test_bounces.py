@@ -333,7 +333,7 @@ def test_a_database_that_cannot_be_written_is_not_called_busy(
                " ON recipients (message_id)")  # fmt: skip
     read_only = sqlite3.connect(f"file:{database_path(config)}?mode=ro", uri=True)
     read_only.row_factory = sqlite3.Row
-    with pytest.raises(StateError, match="cannot be written .* once it can be written") as info:
+    with pytest.raises(StateError, match=r"cannot be written .* once it can be written") as info:
         import_mailbox(config, read_only, path)
     assert "busy" not in str(info.value)
     read_only.close()
