@@ -85,9 +85,12 @@ def import_mailbox(
             report.outcomes += importer.process(sort(item))
     except sqlite3.OperationalError as exc:  # "database is locked" after the busy timeout
         done = max(report.messages - 1, 0)
+        busy = "locked" in str(exc) or "busy" in str(exc)
+        problem = "is busy" if busy else "cannot be written"
+        advice = "later" if busy else "once it can be written (a full disk? its permissions?)"
         raise StateError(
-            f"the state database is busy ({exc}); {done} message(s) of {path} were imported. "
-            "Run the import again later: it goes on where it stopped."
+            f"the state database {problem} ({exc}); {done} message(s) of {path} were "
+            f"imported. Run the import again {advice}: it goes on where it stopped."
         ) from None
     return report
 

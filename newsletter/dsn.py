@@ -186,7 +186,10 @@ def _recipient(block: Message) -> RecipientStatus | None:
 
 
 def _flat(value: object) -> str:
-    return " ".join(str(value or "").split())
+    """VALUE on one line, without control characters: what a remote server wrote is
+    printed to the operator's terminal, where an escape sequence would be obeyed."""
+    text = str(value or "")
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
 
 
 def _typed_address(value: object) -> str:
@@ -345,7 +348,7 @@ def _around(text: str, address: str) -> str:
 def _from_section(address: str, text: str) -> RecipientStatus | None:
     if not _ADDRESS.fullmatch(address):
         return None
-    diagnostic = " ".join(text.split())[:500]
+    diagnostic = _flat(text)[:500]
     if status := _PROSE_STATUS.search(text):
         code = ".".join(status.groups())
     elif reply := _REPLY.search(text):

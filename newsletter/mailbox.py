@@ -71,6 +71,11 @@ def read_mailbox(path: Path, /) -> Iterator[Item]:
         yield from _folder(path)
     elif path.is_file():
         yield from _mbox_or_message(path)
+    elif path.exists():
+        raise MailboxError(
+            f"{path}: is neither a file nor a folder (a device or a pipe). Give an mbox "
+            "file, a .eml file or a Maildir folder."
+        )
     else:
         raise MailboxError(
             f"{path}: there is no such file or folder. Give an mbox file, a .eml file "
@@ -88,12 +93,16 @@ def _folder(path: Path) -> Iterator[Item]:
             raise MailboxError(f"{path}: cannot read the Maildir: {exc.strerror}") from None
         return
     # Outlook on the web and most mail programs save single messages as .eml files.
-    files = sorted(child for child in path.glob("*.eml") if child.is_file())
-    if not files:
+    if not any(child.is_file() for child in path.glob("*.eml")):
         raise MailboxError(
             f"{path}: is a folder but neither a Maildir (it has no cur/ and new/ folders) "
             "nor a folder of .eml files. Give a Maildir, an mbox file or .eml files."
         )
+    # Every other file in it too (a message saved as .msg or .txt, say): what cannot be
+    # read is listed as not understood, never passed over in silence.
+    files = sorted(
+        child for child in path.iterdir() if child.is_file() and not child.name.startswith(".")
+    )
     for file in files:
         yield Item(str(file), _read(file))
 

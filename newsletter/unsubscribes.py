@@ -7,7 +7,15 @@ holds everyone a message went to, and failing that in the newsletter's list file
 
 from __future__ import annotations
 
-__all__ = ["Subscription", "Unsubscribed", "find_address", "lookup", "undo", "unsubscribe"]
+__all__ = [
+    "Subscription",
+    "Unsubscribed",
+    "find_address",
+    "lookup",
+    "reader_language",
+    "undo",
+    "unsubscribe",
+]
 
 import sqlite3
 from dataclasses import dataclass
@@ -86,6 +94,24 @@ def undo(
         (suppression.address_hash(address), newsletter),
     )
     return Unsubscribed(newsletter, address, cursor.rowcount > 0)
+
+
+def reader_language(
+    config: Config, db: sqlite3.Connection, newsletter: str, address_id: str, /
+) -> str:
+    """The language of the last issue of NEWSLETTER sent to ADDRESS_ID, else the newsletter's.
+
+    A newsletter may send an issue in another language (an English issue of a Swedish
+    newsletter): its readers should be answered in the language they were written to.
+    """
+    row = db.execute(
+        "SELECT a.language FROM recipients r JOIN sends s ON s.id = r.send_id"
+        " JOIN archive a ON a.newsletter = s.newsletter AND a.slug = s.slug"
+        " WHERE r.address_id = ? AND s.newsletter = ?"
+        " ORDER BY s.id DESC LIMIT 1",
+        (address_id, newsletter),
+    ).fetchone()
+    return str(row[0]) if row is not None else config.newsletter(newsletter).language
 
 
 def _resolve(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -73,9 +74,9 @@ def test_the_static_site_works_from_a_plain_web_server(config: Config, tmp_path:
     assert (built.newsletters, built.issues, built.calendar_files) == (1, 1, 4)
     with static_server(tmp_path / "public") as url, httpx.Client(base_url=url) as client:
         front = client.get("/").text
-        assert '<a href="test/">Testbrevet</a>' in front
+        assert '<a href="test/index.html">Testbrevet</a>' in front
         page = client.get("/test/")
-        assert '<a href="2020-03/">Nyheter i september</a>' in page.text
+        assert '<a href="2020-03/index.html" lang="sv">Nyheter i september</a>' in page.text
         assert client.get("/test/2020-03/").status_code == 200
         feed = ElementTree.fromstring(client.get("/test/feed.atom").content)
         assert len(feed.findall("{http://www.w3.org/2005/Atom}entry")) == 1
@@ -89,3 +90,22 @@ def test_a_folder_that_cannot_be_written_is_a_plain_error(config: Config, tmp_pa
     result = CliRunner().invoke(main, ["archive", "build", "public"])
     assert result.exit_code != 0
     assert "Error:" in result.output and "Traceback" not in result.output
+
+
+def test_the_static_site_works_opened_from_the_disk(config: Config, tmp_path: Path) -> None:
+    # Opened as files (file://), a link to a folder shows a folder listing, not the page:
+    # every link between the archive's own pages names a file that is there.
+    site = tmp_path / "site"
+    db = connect(database_path(config))
+    build_site(config, db, site)
+    db.close()
+    pages = [site / "index.html", site / "test" / "index.html"]
+    links = 0
+    for page in pages:
+        for href in re.findall(r'href="([^"]+)"', page.read_text(encoding="utf-8")):
+            if "://" in href or href.startswith("mailto:"):
+                continue
+            target = (page.parent / href).resolve()
+            assert target.is_file(), f"{page.relative_to(site)} links to {href}: no such file"
+            links += 1
+    assert links >= 4  # stylesheet, newsletter, issue, feed

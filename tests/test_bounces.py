@@ -325,6 +325,20 @@ def test_a_busy_database_stops_the_import_plainly_and_it_resumes(
     assert len(import_mailbox(config, db, path).of("hard")) == 2
 
 
+def test_a_database_that_cannot_be_written_is_not_called_busy(
+    config: Config, db: sqlite3.Connection, tmp_path: Path
+) -> None:
+    path = mbox(tmp_path / "retur.mbox", ["postfix_user_unknown.eml"])
+    db.execute("CREATE INDEX IF NOT EXISTS bounces_recipients_message_id"
+               " ON recipients (message_id)")  # fmt: skip
+    read_only = sqlite3.connect(f"file:{database_path(config)}?mode=ro", uri=True)
+    read_only.row_factory = sqlite3.Row
+    with pytest.raises(StateError, match=r"cannot be written .* once it can be written") as info:
+        import_mailbox(config, read_only, path)
+    assert "busy" not in str(info.value)
+    read_only.close()
+
+
 # The command
 
 
@@ -392,6 +406,7 @@ def test_cli_dry_run_says_so_and_changes_nothing(folder: Path, config: Config) -
     [
         (lambda p: p / "missing.mbox", "there is no such file or folder"),
         (lambda p: (p / "folder").mkdir() or p / "folder", "is a folder but neither a Maildir"),
+        (lambda p: Path("/dev/null"), "is neither a file nor a folder"),
         (
             lambda p: (p / "notes.txt").write_text("just some notes\n") and p / "notes.txt",
             "is neither an mbox file",
@@ -429,3 +444,30 @@ def test_cli_single_eml_and_copied_fixture_names(folder: Path) -> None:
     result = run("bounce.eml")
     assert result.exit_code == 0, result.output
     assert "  bo.lund@kommun.example.net: 5.1.1: Sorry, no mailbox here" in result.stdout
+
+
+def test_cli_prints_no_control_characters_from_a_report(folder: Path, tmp_path: Path) -> None:
+    # A remote server writes the diagnostic and the address: an escape sequence in them
+    # must not reach the operator's terminal (it could rewrite what the screen shows).
+    data = (FIXTURES / "not_ours.eml").read_bytes()
+    data = data.replace(b"smtp; 550 5.1.1", b"smtp; 550 5.1.1 \x1b]0;owned\x07\x1b[2J")
+    data = data.replace(b"rfc822; okand@example.com", b"rfc822; ok\x1b[31mand@example.com")
+    (tmp_path / "evil.eml").write_bytes(data)
+    qmail = (FIXTURES / "qmail_bounce.eml").read_bytes().replace(b"(#5.1.1)", b"(#5.1.1)\x1b[2J")
+    (tmp_path / "evil-prose.eml").write_bytes(qmail)
+    for name in ("evil.eml", "evil-prose.eml"):
+        result = run(str(tmp_path / name))
+        assert result.exit_code == 0, result.output
+        assert "\x1b" not in result.output and "\x07" not in result.output
+        assert "5.1.1" in result.stdout
+
+
+def test_cli_lists_the_other_files_of_a_folder_of_eml_files(folder: Path) -> None:
+    (folder / "saved").mkdir()
+    shutil.copy(FIXTURES / "gmail_failure.eml", folder / "saved" / "gmail_failure.eml")
+    (folder / "saved" / "Undeliverable.msg").write_bytes(b"\xd0\xcf\x11\xe0 an Outlook file")
+    result = run("saved")
+    assert result.exit_code == 1
+    assert "saved: 2 message(s) read." in result.stdout
+    assert "Hard bounces, suppressed for every newsletter: 1" in result.stdout
+    assert "saved/Undeliverable.msg: not understood" in result.stderr

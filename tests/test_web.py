@@ -157,7 +157,23 @@ def test_a_bad_token_gets_the_same_plain_page(
 
 def test_undo_with_a_bad_token(project: Project, client: httpx.Client) -> None:
     assert client.post("/u/forged/undo").status_code == 404
-    assert client.get(f"/u/{project.token()}/undo").status_code in (404, 405)
+    assert client.get("/u/forged/undo").status_code == 404
+
+
+def test_the_undo_address_opened_again_shows_the_state_and_changes_nothing(
+    project: Project, client: httpx.Client
+) -> None:
+    token = project.token()
+    client.post(f"/u/{token}", data=ONE_CLICK)
+    client.post(f"/u/{token}/undo")
+    again = client.get(f"/u/{token}/undo")  # from the browser's history, say
+    assert again.status_code == 200 and not suppressed(project)
+    assert "Avregistrera mig" in again.text
+    # Its form and stylesheet resolve from one folder deeper.
+    assert f'action="../{token}"' in again.text and 'href="../../site.css"' in again.text
+    client.post(f"/u/{token}", data=ONE_CLICK)
+    again = client.get(f"/u/{token}/undo")
+    assert suppressed(project) and f'action="../{token}/undo"' in again.text
 
 
 def test_an_oversized_body_is_refused(project: Project, client: httpx.Client) -> None:
@@ -202,9 +218,35 @@ def test_the_archive_page_lists_the_issues(project: Project, client: httpx.Clien
     response = client.get("/test/")
     assert response.status_code == 200
     assert '<html lang="sv">' in response.text
-    assert '<a href="2020-03/">Nyheter i september</a>' in response.text
+    assert '<a href="2020-03/" lang="sv">Nyheter i september</a>' in response.text
     assert '<link rel="alternate" type="application/atom+xml" href="feed.atom"' in response.text
     assert client.get("/nope/").status_code == 404
+
+
+def test_an_english_issue_in_a_swedish_archive_marks_only_its_title_english(
+    config: Config, issue: RenderedIssue
+) -> None:
+    # The date is written in the page's language: a screen reader must read it as Swedish.
+    english = rendered_issue(config, language="en", number=7, title="In English")
+    for project in serve(config, issue, english):
+        with httpx.Client(base_url=project.url) as client:
+            page = client.get("/test/").text
+        assert '<a href="2020-07/" lang="en">In English</a>' in page
+        item = re.search(r"<li[^>]*>(?:(?!</li>).)*In English(?:(?!</li>).)*</li>", page, re.S)
+        assert item is not None and "<li>" in item[0] and "<time" in item[0]
+
+
+def test_an_address_without_its_last_slash_leads_on_relatively(
+    project: Project, client: httpx.Client
+) -> None:
+    headers = {"Host": "evil.example"}
+    for path, location in [("/test", "test/"), ("/test/2020-03", "2020-03/")]:
+        response = client.get(path, headers=headers)
+        assert response.status_code == 301 and response.headers["location"] == location
+    assert client.get("/test/2020-03", follow_redirects=True).url.path == "/test/2020-03/"
+    for path in ["/nope", "/test/nope", "/favicon.ico"]:
+        response = client.get(path, headers=headers)
+        assert response.status_code == 404 and "location" not in response.headers
 
 
 def test_the_feed_is_atom(project: Project, client: httpx.Client) -> None:
@@ -264,9 +306,13 @@ def test_the_access_log_has_no_tokens_or_addresses(
         client.post(f"/u/{token}", data=ONE_CLICK)
         client.get(f"/u/{token}")
         client.get("/u/forged")
+        # Wrong addresses that still carry the token: a proxy that keeps its path
+        # prefix, a trailing slash.
+        client.get(f"/nyhetsbrev/u/{token}")
+        client.get(f"/u/{token}/")
     lines = [record.getMessage() for record in caplog.records]
     assert "POST /u/… 200" in "\n".join(lines) and "GET /u/… 404" in "\n".join(lines)
-    assert not any(token in line or "forged" in line or "anna" in line for line in lines)
+    assert not any(token in line or "forged" in line or "anna" in line for line in lines), lines
     assert not any("127.0.0.1" in line for line in lines)
 
 
@@ -308,3 +354,32 @@ def test_health_says_when_the_database_cannot_be_used(config: Config) -> None:
         assert response.json() == {"status": "unavailable", "database": "unavailable"}
         page = client.get("/test/")
         assert page.status_code == 503 and "Försök igen om en stund" in page.text
+
+
+def test_readers_of_an_english_issue_get_english_pages(
+    config: Config, issue: RenderedIssue
+) -> None:
+    # A Swedish newsletter sent an English issue to Anna: her unsubscribe pages are in
+    # English; Bertil, who got nothing from the journal yet, is answered in Swedish.
+    english = rendered_issue(config, language="en", number=7)
+    for project in serve(config, issue, english):
+        send = project.db.execute(
+            "INSERT INTO sends (newsletter, slug, subject, lists, fingerprint)"
+            " VALUES ('test', ?, 'Subject', '[]', 'x')",
+            (english.issue.slug,),
+        ).lastrowid
+        project.db.execute(
+            "INSERT INTO recipients (send_id, seq, address, address_id, status)"
+            " VALUES (?, 1, 'anna@example.org', ?, 'sent')",
+            (send, project.signer.address_id("anna@example.org", "test")),
+        )
+        project.db.commit()
+        with httpx.Client(base_url=project.url) as client:
+            page = client.get(f"/u/{project.token()}")
+            assert '<html lang="en">' in page.text and "Unsubscribe me" in page.text
+            done = client.post(f"/u/{project.token()}", data=ONE_CLICK)
+            assert "You are unsubscribed" in done.text
+            undone = client.post(f"/u/{project.token()}/undo")
+            assert '<html lang="en">' in undone.text
+            other = client.get(f"/u/{project.token('bertil@example.org')}")
+            assert '<html lang="sv">' in other.text and "Avregistrera mig" in other.text

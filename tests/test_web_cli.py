@@ -33,10 +33,10 @@ def config(tmp_path: Path) -> Config:
     return make_project(tmp_path)
 
 
-def start(config: Config, port: int) -> subprocess.Popen[str]:
+def start(config: Config, port: int, host: str = "127.0.0.1") -> subprocess.Popen[str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("NEWSLETTER_")}
     return subprocess.Popen(
-        [sys.executable, "-m", "newsletter", "serve", "--port", str(port)],
+        [sys.executable, "-m", "newsletter", "serve", "--host", host, "--port", str(port)],
         cwd=config.root,
         env=env,
         stdout=subprocess.PIPE,
@@ -96,3 +96,24 @@ def test_a_port_in_use_is_a_plain_error(
     assert second.returncode == 1
     assert f"Error: cannot listen on 127.0.0.1:{port}" in stderr and "--port" in stderr
     assert "Traceback" not in stderr
+
+
+def test_serve_on_ipv6_loopback_prints_an_address_a_browser_takes(config: Config) -> None:
+    with socket.socket(socket.AF_INET6) as probe:
+        probe.bind(("::1", 0))
+        port = probe.getsockname()[1]
+    process = start(config, port, host="::1")
+    url = f"http://[::1]:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert httpx.get(f"{url}/health").json()["status"] == "ok"
+    finally:
+        process.send_signal(signal.SIGINT)
+        stdout, _ = process.communicate(timeout=15)
+    assert f"at {url}/ for the public address" in stdout

@@ -38,8 +38,10 @@ def serve(host: str, port: int) -> None:
     config, db = open_state()  # a database that cannot be used is reported now, plainly
     db.close()
     listener = _listen(host, port)
+    # An IPv6 address stands in brackets in a URL (RFC 3986): http://[::1]:8000/.
+    where = f"[{host}]" if ":" in host else host
     click.echo(
-        f"Serving {len(config.newsletters)} newsletter(s) at http://{host}:{port}/ "
+        f"Serving {len(config.newsletters)} newsletter(s) at http://{where}:{port}/ "
         f"for the public address {config.base_url}/. Press Ctrl+C to stop."
     )
     click.echo(_secret_source(config))

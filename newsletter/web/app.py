@@ -35,5 +35,8 @@ def create_app(config: Config, /) -> Starlette:
         exception_handlers=handlers(),
         lifespan=lifespan,
     )
+    # starlette's own slash redirects are absolute, made from the client's Host header,
+    # and lose a proxy's path prefix: browse.folder redirects relatively instead.
+    app.router.redirect_slashes = False
     app.state.site = site
     return app

@@ -5,10 +5,17 @@ from __future__ import annotations
 __all__ = ["ROUTES"]
 
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Route
 
 from newsletter import archive
@@ -83,6 +90,23 @@ async def health(request: Request) -> Response:
     return JSONResponse({"status": "ok", "database": "ok"}, headers={"Cache-Control": "no-store"})
 
 
+async def folder(request: Request) -> Response:
+    """/NEWSLETTER and /NEWSLETTER/SLUG typed without their last slash: on to the page.
+
+    The address given is relative ("2020-06/"): it holds under any path prefix of a
+    proxy, and never repeats the request's Host header (which a client chooses).
+    """
+    here, params = site(request), request.path_params
+    key, slug = params["newsletter"], params.get("slug")
+    if slug is None:
+        exists = key in here.config.newsletters
+    else:
+        exists = await here.db.run(lambda db: archive.issue(db, key, slug)) is not None
+    if not exists:
+        raise HTTPException(404)
+    return RedirectResponse(f"{quote(slug or key)}/", 301, headers=_CACHE)
+
+
 def _found(value: T | None) -> T:
     if value is None:
         raise HTTPException(404)
@@ -98,4 +122,6 @@ ROUTES: list[Any] = [
     Route("/{newsletter}/feed.atom", feed, methods=["GET", "HEAD"]),
     Route("/{newsletter}/{slug}/", issue, methods=["GET", "HEAD"]),
     Route("/{newsletter}/{slug}/{filename}", calendar, methods=["GET", "HEAD"]),
+    Route("/{newsletter}", folder, methods=["GET", "HEAD"]),
+    Route("/{newsletter}/{slug}", folder, methods=["GET", "HEAD"]),
 ]

@@ -18,6 +18,9 @@ from newsletter.config import Config
 from newsletter.errors import NewsletterError
 from newsletter.web import documents, pages
 
+# Links name the file, not only the folder: the archive also works opened from the disk.
+_INDEX = "index.html"
+
 
 @dataclass(frozen=True, slots=True)
 class Built:
@@ -31,16 +34,17 @@ def build_site(config: Config, db: sqlite3.Connection, directory: Path, /) -> Bu
     """Write the front page, archive pages, feeds, web versions and .ics files to DIRECTORY."""
     writer = _Writer(directory)
     writer.write(pages.STYLESHEET, pages.stylesheet())
-    writer.write("index.html", documents.front_page(config))
+    writer.write("index.html", documents.front_page(config, index=_INDEX))
     issues = calendars = 0
     for key in config.newsletters:
-        page, feed = documents.archive_page(config, db, key), documents.feed(config, db, key)
+        page = documents.archive_page(config, db, key, index=_INDEX)
+        feed = documents.feed(config, db, key)
         assert page is not None and feed is not None  # the newsletter is configured
-        writer.write(f"{_safe(key)}/index.html", page)
+        writer.write(f"{_safe(key)}/{_INDEX}", page)
         writer.write(f"{_safe(key)}/feed.atom", feed)
         for issue in archive.issues(db, key):
             folder = f"{_safe(key)}/{_safe(issue.slug)}"
-            writer.write(f"{folder}/index.html", archive.web_version(db, key, issue.slug) or "")
+            writer.write(f"{folder}/{_INDEX}", archive.web_version(db, key, issue.slug) or "")
             issues += 1
             for name, ics in archive.calendar_files(db, key, issue.slug).items():
                 writer.write(f"{folder}/{_safe(name)}", ics)

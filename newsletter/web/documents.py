@@ -25,15 +25,26 @@ def front_language(config: Config) -> str:
     return languages.pop() if len(languages) == 1 else "sv"
 
 
-def front_page(config: Config, /) -> str:
+def front_page(config: Config, /, *, index: str = "") -> str:
+    """The list of newsletters; INDEX is added to links that end in a folder (see archive_page)."""
     newsletters = sorted(config.newsletters.values(), key=lambda newsletter: newsletter.name)
     return pages.page(
-        "front.html", language=front_language(config), root="", newsletters=newsletters
+        "front.html",
+        language=front_language(config),
+        root="",
+        newsletters=newsletters,
+        index=index,
     )
 
 
-def archive_page(config: Config, db: sqlite3.Connection, key: str, /) -> str | None:
-    """The list of a newsletter's issues; None for a newsletter not configured here."""
+def archive_page(
+    config: Config, db: sqlite3.Connection, key: str, /, *, index: str = ""
+) -> str | None:
+    """The list of a newsletter's issues; None for a newsletter not configured here.
+
+    INDEX ("index.html" in the static build) ends the links to folders: a folder opened
+    from the disk, or on a host that does not look for index.html, shows no page.
+    """
     newsletter = config.newsletters.get(key)
     if newsletter is None:
         return None
@@ -43,6 +54,7 @@ def archive_page(config: Config, db: sqlite3.Connection, key: str, /) -> str | N
         root="../",
         newsletter=newsletter,
         issues=archive.issues(db, key),
+        index=index,
     )
 
 

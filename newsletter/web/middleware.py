@@ -18,7 +18,9 @@ PAGE_POLICY = (
     "frame-ancestors 'none'; base-uri 'none'"
 )
 
-_TOKEN = re.compile(r"^(/u/)[^/]+")
+# Anywhere in the path: a proxy that keeps its prefix (/nyhetsbrev/u/TOKEN) or a doubled
+# slash still brings the token here, if only to a 404.
+_TOKEN = re.compile(r"(/u/)[^/]+")
 log = logging.getLogger("newsletter.web")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 __all__ = ["ROUTES"]
 
 import functools
+import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote
@@ -37,9 +38,10 @@ async def show(request: Request) -> Response:
     found = await _by_token(request, unsubscribes.lookup)
     if found is None:
         return _invalid(request)
-    if found.unsubscribed:
-        return _page(request, "unsubscribed.html", found.newsletter, _UNDO)
-    return _page(request, "unsubscribe.html", found.newsletter, _HERE)
+    subscription, language = found
+    if subscription.unsubscribed:
+        return _page(request, "unsubscribed.html", subscription.newsletter, language, _UNDO)
+    return _page(request, "unsubscribe.html", subscription.newsletter, language, _HERE)
 
 
 async def unsubscribe(request: Request) -> Response:
@@ -50,22 +52,29 @@ async def unsubscribe(request: Request) -> Response:
     done = await _by_token(request, functools.partial(unsubscribes.unsubscribe, source=source))
     if done is None:
         return _invalid(request)
-    return _page(request, "unsubscribed.html", done.newsletter, _UNDO)
+    return _page(request, "unsubscribed.html", done[0].newsletter, done[1], _UNDO)
 
 
 async def undo(request: Request) -> Response:
     done = await _by_token(request, unsubscribes.undo)
     if done is None:
         return _invalid(request)
-    # This page is at /u/TOKEN/undo: its button posts to /u/TOKEN again.
-    return _page(request, "resubscribed.html", done.newsletter, f"../{_HERE}")
+    return _page(request, "resubscribed.html", done[0].newsletter, done[1], _HERE)
 
 
-async def _by_token(request: Request, operation: Callable[..., T]) -> T | None:
-    """OPERATION(config, db, token, signer=...) in the database's thread; None for a bad token."""
+async def _by_token(request: Request, operation: Callable[..., T]) -> tuple[T, str] | None:
+    """OPERATION(config, db, token, signer=...) and the reader's language, in the database's
+    thread; None for a bad token."""
     here, token = site(request), request.path_params["token"]
+
+    def run(db: sqlite3.Connection) -> tuple[T, str]:
+        result = operation(here.config, db, token, signer=here.signer)
+        # The operation has verified the token: it names a configured newsletter.
+        newsletter, address_id = here.signer.verify(token)
+        return result, unsubscribes.reader_language(here.config, db, newsletter, address_id)
+
     try:
-        return await here.db.run(lambda db: operation(here.config, db, token, signer=here.signer))
+        return await here.db.run(run)
     except TokenError:
         return None
 
@@ -89,13 +98,15 @@ def _is_one_click(request: Request, body: bytes) -> bool:
     return ("List-Unsubscribe", "One-Click") in fields
 
 
-def _page(request: Request, template: str, key: str, action: str) -> Response:
+def _page(request: Request, template: str, key: str, language: str, action: str) -> Response:
     newsletter = site(request).config.newsletter(key)
-    action = action.format(token=quote(request.path_params["token"]))
+    # A page at /u/TOKEN/undo is one folder deeper: its buttons post to ../TOKEN.
+    up = "../" if request.url.path.endswith("/undo") else ""
+    action = up + action.format(token=quote(request.path_params["token"]))
     html = pages.page(
         template,
-        language=newsletter.language,
-        root="../../" if request.url.path.endswith("/undo") else "../",
+        language=language if language in pages.LANGUAGES else newsletter.language,
+        root=f"{up}../",
         private=True,
         newsletter=newsletter,
         action=action,
@@ -112,5 +123,8 @@ def _invalid(request: Request) -> Response:
 ROUTES: list[Any] = [
     Route("/u/{token}", show, methods=["GET", "HEAD"]),
     Route("/u/{token}", unsubscribe, methods=["POST"]),
+    # The undo page's address, opened again from the history or a bookmark: GET changes
+    # nothing, so it shows where the reader stands, as /u/TOKEN does.
+    Route("/u/{token}/undo", show, methods=["GET", "HEAD"]),
     Route("/u/{token}/undo", undo, methods=["POST"]),
 ]
