@@ -297,13 +297,36 @@ def _build(path: Path | None, root: Path, data: dict[str, Any], text: str = "") 
     )
 
 
+# A newsletter's key is the first part of its web addresses (/KEY/, /KEY/feed.atom):
+# it must not be one the web side answers itself.
+_RESERVED_KEYS = {"u", "health", "robots.txt", "site.css"}
+_KEY = re.compile(r"[a-z0-9][a-z0-9_-]*")
+
+
 def _validate_newsletter(key: str, value: Any, where: str, text: str) -> NewsletterConfig:
     if not isinstance(value, dict):
         raise ConfigError(f"{where}: [newsletters.{key}] must be a table of settings.")
+    if not _KEY.fullmatch(key) or key in _RESERVED_KEYS:
+        raise ConfigError(
+            f"{where}:{_table_line(text, key)}: [newsletters.{key}]: the name of "
+            "a newsletter is part of its web addresses: use lower-case letters, digits and "
+            "hyphens (e.g. [newsletters.medborgardialog])"
+            + (
+                f", and not {key!r}, which the web side uses itself."
+                if key in _RESERVED_KEYS
+                else "."
+            )
+        )
     try:
         return NewsletterConfig(key=key, **value)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, f"newsletters.{key}", where, text)) from None
+
+
+def _table_line(text: str, key: str) -> int:
+    header = re.compile(rf"^\s*\[\s*newsletters\s*\.\s*[\"']?{re.escape(key)}[\"']?\s*\]")
+    lines = text.splitlines()
+    return next((n for n, line in enumerate(lines, start=1) if header.match(line)), 1)
 
 
 def _validate(cls: type[_Section], value: Any, section: str, where: str, text: str) -> Any:

@@ -69,6 +69,11 @@ LABELS: dict[str, dict[str, str]] = {
         "page_undo_button": "Ångra avregistreringen",
         "page_resubscribed_title": "Du får nyhetsbrevet igen",
         "page_resubscribed_text": "Avregistreringen är ångrad: du får {name} som tidigare.",
+        "page_resubscribed_blocked_text": (
+            "Avregistreringen är ångrad, men {name} kan ändå inte skickas till din adress just "
+            "nu, till exempel för att e-post till den har kommit tillbaka. Kontakta redaktionen "
+            "om du vill få nyhetsbrevet igen."
+        ),
         "page_invalid_title": "Länken fungerar inte",
         "page_invalid_text": (
             "Länken är ofullständig eller gäller inte längre. Kopiera hela länken från "
@@ -76,6 +81,13 @@ LABELS: dict[str, dict[str, str]] = {
         ),
         "page_not_found_title": "Sidan finns inte",
         "page_not_found_text": "Det finns ingen sida på den här adressen. Kontrollera stavningen.",
+        "page_method_title": "Det går inte att göra här",
+        "page_method_text": (
+            "Den här adressen tar inte emot den sortens förfrågan. Använd länken eller "
+            "knappen i e-postmeddelandet."
+        ),
+        "page_too_large_title": "För mycket data",
+        "page_too_large_text": "Förfrågan var för stor och ingenting har ändrats.",
         "page_busy_title": "Försök igen om en stund",
         "page_busy_text": "Tjänsten är upptagen och inget har ändrats. Försök igen om en minut.",
         "page_error_title": "Något gick fel",
@@ -128,6 +140,11 @@ LABELS: dict[str, dict[str, str]] = {
         "page_undo_button": "Undo the unsubscribe",
         "page_resubscribed_title": "You are subscribed again",
         "page_resubscribed_text": "The unsubscribe is undone: you will receive {name} as before.",
+        "page_resubscribed_blocked_text": (
+            "The unsubscribe is undone, but {name} still cannot be sent to your address, for "
+            "instance because mail to it has bounced. Contact the editors if you want to "
+            "receive the newsletter again."
+        ),
         "page_invalid_title": "This link does not work",
         "page_invalid_text": (
             "The link is incomplete or no longer valid. Copy the whole link from the e-mail, "
@@ -135,6 +152,13 @@ LABELS: dict[str, dict[str, str]] = {
         ),
         "page_not_found_title": "Page not found",
         "page_not_found_text": "There is no page at this address. Check the spelling.",
+        "page_method_title": "That cannot be done here",
+        "page_method_text": (
+            "This address does not accept that kind of request. Use the link or the button "
+            "in the e-mail."
+        ),
+        "page_too_large_title": "Too much data",
+        "page_too_large_text": "The request was too large and nothing was changed.",
         "page_busy_title": "Please try again shortly",
         "page_busy_text": "The service is busy and nothing was changed. Try again in a minute.",
         "page_error_title": "Something went wrong",

@@ -69,3 +69,19 @@ def test_unknown_newsletter_lists_the_configured_ones() -> None:
     config = load_config(ROOT / "newsletter.toml")
     with pytest.raises(ConfigError, match="configured: medborgardialog, regional-utveckling"):
         config.newsletter("medborgardialg")
+
+
+@pytest.mark.parametrize("key", ["u", "health", "Nyhetsbrev", "två ord"])
+def test_a_newsletter_name_that_cannot_be_a_web_address_is_refused(
+    tmp_path: Path, key: str
+) -> None:
+    path = tmp_path / "newsletter.toml"
+    path.write_text(
+        f'base_url = "https://n.example.org"\n\n[newsletters."{key}"]\nname = "N"\n'
+        'from_name = "N"\nfrom_address = "n@example.org"\nreply_to = "n@example.org"\n'
+        'list_id = "n.example.org"\ndefault_list = "n"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert str(error.value).startswith(f"{path}:3: [newsletters.{key}]: the name of a newsletter")

@@ -112,6 +112,18 @@ def test_the_page_button_unsubscribes_and_undo_resubscribes(
     assert third is not None and undo_target.join(third[1]).path == f"/u/{token}"
 
 
+def test_undo_does_not_promise_the_newsletter_to_a_bounced_address(
+    project: Project, client: httpx.Client
+) -> None:
+    token = project.token()
+    client.post(f"/u/{token}", data=ONE_CLICK)
+    suppression.suppress(project.db, "anna@example.org", reason="bounced", source="test")
+    again = client.post(f"/u/{token}/undo")
+    assert again.status_code == 200 and "kan ändå inte skickas" in again.text
+    assert "som tidigare" not in again.text
+    assert suppressed(project)  # the bounce still stands
+
+
 def test_get_after_unsubscribing_offers_the_undo(project: Project, client: httpx.Client) -> None:
     client.post(f"/u/{project.token()}", data=ONE_CLICK)
     page = client.get(f"/u/{project.token()}")
@@ -179,6 +191,13 @@ def test_the_undo_address_opened_again_shows_the_state_and_changes_nothing(
 def test_an_oversized_body_is_refused(project: Project, client: httpx.Client) -> None:
     response = client.post(f"/u/{project.token()}", content=b"x" * 100_000)
     assert response.status_code == 413 and not suppressed(project)
+    assert "För mycket data" in response.text and "Too much data" in response.text
+
+
+def test_a_method_the_address_does_not_take_says_so(project: Project, client: httpx.Client) -> None:
+    response = client.put(f"/u/{project.token()}", content=b"List-Unsubscribe=One-Click")
+    assert response.status_code == 405 and not suppressed(project)
+    assert "Det går inte att göra här" in response.text and "Sidan finns inte" not in response.text
 
 
 # The archive

@@ -17,6 +17,8 @@ from newsletter.web import pages
 from newsletter.web.database import Unavailable
 from newsletter.web.middleware import redact
 
+# The HTTP errors with words of their own; every other one reads as "page not found".
+_KINDS = {405: "method", 413: "too_large"}
 RETRY_AFTER = "30"  # seconds; a send's journal writes are short
 log = logging.getLogger("newsletter.web")
 
@@ -45,7 +47,8 @@ def _root(request: Request) -> str:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    return error_page(request, "not_found", exc.status_code, headers=exc.headers)
+    kind = _KINDS.get(exc.status_code, "not_found")
+    return error_page(request, kind, exc.status_code, headers=exc.headers)
 
 
 async def _unavailable(request: Request, exc: Exception) -> Response:

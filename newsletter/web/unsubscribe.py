@@ -20,8 +20,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from newsletter import unsubscribes
+from newsletter import suppression, unsubscribes
+from newsletter.config import Config
 from newsletter.errors import TokenError
+from newsletter.tokens import TokenSigner
 from newsletter.web import pages
 from newsletter.web.errors import error_page
 from newsletter.web.site import site
@@ -47,7 +49,7 @@ async def show(request: Request) -> Response:
 async def unsubscribe(request: Request) -> Response:
     body = await _body(request)
     if body is None:
-        return error_page(request, "invalid", 413)
+        return error_page(request, "too_large", 413)
     source = "one-click" if _is_one_click(request, body) else "web page"
     done = await _by_token(request, functools.partial(unsubscribes.unsubscribe, source=source))
     if done is None:
@@ -56,10 +58,21 @@ async def unsubscribe(request: Request) -> Response:
 
 
 async def undo(request: Request) -> Response:
-    done = await _by_token(request, unsubscribes.undo)
+    done = await _by_token(request, _undo)
     if done is None:
         return _invalid(request)
-    return _page(request, "resubscribed.html", done[0].newsletter, done[1], _HERE)
+    (undone, blocked), language = done
+    return _page(request, "resubscribed.html", undone.newsletter, language, _HERE, blocked=blocked)
+
+
+def _undo(
+    config: Config, db: sqlite3.Connection, token: str, /, *, signer: TokenSigner
+) -> tuple[unsubscribes.Unsubscribed, bool]:
+    """Undo, and whether the address stays suppressed for another reason (a bounce, say):
+    the page must not promise the newsletter to someone it will not reach."""
+    undone = unsubscribes.undo(config, db, token, signer=signer)
+    blocked = suppression.is_suppressed(db, undone.address, newsletter=undone.newsletter)
+    return undone, blocked
 
 
 async def _by_token(request: Request, operation: Callable[..., T]) -> tuple[T, str] | None:
@@ -98,7 +111,9 @@ def _is_one_click(request: Request, body: bytes) -> bool:
     return ("List-Unsubscribe", "One-Click") in fields
 
 
-def _page(request: Request, template: str, key: str, language: str, action: str) -> Response:
+def _page(
+    request: Request, template: str, key: str, language: str, action: str, **context: Any
+) -> Response:
     newsletter = site(request).config.newsletter(key)
     # A page at /u/TOKEN/undo is one folder deeper: its buttons post to ../TOKEN.
     up = "../" if request.url.path.endswith("/undo") else ""
@@ -110,6 +125,7 @@ def _page(request: Request, template: str, key: str, language: str, action: str)
         private=True,
         newsletter=newsletter,
         action=action,
+        **context,
     )
     return HTMLResponse(html, headers={"Cache-Control": "no-store", "X-Robots-Tag": "noindex"})
 
