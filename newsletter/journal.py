@@ -213,7 +213,9 @@ def claim(
 ) -> tuple[list[Row], int | None]:
     """Mark up to LIMIT rows in STATUS with seq > AFTER as `sending`: (them, the last seq seen).
 
-    Rows whose address was suppressed since the send was frozen are skipped instead.
+    Rows whose address was suppressed since the send was frozen are skipped instead,
+    but a failed row stays failed with its reply: a 5.1.1 bounce suppresses the address,
+    and retrying the failures must not turn that recorded failure into a skip.
     The last seq is None when no row was left to claim.
     """
     with transaction(db):
@@ -224,7 +226,7 @@ def claim(
         ).fetchall()
         rows = [Row(seq, address, name, json.loads(fields)) for seq, address, name, fields in found]
         unwanted = _suppressed(db, send.newsletter, rows)
-        if unwanted:
+        if unwanted and status == "queued":
             _set(db, send, "skipped", unwanted, reply=SUPPRESSED_SINCE)
         rows = [row for row in rows if row.seq not in unwanted]
         db.executemany(

@@ -109,6 +109,19 @@ def test_an_address_suppressed_after_freezing_is_skipped(db: sqlite3.Connection)
     assert statuses(db) == ["sending", "sending", "skipped"]
 
 
+def test_retrying_failures_keeps_a_bounced_row_failed_with_its_reply(
+    db: sqlite3.Connection,
+) -> None:
+    send = frozen(db, 2)
+    rows, _ = journal.claim(db, send, status="queued", after=0, limit=2)
+    deliver(db, send, rows[:1], "failed", bounced=True)
+    deliver(db, send, rows[1:], "failed")
+    retry, last = journal.claim(db, send, status="failed", after=0, limit=10)
+    assert [r.seq for r in retry] == [2] and last == 2
+    assert statuses(db) == ["failed", "sending"]
+    assert db.execute("SELECT reply FROM recipients WHERE seq = 1").fetchone()[0] == "reply 1"
+
+
 def test_a_batch_of_only_suppressed_rows_does_not_end_the_claims(db: sqlite3.Connection) -> None:
     send = frozen(db, 3)
     suppression.suppress(db, "p0@example.org", reason="bounced")
