@@ -402,6 +402,9 @@ async def deliver(
         loop.add_signal_handler(signal.SIGINT, interrupt)
     try:
         await engine.run(status, limit, concurrency)
+        if engine.exhausted and not engine.unsent:
+            # Ctrl-C came after the last message was handed over: nothing was left undone.
+            engine.report.interrupted = False
     except asyncio.CancelledError:
         if not engine.report.aborted:
             raise
@@ -435,6 +438,7 @@ class _Engine:
         self.pending: list[journal.Delivery] = []
         self.unsent: set[int] = set()  # claimed, not yet handed to the transport
         self.flushed_at = time.monotonic()
+        self.exhausted = False  # every row to send (up to the limit) was claimed
 
     async def run(self, status: Literal["queued", "failed"], limit: int | None, n: int) -> None:
         try:
@@ -454,6 +458,7 @@ class _Engine:
             size = BATCH if left is None else min(BATCH, left)
             rows, last = journal.claim(self.db, self.send, status=status, after=after, limit=size)
             if last is None:
+                self.exhausted = True
                 break
             after = last
             self.unsent.update(row.seq for row in rows)
@@ -461,6 +466,7 @@ class _Engine:
                 await self.queue.put(row)
             if left is not None:
                 left -= len(rows)
+                self.exhausted = left <= 0
         for _ in range(n):
             await self.queue.put(None)
 

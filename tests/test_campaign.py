@@ -1,6 +1,8 @@
 """A whole send against a real SMTP server (aiosmtpd in this process): faults, stops, retries."""
 
 import asyncio
+import os
+import signal
 import sqlite3
 import threading
 import time
@@ -238,3 +240,23 @@ def test_a_test_send_reaches_the_given_addresses_only_and_records_nothing(
     assert server.handler.recipients() == ["redaktor@example.org"]
     assert str(server.messages[0].parsed()["Subject"]).startswith("[TEST]")
     assert journal.find(state(project), "medborgardialog", "2020-06") is None
+
+
+def test_ctrl_c_after_the_last_message_was_handed_over_is_no_interruption(
+    project: Path,
+) -> None:
+    issue, config = load(project / ISSUE)
+    db = connect(database_path(config))
+    options = campaign.Options()
+    plan = campaign.plan(config, db, issue, options)
+    done: list[str] = []
+
+    def ctrl_c_after_the_last(outcome: str) -> None:
+        done.append(outcome)
+        if len(done) == plan.todo(options):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    report = asyncio.run(campaign.send(config, db, plan, render_issue(issue, config), options,
+                                       on_result=ctrl_c_after_the_last))  # fmt: skip
+    assert report is not None and report.sent == 14
+    assert not report.interrupted and report.receipts
