@@ -50,7 +50,7 @@ from newsletter.model import Issue
 from newsletter.subscribers import Recipients, Subscriber, recipients
 from newsletter.suppression import address_hash, suppressed_hashes
 from newsletter.tokens import TokenSigner, load_secret
-from newsletter.transport import Result, Transport, open_transport
+from newsletter.transport import NotDelivered, Result, Transport, open_transport
 
 if TYPE_CHECKING:
     # The renderer's libraries are imported only once the lists are loaded: the memory
@@ -487,7 +487,10 @@ class _Engine:
             try:
                 result = await self.transport.send(message)
             except TransportError as exc:
-                # The data may have reached the server: the row stays `sending`, uncertain.
+                # The data may have reached the server: the row stays `sending`, uncertain,
+                # unless it certainly did not: then it goes back to the queue.
+                if isinstance(exc, NotDelivered):
+                    self.unsent.add(row.seq)
                 self.report.error = str(exc)
                 self.stopping.set()
                 continue

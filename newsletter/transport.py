@@ -6,7 +6,7 @@ whole (no connection, TLS or login refused) is a TransportError.
 
 from __future__ import annotations
 
-__all__ = ["Outbox", "Result", "Transport", "classify", "open_transport"]
+__all__ = ["NotDelivered", "Outbox", "Result", "Transport", "classify", "open_transport"]
 
 import os
 import re
@@ -28,6 +28,11 @@ class Result:
     outcome: Literal["sent", "failed", "stop"]
     reply: str  # the server's final reply, e.g. "250 2.0.0 Ok: queued as 4F2", or the file
     bounced: bool = False  # a 5.1.x "no such user": the address is suppressed as bounced
+
+
+class NotDelivered(TransportError):
+    """A TransportError raised by send() when the message certainly did not reach the server
+    (no connection could be made for it): its row goes back to the queue, not uncertain."""
 
 
 class Transport(Protocol):

@@ -260,3 +260,31 @@ def test_ctrl_c_after_the_last_message_was_handed_over_is_no_interruption(
                                        on_result=ctrl_c_after_the_last))  # fmt: skip
     assert report is not None and report.sent == 14
     assert not report.interrupted and report.receipts
+
+
+def test_messages_that_never_reached_a_vanished_server_stay_queued_not_uncertain(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = SmtpServer(handler=Recorder())  # plain: a stopped TLS server leaks a socket
+    server.start()
+    for name, value in server.environment().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("NEWSLETTER_SMTP_CONCURRENCY", "4")
+    issue, config = load(project / ISSUE)
+    db = connect(database_path(config))
+    options = campaign.Options()
+    plan = campaign.plan(config, db, issue, options)
+
+    def server_gone_after_the_check(transport: str) -> bool:
+        server.stop()
+        return True
+
+    report = asyncio.run(campaign.send(config, db, plan, render_issue(issue, config), options,
+                                       confirm=server_gone_after_the_check,
+                                       tls_context=client_context(), retry_delay=0.01))  # fmt: skip
+    assert report is not None and report.error and "cannot connect" in report.error
+    assert report.send is not None
+    # The first message may meet the pooled connection the server closed, which looks like
+    # any lost connection (uncertain); the others never had a connection: back in the queue.
+    counts = journal.counts(db, report.send)
+    assert counts.queued + counts.sending == 14 and counts.sending <= 1
