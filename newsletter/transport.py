@@ -95,6 +95,7 @@ class Outbox:
         if root is not None and folder.is_relative_to(root):
             shown = folder.relative_to(root)
         self.description = str(shown)
+        self._shown = shown
         self._last = 0
 
     async def __aenter__(self) -> Outbox:
@@ -130,7 +131,9 @@ class Outbox:
                 out.write(message.data)
         except OSError as exc:
             raise self._error(path, exc) from None
-        return Result("sent", str(path))
+        # Shown like the description (relative to the project): the receipt is a public
+        # record, and an absolute path would tell the editor's user name and folders.
+        return Result("sent", str(self._shown / path.name))
 
     def _error(self, path: Path, exc: OSError) -> TransportError:
         return TransportError(f"{path}: cannot write the message ({exc.strerror}).")
