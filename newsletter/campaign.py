@@ -47,6 +47,7 @@ from newsletter.config import Config
 from newsletter.errors import SendError, TransportError
 from newsletter.message import MessageBuilder, Recipient, UnusableAddress
 from newsletter.model import Issue
+from newsletter.ratelimit import RateLimiter
 from newsletter.subscribers import Recipients, Subscriber, recipients
 from newsletter.suppression import address_hash, suppressed_hashes
 from newsletter.tokens import TokenSigner, load_secret
@@ -252,8 +253,12 @@ async def send(
     signer = TokenSigner(load_secret(config))
     builder = MessageBuilder(rendered, config, signer=signer)
     outbox = outbox_folder(config, plan.newsletter, plan.slug)
+    # The relay's minute, hour and day quotas count what earlier runs sent too.
+    limiter = RateLimiter.from_settings(config.smtp)
+    if limiter.window:
+        limiter.seed(journal.sent_ages(db, within=limiter.window))
     transport = open_transport(config, outbox=outbox, tls_context=tls_context,
-                               retry_delay=retry_delay)  # fmt: skip
+                               retry_delay=retry_delay, limiter=limiter)  # fmt: skip
     async with transport:
         if not confirm(transport.description):
             return None

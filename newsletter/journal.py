@@ -31,6 +31,7 @@ __all__ = [
     "release",
     "requeue_uncertain",
     "rows",
+    "sent_ages",
     "skip",
 ]
 
@@ -314,6 +315,17 @@ def finish(db: sqlite3.Connection, send: Send, /) -> Send:
     found = find(db, send.newsletter, send.slug)
     assert found is not None
     return found
+
+
+def sent_ages(db: sqlite3.Connection, /, *, within: float) -> list[float]:
+    """How many seconds ago each message of any send went out, for those within WITHIN
+    seconds: the rate limiter counts them against the relay's hourly and daily quotas."""
+    found = db.execute(
+        "SELECT (julianday('now') - julianday(updated_at)) * 86400.0 FROM recipients"
+        " WHERE status = 'sent' AND updated_at >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?)",
+        (f"-{int(within) + 1} seconds",),
+    )
+    return [age for (age,) in found]
 
 
 def rows(

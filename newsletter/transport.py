@@ -18,6 +18,7 @@ from typing import Literal, Protocol
 from newsletter.config import Config
 from newsletter.errors import TransportError
 from newsletter.message import OutgoingMessage
+from newsletter.ratelimit import RateLimiter
 
 # RFC 3463: class.subject.detail, e.g. "5.1.1" at the start of the reply text.
 _ENHANCED = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})\b")
@@ -53,16 +54,19 @@ def open_transport(
     outbox: Path,
     tls_context: ssl.SSLContext | None = None,
     retry_delay: float = 2.0,
+    limiter: RateLimiter | None = None,
 ) -> Transport:
     """An SMTP pool when config.smtp.host is set, else an outbox writing OUTBOX/<n>.eml files.
 
     TLS_CONTEXT replaces the system's trusted certificates (tests use trustme's);
-    RETRY_DELAY is the first wait before a retry, doubled on each further one.
+    RETRY_DELAY is the first wait before a retry, doubled on each further one;
+    LIMITER (default: from config.smtp) paces the SMTP pool.
     """
     if config.smtp.host:
         from newsletter.smtppool import SmtpPool
 
-        return SmtpPool(config.smtp, tls_context=tls_context, retry_delay=retry_delay)
+        return SmtpPool(config.smtp, tls_context=tls_context, retry_delay=retry_delay,
+                        limiter=limiter)  # fmt: skip
     return Outbox(outbox, root=config.root)
 
 

@@ -288,3 +288,25 @@ def test_messages_that_never_reached_a_vanished_server_stay_queued_not_uncertain
     # any lost connection (uncertain); the others never had a connection: back in the queue.
     counts = journal.counts(db, report.send)
     assert counts.queued + counts.sending == 14 and counts.sending <= 1
+
+
+def test_an_hourly_quota_counts_the_messages_of_earlier_runs(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = SmtpServer(handler=Recorder())
+    server.start()
+    try:
+        for name, value in server.environment().items():
+            monkeypatch.setenv(name, value)
+        assert run(project, campaign.Options(limit=10)).sent == 10
+        # The relay takes 12 an hour: the resumed send may send 2 now, then must wait.
+        monkeypatch.setenv("NEWSLETTER_SMTP_PER_HOUR", "12")
+        issue, config = load(project / ISSUE)
+        db = connect(database_path(config))
+        plan = campaign.plan(config, db, issue, campaign.Options())
+        sending = campaign.send(config, db, plan, render_issue(issue, config), campaign.Options())
+        with pytest.raises(TimeoutError):
+            asyncio.run(asyncio.wait_for(sending, timeout=1.5))
+    finally:
+        server.stop()
+    assert len(server.messages) == 12
