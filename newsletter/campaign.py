@@ -98,6 +98,7 @@ class Plan:
     suppressed: int  # left out as suppressed when freezing (new send only)
     recipients: Recipients | None  # the lists now; None when nothing is left to send
     changes: ListChanges
+    suppressed_failures: int = 0  # failed rows --retry-failed leaves: suppressed since
 
     @property
     def newsletter(self) -> str:
@@ -112,7 +113,7 @@ class Plan:
         if self.send is None:
             count = self.counts.queued
         elif options.retry_failed:
-            count = self.counts.failed
+            count = self.counts.failed - self.suppressed_failures
         else:
             count = self.counts.queued + len(self.changes.added) * options.add_new
             count -= self.changes.removed_queued
@@ -161,11 +162,12 @@ def plan(config: Config, db: sqlite3.Connection, issue: Issue, options: Options)
             "to resume it."
         )
     counts = journal.counts(db, send)
-    wanted = counts.failed if options.retry_failed else counts.queued
+    suppressed = journal.suppressed_failures(db, send) if options.retry_failed else 0
+    wanted = counts.failed - suppressed if options.retry_failed else counts.queued
     if not wanted and not (options.resend_uncertain and counts.sending):
-        return Plan(issue, send.lists, send, counts, 0, None, ListChanges())
+        return Plan(issue, send.lists, send, counts, 0, None, ListChanges(), suppressed)
     found = recipients(config, db, send.lists, newsletter=issue.newsletter)
-    return Plan(issue, send.lists, send, counts, 0, found, compare(db, send, found))
+    return Plan(issue, send.lists, send, counts, 0, found, compare(db, send, found), suppressed)
 
 
 def compare(db: sqlite3.Connection, send: journal.Send, now: Recipients) -> ListChanges:

@@ -33,6 +33,7 @@ __all__ = [
     "rows",
     "sent_ages",
     "skip",
+    "suppressed_failures",
 ]
 
 import json
@@ -315,6 +316,16 @@ def finish(db: sqlite3.Connection, send: Send, /) -> Send:
     found = find(db, send.newsletter, send.slug)
     assert found is not None
     return found
+
+
+def suppressed_failures(db: sqlite3.Connection, send: Send, /) -> int:
+    """How many failed rows have an address suppressed since: --retry-failed leaves them."""
+    found = db.execute(
+        "SELECT seq, address FROM recipients WHERE send_id = ? AND status = 'failed'",
+        (send.id,),
+    )
+    rows = [Row(seq, address, "", {}) for seq, address in found]
+    return len(_suppressed(db, send.newsletter, rows))
 
 
 def sent_ages(db: sqlite3.Connection, /, *, within: float) -> list[float]:
