@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 # many rows (plus those in flight) are uncertain; 50 keeps that small and the commits few.
 BATCH = 50
 _FLUSH_SECONDS = 0.1
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,9 +405,11 @@ async def deliver(
         engine.stopping.set()
 
     # Only the main thread can handle signals; elsewhere Ctrl-C is the caller's business.
+    # SIGTERM (`kill PID`, a service stopped) stops as gently as Ctrl-C does.
     handled = threading.current_thread() is threading.main_thread()
     if handled:
-        loop.add_signal_handler(signal.SIGINT, interrupt)
+        for signum in _STOP_SIGNALS:
+            loop.add_signal_handler(signum, interrupt)
     try:
         await engine.run(status, limit, concurrency)
         if engine.exhausted and not engine.unsent:
@@ -418,7 +421,8 @@ async def deliver(
         task.uncancel()  # the cancellation was ours, and it is handled
     finally:
         if handled:
-            loop.remove_signal_handler(signal.SIGINT)
+            for signum in _STOP_SIGNALS:
+                loop.remove_signal_handler(signum)
         engine.close()
     if engine.report.stopped or engine.report.error:
         journal.note(db, send, engine.report.stopped or engine.report.error)
