@@ -47,10 +47,11 @@ from newsletter.config import Config
 from newsletter.errors import SendError, TransportError
 from newsletter.message import MessageBuilder, Recipient, UnusableAddress
 from newsletter.model import Issue
+from newsletter.ratelimit import RateLimiter
 from newsletter.subscribers import Recipients, Subscriber, recipients
 from newsletter.suppression import address_hash, suppressed_hashes
 from newsletter.tokens import TokenSigner, load_secret
-from newsletter.transport import Result, Transport, open_transport
+from newsletter.transport import NotDelivered, Result, Transport, open_transport
 
 if TYPE_CHECKING:
     # The renderer's libraries are imported only once the lists are loaded: the memory
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
 # many rows (plus those in flight) are uncertain; 50 keeps that small and the commits few.
 BATCH = 50
 _FLUSH_SECONDS = 0.1
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +99,7 @@ class Plan:
     suppressed: int  # left out as suppressed when freezing (new send only)
     recipients: Recipients | None  # the lists now; None when nothing is left to send
     changes: ListChanges
+    suppressed_failures: int = 0  # failed rows --retry-failed leaves: suppressed since
 
     @property
     def newsletter(self) -> str:
@@ -111,7 +114,7 @@ class Plan:
         if self.send is None:
             count = self.counts.queued
         elif options.retry_failed:
-            count = self.counts.failed
+            count = self.counts.failed - self.suppressed_failures
         else:
             count = self.counts.queued + len(self.changes.added) * options.add_new
             count -= self.changes.removed_queued
@@ -160,11 +163,12 @@ def plan(config: Config, db: sqlite3.Connection, issue: Issue, options: Options)
             "to resume it."
         )
     counts = journal.counts(db, send)
-    wanted = counts.failed if options.retry_failed else counts.queued
+    suppressed = journal.suppressed_failures(db, send) if options.retry_failed else 0
+    wanted = counts.failed - suppressed if options.retry_failed else counts.queued
     if not wanted and not (options.resend_uncertain and counts.sending):
-        return Plan(issue, send.lists, send, counts, 0, None, ListChanges())
+        return Plan(issue, send.lists, send, counts, 0, None, ListChanges(), suppressed)
     found = recipients(config, db, send.lists, newsletter=issue.newsletter)
-    return Plan(issue, send.lists, send, counts, 0, found, compare(db, send, found))
+    return Plan(issue, send.lists, send, counts, 0, found, compare(db, send, found), suppressed)
 
 
 def compare(db: sqlite3.Connection, send: journal.Send, now: Recipients) -> ListChanges:
@@ -252,8 +256,12 @@ async def send(
     signer = TokenSigner(load_secret(config))
     builder = MessageBuilder(rendered, config, signer=signer)
     outbox = outbox_folder(config, plan.newsletter, plan.slug)
+    # The relay's minute, hour and day quotas count what earlier runs sent too.
+    limiter = RateLimiter.from_settings(config.smtp)
+    if limiter.window:
+        limiter.seed(journal.sent_ages(db, within=limiter.window))
     transport = open_transport(config, outbox=outbox, tls_context=tls_context,
-                               retry_delay=retry_delay)  # fmt: skip
+                               retry_delay=retry_delay, limiter=limiter)  # fmt: skip
     async with transport:
         if not confirm(transport.description):
             return None
@@ -397,18 +405,24 @@ async def deliver(
         engine.stopping.set()
 
     # Only the main thread can handle signals; elsewhere Ctrl-C is the caller's business.
+    # SIGTERM (`kill PID`, a service stopped) stops as gently as Ctrl-C does.
     handled = threading.current_thread() is threading.main_thread()
     if handled:
-        loop.add_signal_handler(signal.SIGINT, interrupt)
+        for signum in _STOP_SIGNALS:
+            loop.add_signal_handler(signum, interrupt)
     try:
         await engine.run(status, limit, concurrency)
+        if engine.exhausted and not engine.unsent:
+            # Ctrl-C came after the last message was handed over: nothing was left undone.
+            engine.report.interrupted = False
     except asyncio.CancelledError:
         if not engine.report.aborted:
             raise
         task.uncancel()  # the cancellation was ours, and it is handled
     finally:
         if handled:
-            loop.remove_signal_handler(signal.SIGINT)
+            for signum in _STOP_SIGNALS:
+                loop.remove_signal_handler(signum)
         engine.close()
     if engine.report.stopped or engine.report.error:
         journal.note(db, send, engine.report.stopped or engine.report.error)
@@ -435,6 +449,7 @@ class _Engine:
         self.pending: list[journal.Delivery] = []
         self.unsent: set[int] = set()  # claimed, not yet handed to the transport
         self.flushed_at = time.monotonic()
+        self.exhausted = False  # every row to send (up to the limit) was claimed
 
     async def run(self, status: Literal["queued", "failed"], limit: int | None, n: int) -> None:
         try:
@@ -454,6 +469,7 @@ class _Engine:
             size = BATCH if left is None else min(BATCH, left)
             rows, last = journal.claim(self.db, self.send, status=status, after=after, limit=size)
             if last is None:
+                self.exhausted = True
                 break
             after = last
             self.unsent.update(row.seq for row in rows)
@@ -461,6 +477,7 @@ class _Engine:
                 await self.queue.put(row)
             if left is not None:
                 left -= len(rows)
+                self.exhausted = left <= 0
         for _ in range(n):
             await self.queue.put(None)
 
@@ -481,7 +498,10 @@ class _Engine:
             try:
                 result = await self.transport.send(message)
             except TransportError as exc:
-                # The data may have reached the server: the row stays `sending`, uncertain.
+                # The data may have reached the server: the row stays `sending`, uncertain,
+                # unless it certainly did not: then it goes back to the queue.
+                if isinstance(exc, NotDelivered):
+                    self.unsent.add(row.seq)
                 self.report.error = str(exc)
                 self.stopping.set()
                 continue

@@ -31,7 +31,9 @@ __all__ = [
     "release",
     "requeue_uncertain",
     "rows",
+    "sent_ages",
     "skip",
+    "suppressed_failures",
 ]
 
 import json
@@ -213,7 +215,9 @@ def claim(
 ) -> tuple[list[Row], int | None]:
     """Mark up to LIMIT rows in STATUS with seq > AFTER as `sending`: (them, the last seq seen).
 
-    Rows whose address was suppressed since the send was frozen are skipped instead.
+    Rows whose address was suppressed since the send was frozen are skipped instead,
+    but a failed row stays failed with its reply: a 5.1.1 bounce suppresses the address,
+    and retrying the failures must not turn that recorded failure into a skip.
     The last seq is None when no row was left to claim.
     """
     with transaction(db):
@@ -224,7 +228,7 @@ def claim(
         ).fetchall()
         rows = [Row(seq, address, name, json.loads(fields)) for seq, address, name, fields in found]
         unwanted = _suppressed(db, send.newsletter, rows)
-        if unwanted:
+        if unwanted and status == "queued":
             _set(db, send, "skipped", unwanted, reply=SUPPRESSED_SINCE)
         rows = [row for row in rows if row.seq not in unwanted]
         db.executemany(
@@ -312,6 +316,27 @@ def finish(db: sqlite3.Connection, send: Send, /) -> Send:
     found = find(db, send.newsletter, send.slug)
     assert found is not None
     return found
+
+
+def suppressed_failures(db: sqlite3.Connection, send: Send, /) -> int:
+    """How many failed rows have an address suppressed since: --retry-failed leaves them."""
+    found = db.execute(
+        "SELECT seq, address FROM recipients WHERE send_id = ? AND status = 'failed'",
+        (send.id,),
+    )
+    rows = [Row(seq, address, "", {}) for seq, address in found]
+    return len(_suppressed(db, send.newsletter, rows))
+
+
+def sent_ages(db: sqlite3.Connection, /, *, within: float) -> list[float]:
+    """How many seconds ago each message of any send went out, for those within WITHIN
+    seconds: the rate limiter counts them against the relay's hourly and daily quotas."""
+    found = db.execute(
+        "SELECT (julianday('now') - julianday(updated_at)) * 86400.0 FROM recipients"
+        " WHERE status = 'sent' AND updated_at >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?)",
+        (f"-{int(within) + 1} seconds",),
+    )
+    return [age for (age,) in found]
 
 
 def rows(

@@ -13,7 +13,7 @@ __all__ = ["RateLimiter"]
 import asyncio
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 from newsletter.config import SmtpSettings
 
@@ -62,6 +62,23 @@ class RateLimiter:
             clock=clock,
             sleep=sleep,
         )
+
+    def seed(self, ages: Iterable[float], /) -> None:
+        """Count messages sent AGES seconds ago (by earlier runs) against the windows.
+
+        A relay's quota counts every message from the mailbox, not those of this run: a
+        send resumed, or another issue sent the same day, must not go over it.
+        """
+        now = self._clock()
+        for when in sorted(now - age for age in ages if age >= 0):
+            for length, _, times in self._windows:
+                if when > now - length:
+                    times.append(when)
+
+    @property
+    def window(self) -> float:
+        """The longest sliding window in seconds (0 without minute, hour or day limits)."""
+        return max((length for length, _, _ in self._windows), default=0.0)
 
     @property
     def unlimited(self) -> bool:

@@ -33,7 +33,7 @@ from newsletter.config import SmtpSettings
 from newsletter.errors import TransportError
 from newsletter.message import OutgoingMessage
 from newsletter.ratelimit import RateLimiter
-from newsletter.transport import Result, classify
+from newsletter.transport import NotDelivered, Result, classify
 
 log = logging.getLogger(__name__)
 _E = TypeVar("_E", bound=BaseException)
@@ -104,18 +104,26 @@ class SmtpPool:
 
     async def send(self, message: OutgoingMessage, /) -> Result:
         reply = ""
+        maybe_delivered = False  # a connection lost during the transaction: who knows
         for attempt in range(self._attempts):
             if attempt:
                 log.info("%s: %s for %s; trying again", self.address, reply, message.recipient)
                 await asyncio.sleep(self._retry_delay * 2 ** (attempt - 1))
             await self._limiter.acquire()
-            outcome = await self._attempt(message, last=attempt == self._attempts - 1)
+            try:
+                outcome = await self._attempt(message, last=attempt == self._attempts - 1)
+            except TransportError as exc:
+                # No connection for this message (server gone, login refused on reconnect).
+                if maybe_delivered:
+                    raise
+                raise NotDelivered(str(exc)) from None
             if isinstance(outcome, Result):
                 return outcome
-            reply = outcome
+            reply, lost = outcome
+            maybe_delivered = maybe_delivered or lost
         return Result("failed", f"{reply} (gave up after {self._attempts} attempts)")
 
-    async def _attempt(self, message: OutgoingMessage, *, last: bool) -> Result | str:
+    async def _attempt(self, message: OutgoingMessage, *, last: bool) -> Result | _Retry:
         """A Result, or the reason to try again (a 4xx reply, a lost connection)."""
         client = await self._slots.get()
         keep: SMTP | None = client  # what goes back into the slot
@@ -133,13 +141,13 @@ class SmtpPool:
                         log.info("%s; going on with fewer connections", exc)
                     elif last:
                         raise
-                    return str(exc)
+                    return _Retry(str(exc), lost=False)
             try:
                 code, text, stage = await _transaction(client, message)
             except _DROPPED as exc:
                 keep = None
                 await self._close(client)
-                return f"connection lost ({exc})"
+                return _Retry(f"connection lost ({exc})", lost=True)
             except BaseException:
                 # Cancelled halfway through a transaction: the connection cannot be reused.
                 keep = None
@@ -149,7 +157,7 @@ class SmtpPool:
             if not retire:
                 self._slots.put_nowait(keep)
         if 400 <= code < 500:
-            return f"{code} {text}"
+            return _Retry(f"{code} {text}", lost=False)
         return classify(code, text, stage=stage)
 
     async def _reopen(self, old: SMTP | None) -> SMTP:
@@ -258,6 +266,11 @@ def _abort(client: SMTP, transport: asyncio.BaseTransport | None) -> None:
     client.close()
     if isinstance(transport, asyncio.Transport):
         transport.abort()
+
+
+class _Retry(NamedTuple):
+    reason: str  # a 4xx reply, a lost connection, a server that could not be reached
+    lost: bool  # the connection went during the transaction: the message may have arrived
 
 
 class _Unreachable(TransportError):

@@ -6,7 +6,7 @@ whole (no connection, TLS or login refused) is a TransportError.
 
 from __future__ import annotations
 
-__all__ = ["Outbox", "Result", "Transport", "classify", "open_transport"]
+__all__ = ["NotDelivered", "Outbox", "Result", "Transport", "classify", "open_transport"]
 
 import os
 import re
@@ -18,6 +18,7 @@ from typing import Literal, Protocol
 from newsletter.config import Config
 from newsletter.errors import TransportError
 from newsletter.message import OutgoingMessage
+from newsletter.ratelimit import RateLimiter
 
 # RFC 3463: class.subject.detail, e.g. "5.1.1" at the start of the reply text.
 _ENHANCED = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})\b")
@@ -28,6 +29,11 @@ class Result:
     outcome: Literal["sent", "failed", "stop"]
     reply: str  # the server's final reply, e.g. "250 2.0.0 Ok: queued as 4F2", or the file
     bounced: bool = False  # a 5.1.x "no such user": the address is suppressed as bounced
+
+
+class NotDelivered(TransportError):
+    """A TransportError raised by send() when the message certainly did not reach the server
+    (no connection could be made for it): its row goes back to the queue, not uncertain."""
 
 
 class Transport(Protocol):
@@ -48,16 +54,19 @@ def open_transport(
     outbox: Path,
     tls_context: ssl.SSLContext | None = None,
     retry_delay: float = 2.0,
+    limiter: RateLimiter | None = None,
 ) -> Transport:
     """An SMTP pool when config.smtp.host is set, else an outbox writing OUTBOX/<n>.eml files.
 
     TLS_CONTEXT replaces the system's trusted certificates (tests use trustme's);
-    RETRY_DELAY is the first wait before a retry, doubled on each further one.
+    RETRY_DELAY is the first wait before a retry, doubled on each further one;
+    LIMITER (default: from config.smtp) paces the SMTP pool.
     """
     if config.smtp.host:
         from newsletter.smtppool import SmtpPool
 
-        return SmtpPool(config.smtp, tls_context=tls_context, retry_delay=retry_delay)
+        return SmtpPool(config.smtp, tls_context=tls_context, retry_delay=retry_delay,
+                        limiter=limiter)  # fmt: skip
     return Outbox(outbox, root=config.root)
 
 
@@ -90,6 +99,7 @@ class Outbox:
         if root is not None and folder.is_relative_to(root):
             shown = folder.relative_to(root)
         self.description = str(shown)
+        self._shown = shown
         self._last = 0
 
     async def __aenter__(self) -> Outbox:
@@ -125,7 +135,9 @@ class Outbox:
                 out.write(message.data)
         except OSError as exc:
             raise self._error(path, exc) from None
-        return Result("sent", str(path))
+        # Shown like the description (relative to the project): the receipt is a public
+        # record, and an absolute path would tell the editor's user name and folders.
+        return Result("sent", str(self._shown / path.name))
 
     def _error(self, path: Path, exc: OSError) -> TransportError:
         return TransportError(f"{path}: cannot write the message ({exc.strerror}).")

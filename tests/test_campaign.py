@@ -1,6 +1,8 @@
 """A whole send against a real SMTP server (aiosmtpd in this process): faults, stops, retries."""
 
 import asyncio
+import os
+import signal
 import sqlite3
 import threading
 import time
@@ -238,3 +240,73 @@ def test_a_test_send_reaches_the_given_addresses_only_and_records_nothing(
     assert server.handler.recipients() == ["redaktor@example.org"]
     assert str(server.messages[0].parsed()["Subject"]).startswith("[TEST]")
     assert journal.find(state(project), "medborgardialog", "2020-06") is None
+
+
+def test_ctrl_c_after_the_last_message_was_handed_over_is_no_interruption(
+    project: Path,
+) -> None:
+    issue, config = load(project / ISSUE)
+    db = connect(database_path(config))
+    options = campaign.Options()
+    plan = campaign.plan(config, db, issue, options)
+    done: list[str] = []
+
+    def ctrl_c_after_the_last(outcome: str) -> None:
+        done.append(outcome)
+        if len(done) == plan.todo(options):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    report = asyncio.run(campaign.send(config, db, plan, render_issue(issue, config), options,
+                                       on_result=ctrl_c_after_the_last))  # fmt: skip
+    assert report is not None and report.sent == 14
+    assert not report.interrupted and report.receipts
+
+
+def test_messages_that_never_reached_a_vanished_server_stay_queued_not_uncertain(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = SmtpServer(handler=Recorder())  # plain: a stopped TLS server leaks a socket
+    server.start()
+    for name, value in server.environment().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("NEWSLETTER_SMTP_CONCURRENCY", "4")
+    issue, config = load(project / ISSUE)
+    db = connect(database_path(config))
+    options = campaign.Options()
+    plan = campaign.plan(config, db, issue, options)
+
+    def server_gone_after_the_check(transport: str) -> bool:
+        server.stop()
+        return True
+
+    report = asyncio.run(campaign.send(config, db, plan, render_issue(issue, config), options,
+                                       confirm=server_gone_after_the_check,
+                                       tls_context=client_context(), retry_delay=0.01))  # fmt: skip
+    assert report is not None and report.error and "cannot connect" in report.error
+    assert report.send is not None
+    # The first message may meet the pooled connection the server closed, which looks like
+    # any lost connection (uncertain); the others never had a connection: back in the queue.
+    counts = journal.counts(db, report.send)
+    assert counts.queued + counts.sending == 14 and counts.sending <= 1
+
+
+def test_an_hourly_quota_counts_the_messages_of_earlier_runs(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = SmtpServer(handler=Recorder())
+    server.start()
+    try:
+        for name, value in server.environment().items():
+            monkeypatch.setenv(name, value)
+        assert run(project, campaign.Options(limit=10)).sent == 10
+        # The relay takes 12 an hour: the resumed send may send 2 now, then must wait.
+        monkeypatch.setenv("NEWSLETTER_SMTP_PER_HOUR", "12")
+        issue, config = load(project / ISSUE)
+        db = connect(database_path(config))
+        plan = campaign.plan(config, db, issue, campaign.Options())
+        sending = campaign.send(config, db, plan, render_issue(issue, config), campaign.Options())
+        with pytest.raises(TimeoutError):
+            asyncio.run(asyncio.wait_for(sending, timeout=1.5))
+    finally:
+        server.stop()
+    assert len(server.messages) == 12

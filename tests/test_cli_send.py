@@ -256,6 +256,26 @@ def test_permanent_failures_exit_1_and_show_the_replies(
     assert f"{unknown}: {UNKNOWN_USER}" in status.output and "1 failed" in status.output
 
 
+def test_retry_failed_leaves_a_bounced_address_failed_and_says_so(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unknown = sorted(subscribers(project))[0]
+    with SmtpServer(handler=FaultInjector(rcpt={unknown: [UNKNOWN_USER]})) as server:
+        smtp(monkeypatch, server)
+        assert send("--yes").exit_code == 1
+        retried = send("--yes", "--retry-failed")
+        status = CliRunner().invoke(main, ["status", ISSUE])
+    assert retried.exit_code == 1 and "Traceback" not in retried.output
+    assert "1 of the failed address(es) are on the suppression list now" in retried.output
+    assert "Nothing left to send" in retried.output
+    assert server.handler.recipients().count(unknown) == 0
+    # The 550 reply stays the record of what happened, in status and the receipt.
+    assert f"{unknown}: {UNKNOWN_USER}" in status.output and "1 failed" in status.output
+    receipt = project / ".newsletter" / "receipts" / "medborgardialog" / "2020-06.csv"
+    [row] = [line for line in receipt.read_text("utf-8-sig").splitlines() if unknown in line]
+    assert ";failed;" in row and row.endswith(UNKNOWN_USER)
+
+
 def test_a_policy_rejection_stops_the_send_and_says_what_to_do(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -109,6 +109,19 @@ def test_an_address_suppressed_after_freezing_is_skipped(db: sqlite3.Connection)
     assert statuses(db) == ["sending", "sending", "skipped"]
 
 
+def test_retrying_failures_keeps_a_bounced_row_failed_with_its_reply(
+    db: sqlite3.Connection,
+) -> None:
+    send = frozen(db, 2)
+    rows, _ = journal.claim(db, send, status="queued", after=0, limit=2)
+    deliver(db, send, rows[:1], "failed", bounced=True)
+    deliver(db, send, rows[1:], "failed")
+    retry, last = journal.claim(db, send, status="failed", after=0, limit=10)
+    assert [r.seq for r in retry] == [2] and last == 2
+    assert statuses(db) == ["failed", "sending"]
+    assert db.execute("SELECT reply FROM recipients WHERE seq = 1").fetchone()[0] == "reply 1"
+
+
 def test_a_batch_of_only_suppressed_rows_does_not_end_the_claims(db: sqlite3.Connection) -> None:
     send = frozen(db, 3)
     suppression.suppress(db, "p0@example.org", reason="bounced")
@@ -155,3 +168,16 @@ def test_finish_keeps_the_first_finish_time(db: sqlite3.Connection) -> None:
     assert send.finished_at
     db.execute("UPDATE sends SET finished_at = '2000-01-01T00:00:00Z'")
     assert journal.finish(db, send).finished_at == "2000-01-01T00:00:00Z"
+
+
+def test_sent_ages_are_those_of_every_send_within_the_window(db: sqlite3.Connection) -> None:
+    send = frozen(db, 4)
+    rows, _ = journal.claim(db, send, status="queued", after=0, limit=4)
+    deliver(db, send, rows[:3])
+    deliver(db, send, rows[3:], "failed")
+    db.execute("UPDATE recipients SET updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', "
+               "'-2 hours') WHERE seq = 1")  # fmt: skip
+    db.execute("UPDATE recipients SET updated_at = '2020-01-01T00:00:00Z' WHERE seq = 2")
+    ages = sorted(journal.sent_ages(db, within=86400))
+    assert len(ages) == 2 and 0 <= ages[0] < 5 and abs(ages[1] - 7200) < 5
+    assert len(journal.sent_ages(db, within=3600)) == 1

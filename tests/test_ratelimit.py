@@ -98,3 +98,19 @@ def test_the_settings_limits() -> None:
 
     asyncio.run(run())
     assert clock.now == 60.0
+
+
+def test_messages_sent_by_earlier_runs_count_against_the_windows() -> None:
+    def seeded(clock: FakeClock) -> RateLimiter:
+        clock.now = 1000.0
+        limiter = RateLimiter(per_minute=30, per_day=100, clock=clock, sleep=clock.sleep)
+        # 30 sent 50 s ago fill the minute; 60 more earlier today count for the day.
+        limiter.seed([50.0] * 30 + [7200.0] * 60 + [90000.0] * 500)
+        return limiter
+
+    times = times_of(20, seeded)
+    # The minute frees 10 s later; the day has room for 10 more only, until the 60 sent
+    # two hours before the start are a day old.
+    assert times[:10] == [1010.0] * 10
+    assert times[10:] == [1000.0 - 7200.0 + 86400.0] * 10
+    assert RateLimiter(per_hour=5).window == 3600.0 and RateLimiter(per_second=5).window == 0.0

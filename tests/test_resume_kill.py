@@ -95,11 +95,12 @@ def test_killed_mid_send_and_resumed_nobody_missing_duplicates_only_if_uncertain
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_ctrl_c_finishes_the_messages_in_flight_and_says_how_to_resume(
-    project: Path, server: SmtpServer
+    project: Path, server: SmtpServer, signum: signal.Signals
 ) -> None:
     process = command(project, server)
-    signal_midway(process, server, signal.SIGINT)
+    signal_midway(process, server, signum)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, out + err
     assert "Interrupted: the messages in flight were finished and recorded." in err

@@ -1,6 +1,8 @@
 import asyncio
 import email
 import logging
+import threading
+import time
 from email import policy
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,13 @@ from newsletter.ratelimit import RateLimiter
 from newsletter.render import render_issue
 from newsletter.smtppool import SmtpPool, TlsChoice, tls_choice
 from newsletter.tokens import TokenSigner
-from newsletter.transport import Result, Transport, classify, open_transport
+from newsletter.transport import (
+    NotDelivered,
+    Result,
+    Transport,
+    classify,
+    open_transport,
+)
 
 SIGNER = TokenSigner(b"a test secret of enough length")
 PASSWORD = "s3cret"
@@ -412,3 +420,50 @@ def test_the_rate_limit_is_shared_by_the_connections(
 )
 def test_replies_by_class(code: int, text: str, stage: Any, expected: Result) -> None:
     assert classify(code, text, stage=stage) == expected
+
+
+def test_a_message_no_connection_could_be_made_for_is_not_delivered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = SmtpServer(FaultInjector())
+    server.start()
+    config = configure(tmp_path, monkeypatch, server, concurrency="1")
+    [message] = messages(config, 1)
+
+    async def run() -> None:
+        async with transport(config, tmp_path) as pool:
+            server.stop()  # gone before the message: it cannot have arrived
+            await asyncio.sleep(0.1)
+            await pool.send(message)
+
+    with pytest.raises(NotDelivered, match=r"cannot connect to 127\.0\.0\.1"):
+        asyncio.run(run())
+
+
+def test_a_message_whose_connection_dropped_and_then_the_server_went_stays_uncertain(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handler = FaultInjector(data={"reader0@example.org": [DROP]})
+    server = SmtpServer(handler)
+    server.start()
+    config = configure(tmp_path, monkeypatch, server, concurrency="1")
+    [message] = messages(config, 1)
+
+    def stop_after_the_drop() -> None:
+        while not handler.faults:
+            time.sleep(0.001)
+        server.stop()
+
+    async def run() -> None:
+        pool = open_transport(config, outbox=tmp_path, tls_context=client_context(),
+                              retry_delay=0.2)  # fmt: skip
+        async with pool:
+            await pool.send(message)
+
+    stopper = threading.Thread(target=stop_after_the_drop)
+    stopper.start()
+    with pytest.raises(TransportError) as raised:
+        asyncio.run(run())
+    stopper.join()
+    # The data went out before the connection was lost: it may have arrived.
+    assert not isinstance(raised.value, NotDelivered)

@@ -177,6 +177,11 @@ def _echo_plan(config: Config, plan: Plan, options: Options, issue_path: Path) -
             "so they may or may not have arrived. They are not sent again; to send them "
             f"anyway, run: newsletter send {issue_path} --resend-uncertain"
         )
+    if plan.suppressed_failures:
+        click.echo(
+            f"{plan.suppressed_failures} of the failed address(es) are on the suppression "
+            "list now (bounced or unsubscribed): they are not tried again."
+        )
     if c.failed and not options.retry_failed:
         click.echo(
             f"{c.failed} failed earlier (see: newsletter status {issue_path}); to try "
