@@ -48,7 +48,7 @@ from newsletter.errors import SendError, TransportError
 from newsletter.message import MessageBuilder, Recipient, UnusableAddress
 from newsletter.model import Issue
 from newsletter.ratelimit import RateLimiter
-from newsletter.subscribers import Recipients, Subscriber, recipients
+from newsletter.subscribers import Recipients, Subscriber, recipients, resolve_list
 from newsletter.suppression import address_hash, suppressed_hashes
 from newsletter.tokens import TokenSigner, load_secret
 from newsletter.transport import NotDelivered, Result, Transport, open_transport
@@ -130,6 +130,7 @@ class RunReport:
     failed: int = 0
     failures: list[journal.Delivery] = field(default_factory=list)
     stopped: str | None = None  # the server's reply that stopped the send
+    refused_alike: int = 0  # when it stopped after that many identical refusals in a row
     error: str | None = None  # a TransportError that ended the run
     interrupted: bool = False  # Ctrl-C: the messages in flight were finished
     aborted: bool = False  # a second Ctrl-C: messages in flight left uncertain
@@ -156,7 +157,7 @@ def plan(config: Config, db: sqlite3.Connection, issue: Issue, options: Options)
         lists = list(options.lists) or [config.newsletter(issue.newsletter).default_list]
         counts = journal.Counts(queued=len(found.subscribers))
         return Plan(issue, lists, None, counts, found.suppressed, found, ListChanges())
-    if options.lists and list(options.lists) != send.lists:
+    if options.lists and _list_files(config, options.lists) != _list_files(config, send.lists):
         raise SendError(
             f"{issue.slug} was started on {send.created_at} with the list(s) "
             f"{', '.join(send.lists)}; a send keeps its lists. Run it again without --list "
@@ -169,6 +170,11 @@ def plan(config: Config, db: sqlite3.Connection, issue: Issue, options: Options)
         return Plan(issue, send.lists, send, counts, 0, None, ListChanges(), suppressed)
     found = recipients(config, db, send.lists, newsletter=issue.newsletter)
     return Plan(issue, send.lists, send, counts, 0, found, compare(db, send, found), suppressed)
+
+
+def _list_files(config: Config, lists: Sequence[str]) -> list[Path]:
+    """The files LISTS name: `x`, `subscribers/x.csv` and its full path are one list."""
+    return [resolve_list(config, name, must_exist=False).resolve() for name in lists]
 
 
 def compare(db: sqlite3.Connection, send: journal.Send, now: Recipients) -> ListChanges:
@@ -429,6 +435,12 @@ async def deliver(
     return engine.report
 
 
+# A server that refuses everyone alike without a 5.7 code (Exchange's "554 5.2.0 ...
+# SubmissionQuotaExceeded", a suspended account) would otherwise fail the whole list:
+# after this many identical refusals in a row, none of them a bounce, the send stops.
+SAME_REFUSALS = 10
+
+
 class _Engine:
     """One producer claiming batches, N workers sending, results recorded in batches."""
 
@@ -450,6 +462,7 @@ class _Engine:
         self.unsent: set[int] = set()  # claimed, not yet handed to the transport
         self.flushed_at = time.monotonic()
         self.exhausted = False  # every row to send (up to the limit) was claimed
+        self.refusal, self.refusals = "", 0  # the last failure's reply code, and its run
 
     async def run(self, status: Literal["queued", "failed"], limit: int | None, n: int) -> None:
         try:
@@ -512,16 +525,26 @@ class _Engine:
         self.pending.append(delivery)
         if delivery.outcome == "sent":
             self.report.sent += 1
+            self.refusals = 0
         elif delivery.outcome == "failed":
             self.report.failed += 1
             if len(self.report.failures) < 100:
                 self.report.failures.append(delivery)
+            self._count_refusal(delivery)
         else:
             self.report.stopped = self.report.stopped or delivery.reply
             self.stopping.set()
         self.on_result(delivery.outcome)
         if len(self.pending) >= BATCH or time.monotonic() - self.flushed_at > _FLUSH_SECONDS:
             self._flush()
+
+    def _count_refusal(self, delivery: journal.Delivery) -> None:
+        code = " ".join(delivery.reply.split()[:2])  # "554 5.2.0"
+        same = not delivery.bounced and code[:1] in ("4", "5") and code == self.refusal
+        self.refusal, self.refusals = code, self.refusals + 1 if same else 1
+        if self.refusals >= SAME_REFUSALS and not self.report.stopped:
+            self.report.stopped, self.report.refused_alike = delivery.reply, self.refusals
+            self.stopping.set()
 
     def _flush(self) -> None:
         if self.pending:

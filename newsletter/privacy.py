@@ -46,7 +46,7 @@ def _normalised(address: str) -> str:
     try:
         return normalise_address(address)
     except ValueError as exc:
-        raise SubscriberError(f"{exc}. Check the spelling.") from None
+        raise SubscriberError(f"{str(exc).rstrip('.')}. Check the spelling.") from None
 
 
 def _list_files(config: Config) -> list[Path]:

@@ -155,6 +155,13 @@ def test_a_resumed_send_keeps_its_lists(project: Path) -> None:
     assert "a send keeps its lists" in result.output
 
 
+def test_a_resumed_send_knows_its_list_by_name_or_path(project: Path) -> None:
+    assert send("--yes", "--limit", "1").exit_code == 0
+    result = send("--yes", "--list", "subscribers/medborgardialog.csv")
+    assert result.exit_code == 0, result.output
+    assert sorted(outbox_recipients(project)) == sorted(subscribers(project))
+
+
 def test_dry_run_builds_everything_and_records_nothing(project: Path) -> None:
     result = send("--dry-run")
     assert result.exit_code == 0, result.output
@@ -372,3 +379,23 @@ def test_forget_after_a_send_names_the_receipts_it_keeps(project: Path) -> None:
     assert ".newsletter/receipts/medborgardialog/2020-06.json: kept" in result.output
     assert address in receipt.read_text(encoding="utf-8-sig")
     assert address not in outbox_recipients(project)
+
+
+def test_a_server_refusing_everyone_alike_stops_the_send(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    quota = "554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException"
+    refuse = {address: [quota] for address in subscribers(project)}
+    with SmtpServer(handler=FaultInjector(rcpt=refuse)) as server:
+        smtp(monkeypatch, server)
+        result = send("--yes")
+    assert result.exit_code == 1
+    assert "addresses in a row the same refusal" in result.output
+    assert "--retry-failed" in result.output
+    statuses = [status for _, status in journal(project)]
+    assert 10 <= statuses.count("failed") < 14 and "queued" in statuses
+    with SmtpServer() as server:
+        smtp(monkeypatch, server)
+        assert "failed" in send("--yes").output  # the queued ones go; the failed wait
+        assert send("--yes", "--retry-failed").exit_code == 0
+        assert sorted(server.handler.recipients()) == sorted(subscribers(project))

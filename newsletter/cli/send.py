@@ -317,7 +317,16 @@ def _echo_report(
     for failure in report.failures[:20]:
         click.echo(f"  {failure.address}: {failure.reply}")
     again = f"newsletter send {issue_path}"
-    if report.stopped:
+    if report.refused_alike:
+        click.echo(
+            f"The server gave {report.refused_alike} addresses in a row the same refusal: "
+            f"{report.stopped}\nThe send is stopped; everything sent so far is recorded. "
+            "The server is refusing everyone, not these addresses: ask its administrator "
+            f"why (quota, a blocked account), then continue with: {again}\nand send to the "
+            f"ones refused this way with: {again} --retry-failed",
+            err=True,
+        )
+    elif report.stopped:
         click.echo(
             f"The server refused the message and every further one: {report.stopped}\n"
             "The send is stopped; everything sent so far is recorded. This is a policy "

@@ -35,7 +35,7 @@ def address_argument(value: str) -> str:
     try:
         return normalise_address(split_mailbox(value)[1])
     except ValueError as exc:
-        raise SubscriberError(f"{exc}. Check the spelling.") from None
+        raise SubscriberError(f"{str(exc).rstrip('.')}. Check the spelling.") from None
 
 
 def newsletter_key(config: Config, key: str | None) -> str:
