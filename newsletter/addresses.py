@@ -10,7 +10,7 @@ tests/test_addresses.py checks that the two agree.
 
 from __future__ import annotations
 
-__all__ = ["AddressChecker", "normalise_address", "split_mailbox"]
+__all__ = ["AddressChecker", "given_address", "normalise_address", "split_mailbox"]
 
 import re
 import unicodedata
@@ -54,6 +54,14 @@ def normalise_address(
     # (RFC 5890 A-labels): bücher.de and xn--bcher-kva.de must merge, and be suppressed as one.
     # A non-ASCII local part has no ASCII form (RFC 6531); it stays Unicode, NFC.
     return result.ascii_email or unicodedata.normalize("NFC", result.normalized)
+
+
+def given_address(value: str, /) -> str:
+    """An address an editor typed (also `Name <address>`), normalised; SubscriberError if bad."""
+    try:
+        return normalise_address(split_mailbox(value)[1])
+    except ValueError as exc:
+        raise SubscriberError(f"{str(exc).rstrip('.')}. Check the spelling.") from None
 
 
 class AddressChecker:

@@ -307,15 +307,13 @@ def _validate_newsletter(key: str, value: Any, where: str, text: str) -> Newslet
     if not isinstance(value, dict):
         raise ConfigError(f"{where}: [newsletters.{key}] must be a table of settings.")
     if not _KEY.fullmatch(key) or key in _RESERVED_KEYS:
+        taken = (
+            f", and not {key!r}, which the web side uses itself" if key in _RESERVED_KEYS else ""
+        )
         raise ConfigError(
-            f"{where}:{_table_line(text, key)}: [newsletters.{key}]: the name of "
-            "a newsletter is part of its web addresses: use lower-case letters, digits and "
-            "hyphens (e.g. [newsletters.medborgardialog])"
-            + (
-                f", and not {key!r}, which the web side uses itself."
-                if key in _RESERVED_KEYS
-                else "."
-            )
+            f"{where}:{_table_line(text, key)}: [newsletters.{key}]: the name of a newsletter "
+            "is part of its web addresses: use lower-case letters, digits and hyphens "
+            f"(e.g. [newsletters.medborgardialog]){taken}."
         )
     try:
         return NewsletterConfig(key=key, **value)

@@ -22,10 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from newsletter import suppression
-from newsletter.addresses import normalise_address
+from newsletter.addresses import given_address, normalise_address
 from newsletter.config import Config
 from newsletter.csvfile import display_path
-from newsletter.errors import SubscriberError
 from newsletter.listfile import ListFile
 from newsletter.state import transaction
 
@@ -42,20 +41,13 @@ class ForgetReport:
     receipts: list[str] = field(default_factory=list)  # kept, as records: see the docstring
 
 
-def _normalised(address: str) -> str:
-    try:
-        return normalise_address(address)
-    except ValueError as exc:
-        raise SubscriberError(f"{str(exc).rstrip('.')}. Check the spelling.") from None
-
-
 def _list_files(config: Config) -> list[Path]:
     return sorted(config.subscribers_dir.glob("*.csv"))
 
 
 def address_report(config: Config, db: sqlite3.Connection, address: str, /) -> dict[str, Any]:
     """Everything held on ADDRESS: list rows, suppression entries and journal rows."""
-    email = _normalised(address)
+    email = given_address(address)
     return {
         "address": email,
         "lists": [row for path in _list_files(config) for row in _list_rows(path, email)],
@@ -137,7 +129,7 @@ def _has_table(db: sqlite3.Connection, name: str) -> bool:
 
 def forget(config: Config, db: sqlite3.Connection, address: str, /) -> ForgetReport:
     """Erase ADDRESS from every list and the journal; keep it suppressed by hash only."""
-    email = _normalised(address)
+    email = given_address(address)
     report = ForgetReport(email)
     for path in _list_files(config):
         listfile = ListFile.open(path)

@@ -134,10 +134,10 @@ def _state(config: Config) -> sqlite3.Connection:
 
 
 def _send_test(config: Config, rendered: RenderedIssue, addresses: Sequence[str]) -> int:
+    from newsletter.addresses import given_address
     from newsletter.campaign import send_test
-    from newsletter.cli.suppression import address_argument
 
-    emails = [address_argument(a) for item in addresses for a in item.split(",") if a.strip()]
+    emails = [given_address(a) for item in addresses for a in item.split(",") if a.strip()]
     where, results = asyncio.run(send_test(config, rendered, emails))
     click.echo(f"Sent a test to {len(emails)} address(es) via {where}:")
     for email, result in results:

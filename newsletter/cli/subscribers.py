@@ -14,8 +14,8 @@ from pathlib import Path
 import click
 
 from newsletter import privacy, suppression
+from newsletter.addresses import given_address
 from newsletter.cli.suppression import (
-    address_argument,
     forget,
     newsletter_key,
     open_state,
@@ -131,7 +131,7 @@ def add(list_name: str, address: str, name: str, fields: Sequence[str]) -> None:
     """
     config, db = open_state()
     listfile = ListFile.open(resolve_list(config, list_name, must_exist=False), create=True)
-    email = address_argument(address)
+    email = given_address(address)
     done = listfile.add(email, name=" ".join(name.split()), fields=_fields(fields))
     if done != "unchanged":
         _save(listfile)

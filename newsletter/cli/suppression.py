@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 __all__ = [
-    "address_argument",
     "forget",
     "newsletter_key",
     "open_state",
@@ -17,7 +16,7 @@ import sqlite3
 import click
 
 from newsletter import privacy, suppression
-from newsletter.addresses import normalise_address, split_mailbox
+from newsletter.addresses import given_address
 from newsletter.config import Config, load_config
 from newsletter.csvfile import display_path
 from newsletter.errors import SubscriberError
@@ -28,14 +27,6 @@ def open_state() -> tuple[Config, sqlite3.Connection]:
     """The configuration and the state database, opened and migrated."""
     config = load_config()
     return config, connect(database_path(config))
-
-
-def address_argument(value: str) -> str:
-    """VALUE (also `Name <address>`) normalised, or a SubscriberError saying what is wrong."""
-    try:
-        return normalise_address(split_mailbox(value)[1])
-    except ValueError as exc:
-        raise SubscriberError(f"{str(exc).rstrip('.')}. Check the spelling.") from None
 
 
 def newsletter_key(config: Config, key: str | None) -> str:
@@ -64,7 +55,7 @@ def suppress_(address: str, reason: suppression.Reason, key: str | None, source:
             --newsletter medborgardialog --source "asked by phone"
     """
     config, db = open_state()
-    email, newsletter = address_argument(address), newsletter_key(config, key)
+    email, newsletter = given_address(address), newsletter_key(config, key)
     scope = f"newsletter {newsletter}" if newsletter else "every newsletter"
     if suppression.suppress(db, email, reason=reason, source=source, newsletter=newsletter):
         click.echo(f"{email} is now suppressed for {scope} ({reason}).")
@@ -83,7 +74,7 @@ def unsuppress(address: str, key: str | None) -> None:
         newsletter subscribers unsuppress anna@example.org
     """
     config, db = open_state()
-    email = address_argument(address)
+    email = given_address(address)
     newsletter = config.newsletter(key).key if key else None
     removed = suppression.unsuppress(db, email, newsletter=newsletter)
     if not removed:
@@ -133,7 +124,7 @@ def forget(address: str, yes: bool) -> None:
         newsletter subscribers forget anna@example.org --yes
     """
     config, db = open_state()
-    email = address_argument(address)
+    email = given_address(address)
     if not yes:
         click.confirm(f"Erase {email} from every list and the journal?", abort=True)
     report = privacy.forget(config, db, email)
