@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import IO, TYPE_CHECKING, Literal
 
 from newsletter import journal, receipt
 from newsletter.config import Config
@@ -185,13 +185,13 @@ def compare(db: sqlite3.Connection, send: journal.Send, now: Recipients) -> List
     suppressed = suppressed_hashes(db, newsletter=send.newsletter)
     seen: set[str] = set()
     removed, removed_unsent, removed_queued, changed = 0, [], 0, 0
-    for frozen, status in journal.frozen_subscribers(db, send):
+    for seq, frozen, status in journal.frozen_subscribers(db, send):
         seen.add(frozen.key)
         if (subscriber := current.get(frozen.key)) is None:
             if address_hash(frozen.key) not in suppressed:
                 removed += 1
                 if status in ("queued", "sending", "failed"):
-                    removed_unsent.append(int(frozen.source.rpartition(":")[2]))
+                    removed_unsent.append(seq)
                     removed_queued += status == "queued"
         elif (subscriber.name, dict(subscriber.fields)) != (frozen.name, dict(frozen.fields)):
             changed += 1
@@ -354,13 +354,11 @@ def lock(config: Config, newsletter: str, slug: str) -> Iterator[None]:
     path = _lock_path(config, newsletter, slug)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a+") as file:
-        try:
-            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not _try_lock(file):
             raise SendError(
                 f"{newsletter}/{slug} is being sent by another newsletter process right now. "
                 "Wait for it to finish, or stop it with Ctrl-C, then run this again."
-            ) from None
+            )
         file.truncate(0)
         file.write(str(os.getpid()))
         file.flush()
@@ -373,15 +371,20 @@ def running(config: Config, newsletter: str, slug: str) -> bool:
     if not path.exists():
         return False
     with path.open("a+") as file:
-        try:
-            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        return False
+        return not _try_lock(file)
 
 
 def _lock_path(config: Config, newsletter: str, slug: str) -> Path:
     return config.state_dir / "locks" / f"{newsletter}--{slug}.lock"
+
+
+def _try_lock(file: IO[str]) -> bool:
+    """Take FILE's lock without waiting: False when another process holds it."""
+    try:
+        fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 async def deliver(

@@ -184,15 +184,17 @@ def counts(db: sqlite3.Connection, send: Send, /) -> Counts:
     return Counts(**{status: number for status, number in found})
 
 
-def frozen_subscribers(db: sqlite3.Connection, send: Send, /) -> Iterator[tuple[Subscriber, str]]:
-    """Every frozen row as a Subscriber, with its status (to compare with the lists now)."""
+def frozen_subscribers(
+    db: sqlite3.Connection, send: Send, /
+) -> Iterator[tuple[int, Subscriber, str]]:
+    """Every frozen row: its seq, as a Subscriber, and its status (to compare with the lists)."""
     found = db.execute(
         "SELECT seq, address, name, fields, status FROM recipients WHERE send_id = ?"
         " AND address != '' ORDER BY seq",
         (send.id,),
     )
     for seq, address, name, fields, status in found:
-        yield Subscriber(address, name, json.loads(fields), f"journal:{seq}"), status
+        yield seq, Subscriber(address, name, json.loads(fields), f"journal:{seq}"), status
 
 
 def requeue_uncertain(db: sqlite3.Connection, send: Send, /) -> int:
@@ -227,7 +229,7 @@ def claim(
             (send.id, status, after, limit),
         ).fetchall()
         rows = [Row(seq, address, name, json.loads(fields)) for seq, address, name, fields in found]
-        unwanted = _suppressed(db, send.newsletter, rows)
+        unwanted = _suppressed(db, send.newsletter, ((row.seq, row.address) for row in rows))
         if unwanted and status == "queued":
             _set(db, send, "skipped", unwanted, reply=SUPPRESSED_SINCE)
         rows = [row for row in rows if row.seq not in unwanted]
@@ -239,8 +241,11 @@ def claim(
     return rows, (found[-1][0] if found else None)
 
 
-def _suppressed(db: sqlite3.Connection, newsletter: str, rows: Sequence[Row]) -> set[int]:
-    by_hash = {suppression.address_hash(row.address): row.seq for row in rows}
+def _suppressed(
+    db: sqlite3.Connection, newsletter: str, rows: Iterable[tuple[int, str]]
+) -> set[int]:
+    """The seqs of ROWS (seq, address) whose address is suppressed for NEWSLETTER."""
+    by_hash = {suppression.address_hash(address): seq for seq, address in rows}
     if not by_hash:
         return set()
     marks = ", ".join("?" * len(by_hash))
@@ -324,8 +329,7 @@ def suppressed_failures(db: sqlite3.Connection, send: Send, /) -> int:
         "SELECT seq, address FROM recipients WHERE send_id = ? AND status = 'failed'",
         (send.id,),
     )
-    rows = [Row(seq, address, "", {}) for seq, address in found]
-    return len(_suppressed(db, send.newsletter, rows))
+    return len(_suppressed(db, send.newsletter, found.fetchall()))
 
 
 def sent_ages(db: sqlite3.Connection, /, *, within: float) -> list[float]:

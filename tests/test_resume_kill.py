@@ -52,13 +52,16 @@ def finished(project: Path, server: SmtpServer, *args: str) -> tuple[int, str]:
     return process.returncode, out + err
 
 
-def signal_midway(process: subprocess.Popen[str], server: SmtpServer, signum: int) -> None:
+def signalled_midway(project: Path, server: SmtpServer, signum: int) -> subprocess.Popen[str]:
+    """Start the send and give it SIGNUM once a quarter of the messages have arrived."""
+    process = command(project, server)
     deadline = time.monotonic() + 60
     while len(server.messages) < COUNT // 4:
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline, "the send did not start"
         time.sleep(0.005)
     process.send_signal(signum)
+    return process
 
 
 def statuses(project: Path) -> dict[str, str]:
@@ -74,8 +77,7 @@ def everyone() -> set[str]:
 def test_killed_mid_send_and_resumed_nobody_missing_duplicates_only_if_uncertain(
     project: Path, server: SmtpServer
 ) -> None:
-    process = command(project, server)
-    signal_midway(process, server, signal.SIGKILL)
+    process = signalled_midway(project, server, signal.SIGKILL)
     process.communicate(timeout=60)
     arrived_before = len(server.messages)
     assert 0 < arrived_before < COUNT
@@ -99,8 +101,7 @@ def test_killed_mid_send_and_resumed_nobody_missing_duplicates_only_if_uncertain
 def test_ctrl_c_finishes_the_messages_in_flight_and_says_how_to_resume(
     project: Path, server: SmtpServer, signum: signal.Signals
 ) -> None:
-    process = command(project, server)
-    signal_midway(process, server, signum)
+    process = signalled_midway(project, server, signum)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, out + err
     assert "Interrupted: the messages in flight were finished and recorded." in err
@@ -117,8 +118,7 @@ def test_ctrl_c_finishes_the_messages_in_flight_and_says_how_to_resume(
 def test_a_second_ctrl_c_stops_at_once_leaving_the_messages_in_flight_uncertain(
     project: Path, server: SmtpServer
 ) -> None:
-    process = command(project, server)
-    signal_midway(process, server, signal.SIGINT)
+    process = signalled_midway(project, server, signal.SIGINT)
     time.sleep(0.005)  # two signals at once would arrive as one
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)

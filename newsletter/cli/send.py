@@ -236,11 +236,11 @@ def _dry_run(
     return 0
 
 
-def outbox_path(config: Config, issue: Issue, *, test: bool = False) -> str:
+def outbox_path(config: Config, issue: Issue) -> str:
     from newsletter.campaign import outbox_folder
     from newsletter.csvfile import display_path
 
-    return display_path(outbox_folder(config, issue.newsletter, issue.slug, test=test))
+    return display_path(outbox_folder(config, issue.newsletter, issue.slug))
 
 
 # --- the send --------------------------------------------------------------------------
