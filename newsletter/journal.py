@@ -241,20 +241,26 @@ def claim(
     return rows, (found[-1][0] if found else None)
 
 
+_PARAMETERS = 900
+
+
 def _suppressed(
     db: sqlite3.Connection, newsletter: str, rows: Iterable[tuple[int, str]]
 ) -> set[int]:
     """The seqs of ROWS (seq, address) whose address is suppressed for NEWSLETTER."""
     by_hash = {suppression.address_hash(address): seq for seq, address in rows}
-    if not by_hash:
-        return set()
-    marks = ", ".join("?" * len(by_hash))
-    found = db.execute(
-        "SELECT address_hash FROM suppression WHERE newsletter IN ('', ?)"
-        f" AND address_hash IN ({marks})",
-        (newsletter, *by_hash),
-    )
-    return {by_hash[digest] for (digest,) in found}
+    hashes = list(by_hash)
+    seqs: set[int] = set()
+    # In slices: SQLite limits the parameters of one statement (999 in older versions).
+    for start in range(0, len(hashes), _PARAMETERS):
+        part = hashes[start : start + _PARAMETERS]
+        found = db.execute(
+            "SELECT address_hash FROM suppression WHERE newsletter IN ('', ?)"
+            f" AND address_hash IN ({', '.join('?' * len(part))})",
+            (newsletter, *part),
+        )
+        seqs.update(by_hash[digest] for (digest,) in found)
+    return seqs
 
 
 def record(db: sqlite3.Connection, send: Send, deliveries: Sequence[Delivery], /) -> None:

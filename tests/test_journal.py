@@ -181,3 +181,15 @@ def test_sent_ages_are_those_of_every_send_within_the_window(db: sqlite3.Connect
     ages = sorted(journal.sent_ages(db, within=86400))
     assert len(ages) == 2 and 0 <= ages[0] < 5 and abs(ages[1] - 7200) < 5
     assert len(journal.sent_ages(db, within=3600)) == 1
+
+
+def test_suppressed_failures_counts_beyond_sqlites_parameter_limit(
+    db: sqlite3.Connection,
+) -> None:
+    db.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)  # as older SQLite builds have it
+    send = frozen(db, 2_500)
+    rows, _ = journal.claim(db, send, status="queued", after=0, limit=2_500)
+    deliver(db, send, rows, "failed")
+    for row in rows[::2]:
+        suppression.suppress(db, row.address, reason="bounced")
+    assert journal.suppressed_failures(db, send) == 1_250
