@@ -306,14 +306,9 @@ class _Importer:
         if not token:
             return ""
         try:
-            newsletter, address_id = self.signer.verify(token)
+            return unsubscribes.resolve(self.config, self.db, token, signer=self.signer)[1]
         except TokenError:
             return ""
-        if newsletter not in self.config.newsletters:
-            return ""
-        found = unsubscribes.find_address(self.config, self.db, self.signer, newsletter,
-                                          address_id)  # fmt: skip
-        return found or ""
 
     @property
     def signer(self) -> TokenSigner:
