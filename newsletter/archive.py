@@ -101,6 +101,7 @@ def issues(db: sqlite3.Connection, newsletter: str, /) -> list[ArchivedIssue]:
 
 
 def issue(db: sqlite3.Connection, newsletter: str, slug: str, /) -> ArchivedIssue | None:
+    """One archived issue, without its documents, or None."""
     row = db.execute(
         f"SELECT {_COLUMNS} FROM archive WHERE newsletter = ? AND slug = ?", (newsletter, slug)
     ).fetchone()
@@ -113,6 +114,7 @@ def web_version(db: sqlite3.Connection, newsletter: str, slug: str, /) -> str | 
 
 
 def text_version(db: sqlite3.Connection, newsletter: str, slug: str, /) -> str | None:
+    """The plain text of an archived issue's web version, or None."""
     return _document(db, "text", newsletter, slug)
 
 

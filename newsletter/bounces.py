@@ -114,6 +114,11 @@ def _describe(status: RecipientStatus) -> str:
     return f"{code}: {text}" if text else code
 
 
+def _day(incoming: Incoming) -> str:
+    """The ISO date of INCOMING, else today's (UTC)."""
+    return incoming.date or datetime.now(UTC).date().isoformat()
+
+
 def _redact(text: str) -> str:
     """TEXT without the local parts of addresses: a source outlives `forget`."""
     return _LOCAL_PART.sub("…@", text)
@@ -206,9 +211,8 @@ class _Importer:
     # What to do about it
 
     def _source(self, incoming: Incoming, status: RecipientStatus) -> str:
-        date = incoming.date or datetime.now(UTC).date().isoformat()
         what = " ".join(part for part in (status.status, _redact(status.diagnostic)) if part)
-        return f"bounce {date} from {incoming.sender}: {what}"[:300]
+        return f"bounce {_day(incoming)} from {incoming.sender}: {what}"[:300]
 
     def _bounce(self, incoming: Incoming, status: RecipientStatus) -> Outcome:
         candidates = [status.original_recipient, status.recipient]
@@ -243,7 +247,7 @@ class _Importer:
         """The address's soft bounces including this one; one per bounced message."""
         key = suppression.address_hash(address)
         message = incoming.original.message_id or incoming.key
-        seen = incoming.date or datetime.now(UTC).date().isoformat()
+        seen = _day(incoming)
         row = self.db.execute(
             "SELECT count, last_message FROM soft_bounces WHERE address_hash = ?", (key,)
         ).fetchone()
@@ -292,8 +296,7 @@ class _Importer:
             )  # fmt: skip
         if not sent and not self._ours(address) and incoming.original.list_id not in self._list_ids:
             return self._outcome("not-ours", incoming, address=address, detail="complaint")
-        date = incoming.date or datetime.now(UTC).date().isoformat()
-        source = f"spam complaint {date} from {incoming.sender}"
+        source = f"spam complaint {_day(incoming)} from {incoming.sender}"
         new = suppression.suppress(self.db, address, reason="complained", source=source)
         detail = "marked as spam" + ("" if new else " (already suppressed)")
         return self._outcome("complained", incoming, address=address, detail=detail)
@@ -303,14 +306,9 @@ class _Importer:
         if not token:
             return ""
         try:
-            newsletter, address_id = self.signer.verify(token)
+            return unsubscribes.resolve(self.config, self.db, token, signer=self.signer)[1]
         except TokenError:
             return ""
-        if newsletter not in self.config.newsletters:
-            return ""
-        found = unsubscribes.find_address(self.config, self.db, self.signer, newsletter,
-                                          address_id)  # fmt: skip
-        return found or ""
 
     @property
     def signer(self) -> TokenSigner:
@@ -318,11 +316,10 @@ class _Importer:
         return self._signer
 
     def _unsubscribe(self, incoming: Incoming) -> Outcome:
-        date = incoming.date or datetime.now(UTC).date().isoformat()
         try:
             done = unsubscribes.unsubscribe(
                 self.config, self.db, incoming.token,
-                source=f"mailto unsubscribe request {date}", signer=self.signer,
+                source=f"mailto unsubscribe request {_day(incoming)}", signer=self.signer,
             )  # fmt: skip
         except TokenError as exc:
             return self._not_understood(

@@ -171,9 +171,8 @@ def _base(base: Incoming, message: Message) -> Incoming:
 
 
 def _text(message: Message, name: str) -> str:
-    """A header as one printable line: it is printed to the operator's terminal."""
-    value = header_text(message.get(name, ""))
-    return "".join(c if c.isprintable() else " " for c in value).strip()
+    """A header as one printable line (header_text): it is printed to the operator's terminal."""
+    return header_text(message.get(name, ""))
 
 
 def _date(message: Message) -> str:

@@ -13,6 +13,7 @@ __all__ = [
     "find_address",
     "lookup",
     "reader_language",
+    "resolve",
     "undo",
     "unsubscribe",
 ]
@@ -50,7 +51,7 @@ def lookup(
     config: Config, db: sqlite3.Connection, token: str, /, *, signer: TokenSigner | None = None
 ) -> Subscription:
     """Whose TOKEN is, and whether they have unsubscribed; TokenError as for unsubscribe."""
-    newsletter, address = _resolve(config, db, token, signer)
+    newsletter, address = resolve(config, db, token, signer=signer)
     row = db.execute(
         "SELECT 1 FROM suppression"
         " WHERE address_hash = ? AND newsletter = ? AND reason = 'unsubscribed'",
@@ -72,7 +73,7 @@ def unsubscribe(
 
     TokenError for a forged token, or one whose address is in neither journal nor lists.
     """
-    newsletter, address = _resolve(config, db, token, signer)
+    newsletter, address = resolve(config, db, token, signer=signer)
     changed = suppression.suppress(
         db, address, reason="unsubscribed", source=source, newsletter=newsletter
     )
@@ -87,7 +88,7 @@ def undo(
     Only the newsletter's own 'unsubscribed' entry goes: a bounce, a complaint or a
     data-protection request keeps the address suppressed, whoever holds the link.
     """
-    newsletter, address = _resolve(config, db, token, signer)
+    newsletter, address = resolve(config, db, token, signer=signer)
     cursor = db.execute(
         "DELETE FROM suppression"
         " WHERE address_hash = ? AND newsletter = ? AND reason = 'unsubscribed'",
@@ -114,9 +115,10 @@ def reader_language(
     return str(row[0]) if row is not None else config.newsletter(newsletter).language
 
 
-def _resolve(
-    config: Config, db: sqlite3.Connection, token: str, signer: TokenSigner | None
+def resolve(
+    config: Config, db: sqlite3.Connection, token: str, /, *, signer: TokenSigner | None = None
 ) -> tuple[str, str]:
+    """(newsletter, address) that TOKEN names; TokenError as for unsubscribe."""
     signer = signer or TokenSigner(load_secret(config))
     newsletter, address_id = signer.verify(token)
     if newsletter not in config.newsletters:

@@ -2,7 +2,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from render_fixtures import make_config
+from web_fixtures import make_project
 
 from newsletter import suppression, unsubscribes
 from newsletter.config import Config
@@ -16,9 +16,7 @@ LIST = "email;name\nanna@example.org;Anna\nBertil.Ek@Example.org;Bertil\ncecilia
 
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
-    (tmp_path / "subscribers").mkdir()
-    (tmp_path / "subscribers" / "test.csv").write_text(LIST, encoding="utf-8")
-    return make_config(tmp_path)
+    return make_project(tmp_path, subscribers=LIST)
 
 
 @pytest.fixture

@@ -11,17 +11,17 @@ import click
 from newsletter.bounces import ImportReport, Outcome, OutcomeKind, import_mailbox
 from newsletter.cli.suppression import open_state
 
-# (outcome kinds, heading) in the order the report prints them.
-_SECTIONS: tuple[tuple[tuple[OutcomeKind, ...], str], ...] = (
-    (("hard",), "Hard bounces, suppressed for every newsletter"),
-    (("soft-limit",), "Soft bounces that reached the limit, suppressed for every newsletter"),
-    (("soft",), "Soft bounces counted"),
-    (("complained",), "Spam complaints, suppressed for every newsletter"),
-    (("unsubscribed",), "Unsubscribe requests by mail"),
-    (("delivered",), "Delivery notices (nothing to do)"),
-    (("auto-reply",), "Auto-replies ignored"),
-    (("not-ours",), "Bounces of mail that is not ours (left alone)"),
-    (("done-before",), "Imported before (skipped)"),
+# (outcome kind, heading) in the order the report prints them.
+_SECTIONS: tuple[tuple[OutcomeKind, str], ...] = (
+    ("hard", "Hard bounces, suppressed for every newsletter"),
+    ("soft-limit", "Soft bounces that reached the limit, suppressed for every newsletter"),
+    ("soft", "Soft bounces counted"),
+    ("complained", "Spam complaints, suppressed for every newsletter"),
+    ("unsubscribed", "Unsubscribe requests by mail"),
+    ("delivered", "Delivery notices (nothing to do)"),
+    ("auto-reply", "Auto-replies ignored"),
+    ("not-ours", "Bounces of mail that is not ours (left alone)"),
+    ("done-before", "Imported before (skipped)"),
 )
 
 
@@ -68,12 +68,12 @@ def import_(path: Path, dry_run: bool, summary: bool) -> None:
 def _print(report: ImportReport, *, summary: bool) -> None:
     prefix = "Dry run, nothing changed. " if report.dry_run else ""
     click.echo(f"{prefix}{report.path}: {report.messages} message(s) read.")
-    for kinds, heading in _SECTIONS:
-        found = report.of(*kinds)
+    for kind, heading in _SECTIONS:
+        found = report.of(kind)
         if found:
             click.echo(f"{heading}: {len(found)}")
             # Earlier imports were reported then; a long-lived mailbox would repeat them all.
-            if not summary and kinds != ("done-before",):
+            if not summary and kind != "done-before":
                 click.echo("".join(f"  {_line(outcome)}\n" for outcome in found), nl=False)
     unknown = report.of("not-understood")
     for outcome in unknown:
