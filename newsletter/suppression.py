@@ -14,6 +14,7 @@ __all__ = [
     "address_hash",
     "entries",
     "forget",
+    "has_entry",
     "is_suppressed",
     "suppress",
     "suppressed_hashes",
@@ -64,14 +65,34 @@ def suppress(
     return cursor.rowcount == 1
 
 
-def unsuppress(db: sqlite3.Connection, address: str, /, *, newsletter: str | None = None) -> int:
-    """Remove ADDRESS's entries (for one newsletter, or all); the number removed."""
+def unsuppress(
+    db: sqlite3.Connection,
+    address: str,
+    /,
+    *,
+    newsletter: str | None = None,
+    reason: Reason | None = None,
+) -> int:
+    """Remove ADDRESS's entries (for one newsletter, or all; of one reason, or any);
+    the number removed."""
     sql = "DELETE FROM suppression WHERE address_hash = ?"
     args: tuple[str, ...] = (address_hash(address),)
     if newsletter is not None:
         sql += " AND newsletter = ?"
         args += (newsletter,)
+    if reason is not None:
+        sql += " AND reason = ?"
+        args += (reason,)
     return db.execute(sql, args).rowcount
+
+
+def has_entry(db: sqlite3.Connection, address: str, /, *, newsletter: str, reason: Reason) -> bool:
+    """True when ADDRESS has an entry of REASON for exactly NEWSLETTER."""
+    row = db.execute(
+        "SELECT 1 FROM suppression WHERE address_hash = ? AND newsletter = ? AND reason = ?",
+        (address_hash(address), newsletter, reason),
+    ).fetchone()
+    return row is not None
 
 
 def is_suppressed(db: sqlite3.Connection, address: str, /, *, newsletter: str) -> bool:

@@ -52,12 +52,8 @@ def lookup(
 ) -> Subscription:
     """Whose TOKEN is, and whether they have unsubscribed; TokenError as for unsubscribe."""
     newsletter, address = resolve(config, db, token, signer=signer)
-    row = db.execute(
-        "SELECT 1 FROM suppression"
-        " WHERE address_hash = ? AND newsletter = ? AND reason = 'unsubscribed'",
-        (suppression.address_hash(address), newsletter),
-    ).fetchone()
-    return Subscription(newsletter, address, row is not None)
+    unsubscribed = suppression.has_entry(db, address, newsletter=newsletter, reason="unsubscribed")
+    return Subscription(newsletter, address, unsubscribed)
 
 
 def unsubscribe(
@@ -89,12 +85,8 @@ def undo(
     data-protection request keeps the address suppressed, whoever holds the link.
     """
     newsletter, address = resolve(config, db, token, signer=signer)
-    cursor = db.execute(
-        "DELETE FROM suppression"
-        " WHERE address_hash = ? AND newsletter = ? AND reason = 'unsubscribed'",
-        (suppression.address_hash(address), newsletter),
-    )
-    return Unsubscribed(newsletter, address, cursor.rowcount > 0)
+    removed = suppression.unsuppress(db, address, newsletter=newsletter, reason="unsubscribed")
+    return Unsubscribed(newsletter, address, removed > 0)
 
 
 def reader_language(
