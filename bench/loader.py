@@ -15,8 +15,8 @@ import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
+from newsletter.content.loader import MAX_BYTES, load_issue, load_issue_text
 from newsletter.errors import IssueFileError
-from newsletter.loader import MAX_BYTES, load_issue, load_issue_text
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, m
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from newsletter.errors import ConfigError
-from newsletter.fields import EmailAddress, HeaderText, Language, PlainText, SafeUrl
+from newsletter.values import EmailAddress, HeaderText, Language, PlainText, SafeUrl
 
 CONFIG_NAME = "newsletter.toml"
 ENV_CONFIG = "NEWSLETTER_CONFIG"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import uvicorn
 
-from newsletter.preview import Preview
+from newsletter.review.preview import Preview
 
 
 @contextmanager

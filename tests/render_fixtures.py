@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from newsletter.config import Config, load_config
-from newsletter.model import Issue
+from newsletter.content.model import Issue
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "issues").glob("*.yaml"))

@@ -4,7 +4,7 @@ import string
 import pytest
 from email_validator import EmailNotValidError, validate_email
 
-from newsletter.addresses import AddressChecker, normalise_address
+from newsletter.audience.addresses import AddressChecker, normalise_address
 
 TRICKY = [
     "anna@example.org", "Anna.Ek@EXAMPLE.ORG", "a+tag@example.se", "o'brien@example.ie",

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from render_fixtures import make_config, make_issue
 
-from newsletter import archive
 from newsletter.config import Config
-from newsletter.render import RenderedIssue, render_issue
+from newsletter.delivery import archive
+from newsletter.render.issue import RenderedIssue, render_issue
 from newsletter.state import connect, database_path
 
 

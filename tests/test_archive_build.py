@@ -16,9 +16,9 @@ import pytest
 from click.testing import CliRunner
 from web_fixtures import make_project, rendered_issue
 
-from newsletter import archive
 from newsletter.cli import main
 from newsletter.config import Config
+from newsletter.delivery import archive
 from newsletter.state import connect, database_path
 from newsletter.web.build import build_site
 

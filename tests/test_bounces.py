@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from newsletter import suppression
-from newsletter.bounces import import_mailbox
+from newsletter.audience import suppression
+from newsletter.bounces.importer import import_mailbox
 from newsletter.cli import main
 from newsletter.config import Config, load_config
 from newsletter.errors import StateError

@@ -18,9 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from preview_server import running_preview
 from render_fixtures import EXAMPLES, ROOT
 
-from newsletter.personalize import Personal, Personalizer
-from newsletter.project import load
-from newsletter.render import render_issue
+from newsletter.content.project import load
+from newsletter.render.issue import render_issue
+from newsletter.render.personalize import Personal, Personalizer
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [

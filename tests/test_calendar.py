@@ -4,7 +4,7 @@ from pathlib import Path
 from icalendar import Calendar
 from render_fixtures import make_config, make_issue
 
-from newsletter.calendar import TIMEZONE, calendar_entries, slugify
+from newsletter.render.calendar import TIMEZONE, calendar_entries, slugify
 
 
 def entries(tmp_path: Path, **changes: object) -> list:  # type: ignore[type-arg]

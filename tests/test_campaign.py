@@ -21,11 +21,13 @@ from smtpserver import (
 )
 from test_cli_send import example_project, subscribers
 
-from newsletter import campaign, journal, suppression
-from newsletter.project import load
-from newsletter.render import render_issue
+from newsletter.audience import suppression
+from newsletter.audience.tokens import TokenSigner, load_secret
+from newsletter.content.project import load
+from newsletter.delivery import campaign, journal, planning
+from newsletter.delivery.engine import RunReport
+from newsletter.render.issue import render_issue
 from newsletter.state import connect, database_path
-from newsletter.tokens import TokenSigner, load_secret
 
 ISSUE = "issues/medborgardialog-2020-06.yaml"
 
@@ -45,11 +47,11 @@ def serve(monkeypatch: pytest.MonkeyPatch, handler: Recorder, **kw: str) -> Smtp
     return server
 
 
-def run(project: Path, options: campaign.Options | None = None) -> campaign.RunReport:
-    options = options or campaign.Options()
+def run(project: Path, options: planning.Options | None = None) -> RunReport:
+    options = options or planning.Options()
     issue, config = load(project / ISSUE)
     db = connect(database_path(config))
-    plan = campaign.plan(config, db, issue, options)
+    plan = planning.plan(config, db, issue, options)
     report = asyncio.run(campaign.send(config, db, plan, render_issue(issue, config), options,
                                        tls_context=client_context(), retry_delay=0.01))  # fmt: skip
     assert report is not None
@@ -154,7 +156,7 @@ def test_retry_failed_sends_to_the_failed_rows_only(
     server = serve(monkeypatch, handler)
     try:
         assert run(project).failed == 1
-        assert run(project, campaign.Options(retry_failed=True)).sent == 1
+        assert run(project, planning.Options(retry_failed=True)).sent == 1
     finally:
         server.stop()
     assert Counter(handler.recipients())[full] == 1
@@ -167,7 +169,7 @@ def test_uncertain_rows_are_sent_again_only_when_asked(
 ) -> None:
     server = serve(monkeypatch, Recorder())
     try:
-        run(project, campaign.Options(limit=4))
+        run(project, planning.Options(limit=4))
         db = state(project)
         send = journal.find(db, "medborgardialog", "2020-06")
         assert send is not None
@@ -177,7 +179,7 @@ def test_uncertain_rows_are_sent_again_only_when_asked(
         run(project)
         assert uncertain.isdisjoint(server.handler.recipients())
         assert journal.counts(db, send).sending == 3
-        assert run(project, campaign.Options(resend_uncertain=True)).sent == 3
+        assert run(project, planning.Options(resend_uncertain=True)).sent == 3
     finally:
         server.stop()
     assert sorted(server.handler.recipients()) == sorted(subscribers(project))
@@ -214,7 +216,7 @@ def test_a_send_runs_outside_the_main_thread_too(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server = serve(monkeypatch, Recorder())
-    reports: list[campaign.RunReport] = []
+    reports: list[RunReport] = []
     try:
         worker = threading.Thread(target=lambda: reports.append(run(project)))
         worker.start()
@@ -247,8 +249,8 @@ def test_ctrl_c_after_the_last_message_was_handed_over_is_no_interruption(
 ) -> None:
     issue, config = load(project / ISSUE)
     db = connect(database_path(config))
-    options = campaign.Options()
-    plan = campaign.plan(config, db, issue, options)
+    options = planning.Options()
+    plan = planning.plan(config, db, issue, options)
     done: list[str] = []
 
     def ctrl_c_after_the_last(outcome: str) -> None:
@@ -272,8 +274,8 @@ def test_messages_that_never_reached_a_vanished_server_stay_queued_not_uncertain
     monkeypatch.setenv("NEWSLETTER_SMTP_CONCURRENCY", "4")
     issue, config = load(project / ISSUE)
     db = connect(database_path(config))
-    options = campaign.Options()
-    plan = campaign.plan(config, db, issue, options)
+    options = planning.Options()
+    plan = planning.plan(config, db, issue, options)
 
     def server_gone_after_the_check(transport: str) -> bool:
         server.stop()
@@ -298,13 +300,13 @@ def test_an_hourly_quota_counts_the_messages_of_earlier_runs(
     try:
         for name, value in server.environment().items():
             monkeypatch.setenv(name, value)
-        assert run(project, campaign.Options(limit=10)).sent == 10
+        assert run(project, planning.Options(limit=10)).sent == 10
         # The relay takes 12 an hour: the resumed send may send 2 now, then must wait.
         monkeypatch.setenv("NEWSLETTER_SMTP_PER_HOUR", "12")
         issue, config = load(project / ISSUE)
         db = connect(database_path(config))
-        plan = campaign.plan(config, db, issue, campaign.Options())
-        sending = campaign.send(config, db, plan, render_issue(issue, config), campaign.Options())
+        plan = planning.plan(config, db, issue, planning.Options())
+        sending = campaign.send(config, db, plan, render_issue(issue, config), planning.Options())
         with pytest.raises(TimeoutError):
             asyncio.run(asyncio.wait_for(sending, timeout=1.5))
     finally:

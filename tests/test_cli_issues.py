@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from newsletter.cli import main
 from newsletter.cli.issues import COMMANDS
-from newsletter.starter import issue_schema, schema_json
+from newsletter.content.starter import issue_schema, schema_json
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "issues").glob("*.yaml"))

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 from smtpserver import POLICY_REJECTION, UNKNOWN_USER, FaultInjector, SmtpServer
 
-from newsletter import suppression
+from newsletter.audience import suppression
 from newsletter.cli import main
 from newsletter.state import connect
 
@@ -309,7 +309,7 @@ def test_retry_failed_before_the_send_started_is_refused(project: Path) -> None:
 
 
 def test_status_lists_uncertain_rows_and_send_says_how_to_resend_them(project: Path) -> None:
-    from newsletter import journal as journal_
+    from newsletter.delivery import journal as journal_
 
     assert send("--yes", "--limit", "2").exit_code == 0
     state = db(project)
@@ -340,11 +340,11 @@ def test_dry_run_checks_the_server_and_sends_nothing(
 
 
 def test_a_second_send_of_the_issue_is_refused_while_one_runs(project: Path) -> None:
-    from newsletter import campaign
     from newsletter.config import load_config
+    from newsletter.delivery import sendlock
 
     assert send("--yes", "--limit", "1").exit_code == 0
-    with campaign.lock(load_config(project / "newsletter.toml"), "medborgardialog", "2020-06"):
+    with sendlock.lock(load_config(project / "newsletter.toml"), "medborgardialog", "2020-06"):
         result = send("--yes")
         status = CliRunner().invoke(main, ["status", ISSUE])
     assert result.exit_code == 1 and "is being sent by another newsletter process" in result.output

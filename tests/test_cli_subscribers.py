@@ -6,7 +6,7 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
-from newsletter import suppression
+from newsletter.audience import suppression
 from newsletter.cli import main
 from newsletter.cli.subscribers import subscribers
 from newsletter.config import load_config

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.csvfile import EXCEL_SV, CsvFormat, read_table, write
+from newsletter.audience.csvfile import EXCEL_SV, CsvFormat, read_table, write
 from newsletter.errors import SubscriberError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lists"

@@ -12,12 +12,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from render_fixtures import make_config, make_issue
 from smtpserver import SmtpServer
 
+from newsletter.audience.tokens import TokenSigner
+from newsletter.delivery.headers import HEADER_LINE_LENGTH
+from newsletter.delivery.message import MessageBuilder, OutgoingMessage, Recipient
+from newsletter.delivery.transport import open_transport
 from newsletter.errors import ConfigError
-from newsletter.headers import HEADER_LINE_LENGTH
-from newsletter.message import MessageBuilder, OutgoingMessage, Recipient
-from newsletter.render import render_issue
-from newsletter.tokens import TokenSigner
-from newsletter.transport import open_transport
+from newsletter.render.issue import render_issue
 
 SIGNER = TokenSigner(b"a test secret of enough length")
 ANNA = Recipient("anna@example.org", "Anna Åberg", {"kommun": "Linköping"})

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.dsn import parse_report, severity
-from newsletter.mailbox import Item, sort
+from newsletter.bounces.dsn import parse_report, severity
+from newsletter.bounces.mailbox import Item, sort
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bounces"
 OURS = "medborgardialog.nyhetsbrev.example.org"

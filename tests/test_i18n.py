@@ -3,7 +3,8 @@ from decimal import Decimal
 
 import pytest
 
-from newsletter.i18n import (
+from newsletter.content.model import Cost, Session
+from newsletter.render.i18n import (
     LABELS,
     format_cost,
     format_date,
@@ -11,7 +12,6 @@ from newsletter.i18n import (
     format_time_range,
     label,
 )
-from newsletter.model import Cost, Session
 
 NBSP = "\u00a0"
 

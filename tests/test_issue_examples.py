@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from newsletter.config import load_config
-from newsletter.loader import load_issue, load_issue_text
+from newsletter.content.loader import load_issue, load_issue_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted((ROOT / "tests" / "sources").glob("*.txt"))

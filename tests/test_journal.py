@@ -5,10 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from newsletter import journal, suppression
+from newsletter.audience import suppression
+from newsletter.audience.subscribers import Subscriber
+from newsletter.audience.tokens import TokenSigner
+from newsletter.delivery import journal
 from newsletter.state import connect
-from newsletter.subscribers import Subscriber
-from newsletter.tokens import TokenSigner
 
 SIGNER = TokenSigner(b"0123456789abcdef0123456789abcdef")
 

@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.csvfile import read_table
-from newsletter.listfile import ListFile
-from newsletter.subscribers import load_list
+from newsletter.audience.csvfile import read_table
+from newsletter.audience.listfile import ListFile
+from newsletter.audience.subscribers import load_list
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lists"
 

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 from newsletter.config import load_config
+from newsletter.content.loader import MAX_BYTES, load_issue, load_issue_text
+from newsletter.content.model import Article, Course, Webinar
 from newsletter.errors import IssueFileError
-from newsletter.loader import MAX_BYTES, load_issue, load_issue_text
-from newsletter.model import Article, Course, Webinar
 
 ROOT = Path(__file__).resolve().parent.parent
 BAD = sorted((ROOT / "tests" / "bad_issues").glob("*.yaml"))

@@ -1,4 +1,4 @@
-from newsletter.markup import Block, links, to_html, to_text
+from newsletter.render.markdown import Block, links, to_html, to_text
 
 
 def test_markdown_becomes_html() -> None:

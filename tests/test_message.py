@@ -11,13 +11,13 @@ import pytest
 from render_fixtures import make_config, make_issue
 
 from newsletter import urls
-from newsletter.headers import HEADER_LINE_LENGTH, address_line, list_id_line
-from newsletter.message import MessageBuilder, OutgoingMessage, Recipient, UnusableAddress
-from newsletter.personalize import Personal, Personalizer
-from newsletter.quotedprintable import QP_LINE_LENGTH, encode_body
-from newsletter.render import RenderedIssue, render_issue
-from newsletter.tokens import TokenSigner
-from newsletter.transport import Outbox, open_transport
+from newsletter.audience.tokens import TokenSigner
+from newsletter.delivery.headers import HEADER_LINE_LENGTH, address_line, list_id_line
+from newsletter.delivery.message import MessageBuilder, OutgoingMessage, Recipient, UnusableAddress
+from newsletter.delivery.quotedprintable import QP_LINE_LENGTH, encode_body
+from newsletter.delivery.transport import Outbox, open_transport
+from newsletter.render.issue import RenderedIssue, render_issue
+from newsletter.render.personalize import Personal, Personalizer
 
 SIGNER = TokenSigner(b"a test secret of enough length")
 INTRO = "Hej {{ name }}! Du på {{ organisation }} i {{ kommun }} får brevet som {{ email }}."

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter import suppression
+from newsletter.audience import suppression
 from newsletter.errors import StateError
 from newsletter.state import connect, migrations
 

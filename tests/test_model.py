@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from newsletter.config import Contact, NewsletterConfig
-from newsletter.model import (
+from newsletter.content.model import (
     KINDS,
     Article,
     Cost,

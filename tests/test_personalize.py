@@ -2,8 +2,9 @@ from pathlib import Path
 
 from render_fixtures import make_config, make_issue
 
-from newsletter.personalize import Personal, Personalizer, Placeholders
-from newsletter.render import render_issue
+from newsletter.render.issue import render_issue
+from newsletter.render.personalize import Personal, Personalizer
+from newsletter.render.placeholders import Placeholders
 
 
 def personal(name: str = "Anna", **fields: str) -> Personal:

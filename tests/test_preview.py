@@ -7,7 +7,7 @@ import pytest
 from preview_server import running_preview
 from render_fixtures import ROOT
 
-from newsletter.preview import SAMPLE
+from newsletter.review.preview import SAMPLE
 
 EXAMPLE = ROOT / "issues" / "medborgardialog-2020-06.yaml"
 

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from newsletter import privacy, suppression
+from newsletter.audience import privacy, suppression
+from newsletter.audience.subscribers import load_list
 from newsletter.config import Config, load_config
 from newsletter.state import connect, database_path
-from newsletter.subscribers import load_list
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lists"
 

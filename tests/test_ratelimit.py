@@ -5,7 +5,7 @@ import itertools
 from collections.abc import Callable
 
 from newsletter.config import SmtpSettings
-from newsletter.ratelimit import RateLimiter
+from newsletter.delivery.ratelimit import RateLimiter
 
 
 class FakeClock:

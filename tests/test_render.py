@@ -7,11 +7,11 @@ import lxml.html
 import pytest
 from render_fixtures import EXAMPLES, ROOT, make_config, make_issue
 
+from newsletter.content.project import load
 from newsletter.errors import ConfigError, RenderError
-from newsletter.personalize import Personal, Personalizer
-from newsletter.plaintext import WIDTH
-from newsletter.project import load
-from newsletter.render import WARN_BYTES, quoted_printable_size, render_issue
+from newsletter.render.issue import WARN_BYTES, quoted_printable_size, render_issue
+from newsletter.render.personalize import Personal, Personalizer
+from newsletter.render.plaintext import WIDTH
 
 PERSONAL = Personal(
     email="anna@example.org",

@@ -2,8 +2,8 @@ import datetime as dt
 
 import pytest
 
-from newsletter.loader import load_issue_text
-from newsletter.starter import issue_schema, starter_issue
+from newsletter.content.loader import load_issue_text
+from newsletter.content.starter import issue_schema, starter_issue
 
 TODAY = dt.date(2026, 12, 20)
 

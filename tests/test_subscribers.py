@@ -2,11 +2,11 @@ from pathlib import Path
 
 import pytest
 
-from newsletter import suppression
+from newsletter.audience import suppression
+from newsletter.audience.subscribers import load_list, recipients, resolve_list
 from newsletter.config import Config, load_config
 from newsletter.errors import SubscriberError
 from newsletter.state import connect
-from newsletter.subscribers import load_list, recipients, resolve_list
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lists"
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,6 +1,6 @@
 import pytest
 
-from newsletter.suggest import did_you_mean, suggestion
+from newsletter.content.suggest import did_you_mean, suggestion
 
 FIELDS = ["title", "date", "sessions", "place", "audience", "cost", "links"]
 

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from newsletter import suppression
+from newsletter.audience import suppression
 from newsletter.state import connect
 
 

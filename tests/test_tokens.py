@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
+from newsletter.audience.tokens import TokenSigner, load_secret
 from newsletter.config import load_config
 from newsletter.errors import TokenError
-from newsletter.tokens import TokenSigner, load_secret
 
 SECRET = b"0123456789abcdef0123456789abcdef"
 

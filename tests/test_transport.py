@@ -21,20 +21,15 @@ from smtpserver import (
     starttls_server_fixture,  # noqa: F401 (the fixture starttls_server)
 )
 
+from newsletter.audience.tokens import TokenSigner
 from newsletter.config import Config, SmtpSettings
+from newsletter.delivery.message import MessageBuilder, OutgoingMessage, Recipient
+from newsletter.delivery.ratelimit import RateLimiter
+from newsletter.delivery.replies import NotDelivered, Result, classify
+from newsletter.delivery.smtppool import SmtpPool, TlsChoice, tls_choice
+from newsletter.delivery.transport import Transport, open_transport
 from newsletter.errors import TransportError
-from newsletter.message import MessageBuilder, OutgoingMessage, Recipient
-from newsletter.ratelimit import RateLimiter
-from newsletter.render import render_issue
-from newsletter.smtppool import SmtpPool, TlsChoice, tls_choice
-from newsletter.tokens import TokenSigner
-from newsletter.transport import (
-    NotDelivered,
-    Result,
-    Transport,
-    classify,
-    open_transport,
-)
+from newsletter.render.issue import render_issue
 
 SIGNER = TokenSigner(b"a test secret of enough length")
 PASSWORD = "s3cret"

@@ -4,12 +4,12 @@ from pathlib import Path
 import pytest
 from web_fixtures import make_project
 
-from newsletter import suppression, unsubscribes
+from newsletter.audience import suppression, unsubscribes
+from newsletter.audience.subscribers import recipients
+from newsletter.audience.tokens import TokenSigner, load_secret
 from newsletter.config import Config
 from newsletter.errors import TokenError
 from newsletter.state import connect, database_path
-from newsletter.subscribers import recipients
-from newsletter.tokens import TokenSigner, load_secret
 
 LIST = "email;name\nanna@example.org;Anna\nBertil.Ek@Example.org;Bertil\ncecilia@example.org;\n"
 

@@ -15,9 +15,9 @@ from icalendar import Calendar
 from web_fixtures import Project, make_project, rendered_issue, serve
 from webserver import running
 
-from newsletter import suppression
+from newsletter.audience import suppression
 from newsletter.config import Config
-from newsletter.render import RenderedIssue
+from newsletter.render.issue import RenderedIssue
 from newsletter.state import database_path
 from newsletter.web import create_app
 

@@ -11,8 +11,8 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from web_fixtures import Project, make_project, rendered_issue, serve
 
-from newsletter import suppression
-from newsletter.render import RenderedIssue
+from newsletter.audience import suppression
+from newsletter.render.issue import RenderedIssue
 
 # WCAG 2.1 level A and AA, the level the Swedish accessibility law (DOS-lagen) asks for.
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}

@@ -15,10 +15,10 @@ import httpx
 import pytest
 from web_fixtures import make_project
 
-from newsletter import suppression
+from newsletter.audience import suppression
+from newsletter.audience.tokens import TokenSigner, load_secret
 from newsletter.config import Config
 from newsletter.state import connect, database_path
-from newsletter.tokens import TokenSigner, load_secret
 
 
 def free_port() -> int:

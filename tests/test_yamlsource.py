@@ -3,8 +3,8 @@ import sys
 
 import pytest
 
+from newsletter.content.yamlsource import MAX_VALUES, dotted_path, parse_yaml
 from newsletter.errors import IssueFileError
-from newsletter.yamlsource import MAX_VALUES, dotted_path, parse_yaml
 
 
 def test_values_keep_their_nodes_and_keys_their_marks() -> None:
@@ -52,7 +52,7 @@ def test_deep_nesting_is_refused() -> None:
 def test_deeply_nested_brackets_get_a_message_not_a_crash() -> None:
     # libyaml would overflow the C stack; a crash must not take the test run down with it.
     code = (
-        "from newsletter.yamlsource import parse_yaml\n"
+        "from newsletter.content.yamlsource import parse_yaml\n"
         "from newsletter.errors import IssueFileError\n"
         "try:\n"
         "    parse_yaml('a: ' + '[' * 100_000 + '\\n', 'x.yaml')\n"

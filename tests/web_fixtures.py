@@ -10,11 +10,11 @@ from pathlib import Path
 from render_fixtures import make_config, make_issue
 from webserver import running
 
-from newsletter import archive
+from newsletter.audience.tokens import TokenSigner, load_secret
 from newsletter.config import Config
-from newsletter.render import RenderedIssue, render_issue
+from newsletter.delivery import archive
+from newsletter.render.issue import RenderedIssue, render_issue
 from newsletter.state import connect, database_path
-from newsletter.tokens import TokenSigner, load_secret
 from newsletter.web import create_app
 
 SUBSCRIBERS = "email;name\nanna@example.org;Anna\nbertil@example.org;Bertil\n"

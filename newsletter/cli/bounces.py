@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from newsletter.bounces import ImportReport, Outcome, OutcomeKind, import_mailbox
+from newsletter.bounces.importer import ImportReport, Outcome, OutcomeKind, import_mailbox
 from newsletter.cli.suppression import open_state
 
 # (outcome kind, heading) in the order the report prints them.

@@ -11,11 +11,11 @@ from pathlib import Path
 import click
 
 from newsletter.config import Config, load_config
+from newsletter.content.loader import load_issue
+from newsletter.content.model import Issue
+from newsletter.content.starter import schema_json, starter_issue
+from newsletter.content.suggest import suggestion
 from newsletter.errors import IssueFileError, NewsletterError
-from newsletter.loader import load_issue
-from newsletter.model import Issue
-from newsletter.starter import schema_json, starter_issue
-from newsletter.suggest import suggestion
 
 _CONFIG_OPTION = click.option(
     "--config",

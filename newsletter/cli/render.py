@@ -51,9 +51,9 @@ def render_command(issues: tuple[Path, ...], output: Path | None) -> None:
 
 
 def _render_one(path: Path, output: Path | None) -> None:
-    from newsletter.buildout import write_build
-    from newsletter.project import load
-    from newsletter.render import REFUSE_BYTES, WARN_BYTES, render_issue
+    from newsletter.content.project import load
+    from newsletter.render.files import write_build
+    from newsletter.render.issue import REFUSE_BYTES, WARN_BYTES, render_issue
 
     issue, config = load(path)
     rendered = render_issue(issue, config)
@@ -111,7 +111,7 @@ def preview_command(issue: Path, port: int, no_open: bool) -> None:
         newsletter preview issues/medborgardialog-2020-06.yaml
     """
     # Imported here: the web server's modules would slow every other command's start.
-    from newsletter.preview import serve
+    from newsletter.review.preview import serve
 
     serve(issue, port=port, open_browser=not no_open)
 

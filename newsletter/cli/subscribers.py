@@ -13,8 +13,12 @@ from pathlib import Path
 
 import click
 
-from newsletter import privacy, suppression
-from newsletter.addresses import given_address
+from newsletter.audience import privacy, suppression
+from newsletter.audience.addresses import given_address
+from newsletter.audience.columns import EMAIL, field_key
+from newsletter.audience.csvfile import CsvFormat, display_path, write
+from newsletter.audience.listfile import ListFile
+from newsletter.audience.subscribers import Recipients, load_list, recipients, resolve_list
 from newsletter.cli.suppression import (
     forget,
     newsletter_key,
@@ -23,12 +27,8 @@ from newsletter.cli.suppression import (
     suppressed,
     unsuppress,
 )
-from newsletter.columns import EMAIL, field_key
 from newsletter.config import Config
-from newsletter.csvfile import CsvFormat, display_path, write
 from newsletter.errors import Location, SubscriberError
-from newsletter.listfile import ListFile
-from newsletter.subscribers import Recipients, load_list, recipients, resolve_list
 
 
 def _echo_located(items: Iterable[Location], *, kind: str) -> None:

@@ -15,10 +15,10 @@ import sqlite3
 
 import click
 
-from newsletter import privacy, suppression
-from newsletter.addresses import given_address
+from newsletter.audience import privacy, suppression
+from newsletter.audience.addresses import given_address
+from newsletter.audience.csvfile import display_path
 from newsletter.config import Config, load_config
-from newsletter.csvfile import display_path
 from newsletter.errors import SubscriberError
 from newsletter.state import connect, database_path
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import click
 
+from newsletter.audience.tokens import SECRET_FILE
 from newsletter.cli.suppression import open_state
 from newsletter.config import Config
 from newsletter.errors import NewsletterError
-from newsletter.tokens import SECRET_FILE
 
 
 @click.command()

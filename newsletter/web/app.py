@@ -10,9 +10,9 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
+from newsletter.audience.tokens import TokenSigner, load_secret
 from newsletter.config import Config
 from newsletter.state import database_path
-from newsletter.tokens import TokenSigner, load_secret
 from newsletter.web import browse, unsubscribe
 from newsletter.web.database import Database
 from newsletter.web.errors import handlers, server_error

@@ -18,7 +18,7 @@ from starlette.responses import (
 )
 from starlette.routing import Route
 
-from newsletter import archive
+from newsletter.delivery import archive
 from newsletter.web import documents, pages
 from newsletter.web.database import Unavailable
 from newsletter.web.errors import RETRY_AFTER

@@ -13,8 +13,8 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsletter import archive
 from newsletter.config import Config
+from newsletter.delivery import archive
 from newsletter.errors import NewsletterError
 from newsletter.web import documents, pages
 

@@ -6,8 +6,8 @@ __all__ = ["ISSUE_POLICY", "archive_page", "feed", "front_language", "front_page
 
 import sqlite3
 
-from newsletter import archive
 from newsletter.config import Config
+from newsletter.delivery import archive
 from newsletter.web import pages
 from newsletter.web.feed import atom
 

@@ -8,8 +8,8 @@ import datetime as dt
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 from newsletter import urls
-from newsletter.archive import ArchivedIssue
 from newsletter.config import Config, NewsletterConfig
+from newsletter.delivery.archive import ArchivedIssue
 
 ATOM_TYPE = "application/atom+xml"
 CONTENT_TYPE = f"{ATOM_TYPE}; charset=utf-8"

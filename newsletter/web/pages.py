@@ -16,7 +16,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from newsletter.i18n import format_date, label
+from newsletter.render.i18n import format_date, label
 
 STYLESHEET = "site.css"
 LANGUAGES = ("sv", "en")

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
+from newsletter.audience.tokens import TokenSigner
 from newsletter.config import Config
-from newsletter.tokens import TokenSigner
 from newsletter.web.database import Database
 
 

@@ -20,10 +20,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from newsletter import suppression, unsubscribes
+from newsletter.audience import suppression, unsubscribes
+from newsletter.audience.tokens import TokenSigner
 from newsletter.config import Config
 from newsletter.errors import TokenError
-from newsletter.tokens import TokenSigner
 from newsletter.web import pages
 from newsletter.web.errors import error_page
 from newsletter.web.site import site

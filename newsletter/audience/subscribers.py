@@ -1,0 +1,252 @@
+"""Subscriber lists: CSV files in `subscribers/`, loaded, checked, merged and suppressed.
+
+A bad row is reported as `FILE:LINE: message` and left out; the good rows stay
+usable. Duplicates, within a list and across lists, are merged: the first
+occurrence wins and later rows fill its blank fields.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ListCount",
+    "Recipients",
+    "Subscriber",
+    "SubscriberList",
+    "available_lists",
+    "fingerprint",
+    "load_list",
+    "merge",
+    "recipients",
+    "resolve_list",
+]
+
+import hashlib
+import re
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from newsletter.audience.addresses import AddressChecker, split_mailbox
+from newsletter.audience.columns import Columns, find_columns
+from newsletter.audience.csvfile import CsvTable, Record, blank, open_table
+from newsletter.audience.suppression import address_hash, suppressed_hashes
+from newsletter.config import Config
+from newsletter.errors import Location, SubscriberError
+
+# Control characters other than tab and line feed have no place in a personal field.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    email: str  # normalised
+    name: str  # "" when none
+    fields: Mapping[str, str]  # personal fields from further columns
+    source: str  # "subscribers/x.csv:12"
+
+    @property
+    def key(self) -> str:
+        """What makes two rows the same subscriber (as the suppression list matches)."""
+        key = self.email.lower()
+        # Most addresses are lower-case already: keep one string, not two (100,000 rows).
+        return self.email if key == self.email else key
+
+
+@dataclass(slots=True)
+class SubscriberList:
+    """One list file: its valid subscribers (deduplicated), problems and warnings."""
+
+    path: Path
+    label: str
+    subscribers: list[Subscriber] = field(default_factory=list)
+    problems: list[Location] = field(default_factory=list)
+    warnings: list[Location] = field(default_factory=list)
+    rows: int = 0
+    duplicates: int = 0
+    headers: dict[str, str] = field(default_factory=dict)  # field key -> column header
+
+
+@dataclass(frozen=True, slots=True)
+class ListCount:
+    """What one list contributed to a send."""
+
+    list: str
+    rows: int
+    subscribers: int
+    problems: int
+    duplicates: int  # rows merged into an earlier row of the same list
+    overlap: int  # subscribers already on an earlier list
+    suppressed: int
+    targeted: int
+
+
+@dataclass(frozen=True, slots=True)
+class Recipients:
+    """Who a send targets: deduplicated across lists, minus the suppression list."""
+
+    subscribers: list[Subscriber]
+    suppressed: int
+    duplicates: int
+    problems: list[Location]
+    warnings: list[Location]
+    lists: list[ListCount]
+    fingerprint: str
+
+
+def available_lists(config: Config) -> list[str]:
+    """The names of the lists in the subscribers folder."""
+    return sorted(path.stem for path in config.subscribers_dir.glob("*.csv"))
+
+
+def resolve_list(config: Config, name_or_path: str, /, *, must_exist: bool = True) -> Path:
+    """A list name → config.subscribers_dir/NAME.csv; anything with a / or .csv is a path."""
+    if "/" in name_or_path or "\\" in name_or_path or name_or_path.lower().endswith(".csv"):
+        path = Path(name_or_path)
+    else:
+        path = config.subscribers_dir / f"{name_or_path}.csv"
+    if must_exist and not path.is_file():
+        known = ", ".join(available_lists(config)) or "none yet"
+        raise SubscriberError(
+            f"{path}: there is no such list (lists in {config.subscribers_dir}: {known}). "
+            "Give a list name or the path of a CSV file."
+        )
+    return path
+
+
+def load_list(
+    path: Path, /, *, check_dns: bool = False, checker: AddressChecker | None = None
+) -> SubscriberList:
+    """Read and check one list file; SubscriberError when it has no header with addresses."""
+    table, records = open_table(path)
+    columns = find_columns(table.header, table.label, table.header_line)
+    result = SubscriberList(path, table.label, problems=table.problems, warnings=table.warnings)
+    result.headers = {key: table.header[i].strip() for i, key in columns.fields}
+    checker = checker or AddressChecker(check_dns=check_dns)
+    index: dict[str, int] = {}
+    for record in records:
+        if blank(record.cells):
+            continue
+        result.rows += 1
+        item = _subscriber(table, columns, record, checker)
+        if isinstance(item, Location):
+            result.problems.append(item)
+        elif (at := index.setdefault(item.key, len(result.subscribers))) == len(result.subscribers):
+            result.subscribers.append(item)
+        else:
+            result.duplicates += 1
+            first = result.subscribers[at]
+            result.subscribers[at] = merge(first, item)
+            line = first.source.rpartition(":")[2]
+            result.warnings.append(
+                _at(table, record, f"{item.email} is also on line {line}; merged")
+            )
+    result.problems.sort(key=lambda problem: problem.line)
+    return result
+
+
+def _subscriber(
+    table: CsvTable, columns: Columns, record: Record, checker: AddressChecker
+) -> Subscriber | Location:
+    cells, width = record.cells, len(table.header)
+    if len(cells) != width:
+        if len(cells) > width and any(cell.strip() for cell in cells[width:]):
+            return _at(
+                table,
+                record,
+                f"the row has {len(cells)} cells but the header has {width}: a value "
+                f"probably contains {_delimiter_name(table)} without quotes around it",
+            )
+        cells = cells + [""] * (width - len(cells))
+    raw = cells[columns.email].strip()
+    if not raw:
+        return _at(table, record, f"no e-mail address in column {table.header[columns.email]!r}")
+    display_name, raw = split_mailbox(raw)
+    try:
+        email = checker.normalise(raw)
+    except ValueError as exc:
+        return _at(table, record, str(exc))
+    fields = {key: _clean(cells[i]) for i, key in columns.fields}
+    name = _clean(columns.name_of(cells)) or display_name
+    return Subscriber(email, name, fields, f"{table.label}:{record.line}")
+
+
+def _clean(value: str) -> str:
+    value = value.strip()
+    return value if value.isprintable() else _CONTROL.sub("", value)
+
+
+def _at(table: CsvTable, record: Record, message: str) -> Location:
+    return Location(table.label, record.line, message=message)
+
+
+def _delimiter_name(table: CsvTable) -> str:
+    names = {";": "a semicolon (;)", ",": "a comma (,)", "\t": "a tab"}
+    return names.get(table.format.delimiter, repr(table.format.delimiter))
+
+
+def merge(first: Subscriber, later: Subscriber) -> Subscriber:
+    """FIRST, with its blank name and fields filled from LATER."""
+    fields = dict(first.fields)
+    for key, value in later.fields.items():
+        if value and not fields.get(key):
+            fields[key] = value
+    return Subscriber(first.email, first.name or later.name, fields, first.source)
+
+
+def recipients(
+    config: Config,
+    db: sqlite3.Connection,
+    lists: Sequence[str],
+    /,
+    *,
+    newsletter: str,
+    check_dns: bool = False,
+) -> Recipients:
+    """Who a send of NEWSLETTER to LISTS (default: its default list) would target."""
+    names = list(lists) or [config.newsletter(newsletter).default_list]
+    suppressed = suppressed_hashes(db, newsletter=newsletter)
+    checker = AddressChecker(check_dns=check_dns)
+    loaded = [load_list(resolve_list(config, name), checker=checker) for name in names]
+    return _combine(loaded, suppressed)
+
+
+def _combine(loaded: Iterable[SubscriberList], suppressed: set[str]) -> Recipients:
+    index: dict[str, int] = {}
+    merged: list[Subscriber] = []
+    counts, problems, warnings = [], [], []
+    dropped: set[str] = set()
+    for item in loaded:
+        overlap = on_list_suppressed = targeted = 0
+        for subscriber in item.subscribers:
+            key = subscriber.key
+            if key in dropped or address_hash(key) in suppressed:
+                dropped.add(key)
+                on_list_suppressed += 1
+            elif (at := index.get(key)) is not None:
+                overlap += 1
+                merged[at] = merge(merged[at], subscriber)
+            else:
+                index[key] = len(merged)
+                merged.append(subscriber)
+                targeted += 1
+        counts.append(
+            ListCount(item.label, item.rows, len(item.subscribers), len(item.problems),
+                      item.duplicates, overlap, on_list_suppressed, targeted)
+        )  # fmt: skip
+        problems += item.problems
+        warnings += item.warnings
+    duplicates = sum(c.duplicates + c.overlap for c in counts)
+    return Recipients(
+        merged, len(dropped), duplicates, problems, warnings, counts, fingerprint(merged)
+    )
+
+
+def fingerprint(subscribers: Iterable[Subscriber]) -> str:
+    """sha256 over the sorted addresses, names and fields: changes when a list changes."""
+    digest = hashlib.sha256()
+    # Unit and record separators cannot occur in a cleaned value: the join is unambiguous.
+    for s in sorted(subscribers, key=lambda s: s.email):
+        fields = (f"{k}\x1e{v}" for k, v in sorted(s.fields.items()))
+        digest.update("\x1f".join([s.email, s.name, *fields]).encode("utf-8") + b"\x1d")
+    return digest.hexdigest()

@@ -1,0 +1,184 @@
+"""A send of one issue: connect, freeze its recipients, deliver, and conclude with a receipt.
+
+The plan (newsletter.delivery.planning) is worked out first and shown to the editor;
+the send then connects (TLS and login checked before anything is recorded), asks for
+confirmation, freezes the recipients in the journal, publishes the web version, and
+hands the rows to the engine (newsletter.delivery.engine). A finished send writes its
+receipt.
+"""
+
+from __future__ import annotations
+
+__all__ = ["check", "conclude", "dry_run", "send", "send_test", "start"]
+
+import json
+import sqlite3
+import ssl
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from newsletter.audience.tokens import TokenSigner, load_secret
+from newsletter.config import Config
+from newsletter.content.model import Issue
+from newsletter.delivery import journal, receipt
+from newsletter.delivery.engine import RunReport, deliver
+from newsletter.delivery.message import MessageBuilder, Recipient
+from newsletter.delivery.planning import Options, Plan, outbox_folder
+from newsletter.delivery.ratelimit import RateLimiter
+from newsletter.delivery.replies import Result
+from newsletter.delivery.transport import open_transport
+
+if TYPE_CHECKING:
+    # The renderer's libraries are imported only once the lists are loaded: the memory
+    # the list loading leaves free is then reused (100,000 recipients stay under 150 MB).
+    from newsletter.render.issue import RenderedIssue
+
+
+def start(
+    db: sqlite3.Connection,
+    config: Config,
+    plan: Plan,
+    rendered: RenderedIssue,
+    options: Options,
+    *,
+    signer: TokenSigner,
+) -> journal.Send:
+    """Freeze a new send (or apply the list changes to a resumed one) and publish the issue.
+
+    The lists are never frozen anew: people taken off the lists are skipped, and new
+    subscribers are added only with `add_new`. PLAN's recipients are dropped.
+    """
+    send = plan.send
+    if send is None:
+        assert plan.recipients is not None
+        send = journal.freeze(
+            db,
+            newsletter=plan.newsletter,
+            slug=plan.slug,
+            subject=plan.issue.subject_line,
+            lists=plan.lists,
+            subscribers=plan.recipients.subscribers,
+            fingerprint=plan.recipients.fingerprint,
+            signer=signer,
+        )
+    else:
+        journal.skip(db, send, plan.changes.removed_unsent, reply="no longer on the lists")
+        if options.add_new and plan.changes.added and plan.recipients is not None:
+            journal.append(db, send, plan.changes.added, signer=signer)
+            journal.refingerprint(db, send, plan.recipients.fingerprint)
+        if options.resend_uncertain:
+            journal.requeue_uncertain(db, send)
+        journal.note(db, send, None)
+    # Frozen now: let the memory of the lists (~70 MB for 100,000) serve the send instead.
+    plan.recipients = None
+    from newsletter.delivery import archive
+
+    archive.publish(db, config, rendered)
+    return send
+
+
+async def send(
+    config: Config,
+    db: sqlite3.Connection,
+    plan: Plan,
+    rendered: RenderedIssue,
+    options: Options,
+    /,
+    *,
+    confirm: Callable[[str], bool] = lambda transport: True,
+    on_result: Callable[[str], None] = lambda outcome: None,
+    tls_context: ssl.SSLContext | None = None,
+    retry_delay: float = 2.0,
+) -> RunReport | None:
+    """Connect (checking TLS and login), ask CONFIRM, freeze, deliver, conclude.
+
+    None when CONFIRM, given the transport's description, says no: nothing was recorded.
+    """
+    signer = TokenSigner(load_secret(config))
+    builder = MessageBuilder(rendered, config, signer=signer)
+    outbox = outbox_folder(config, plan.newsletter, plan.slug)
+    # The relay's minute, hour and day quotas count what earlier runs sent too.
+    limiter = RateLimiter.from_settings(config.smtp)
+    if limiter.window:
+        limiter.seed(journal.sent_ages(db, within=limiter.window))
+    transport = open_transport(config, outbox=outbox, tls_context=tls_context,
+                               retry_delay=retry_delay, limiter=limiter)  # fmt: skip
+    async with transport:
+        if not confirm(transport.description):
+            return None
+        started = start(db, config, plan, rendered, options, signer=signer)
+        report = await deliver(db, started, builder, transport,
+                               concurrency=config.smtp.concurrency,
+                               retry_failed=options.retry_failed, limit=options.limit,
+                               on_result=on_result)  # fmt: skip
+    report.send, report.transport = started, transport.description
+    report.receipts = conclude(config, db, started, transport=transport.description)
+    return report
+
+
+async def send_test(
+    config: Config,
+    rendered: RenderedIssue,
+    addresses: Sequence[str],
+    /,
+    *,
+    tls_context: ssl.SSLContext | None = None,
+    retry_delay: float = 2.0,
+) -> tuple[str, list[tuple[str, Result]]]:
+    """Send RENDERED, marked as a test, to ADDRESSES only; the journal is not touched."""
+    builder = MessageBuilder(rendered, config, signer=TokenSigner(load_secret(config)), test=True)
+    outbox = outbox_folder(config, rendered.issue.newsletter, rendered.issue.slug, test=True)
+    transport = open_transport(config, outbox=outbox, tls_context=tls_context,
+                               retry_delay=retry_delay)  # fmt: skip
+    async with transport:
+        results = [(a, await transport.send(builder.build(Recipient(a)))) for a in addresses]
+    return transport.description, results
+
+
+def dry_run(
+    config: Config, db: sqlite3.Connection, plan: Plan, rendered: RenderedIssue, options: Options
+) -> list[int]:
+    """Build every message the run would send, sending and recording nothing: their sizes."""
+    builder = MessageBuilder(rendered, config, signer=TokenSigner(load_secret(config)))
+    if plan.send is None:
+        assert plan.recipients is not None
+        people = (Recipient(s.email, s.name, s.fields) for s in plan.recipients.subscribers)
+    else:
+        status: list[journal.Status] = ["failed" if options.retry_failed else "queued"]
+        status += ["sending"] if options.resend_uncertain else []
+        rows = journal.rows(db, plan.send, statuses=status)
+        people = (Recipient(r["address"], r["name"], json.loads(r["fields"])) for r in rows)
+    todo = plan.todo(options)
+    return [len(builder.build(person).data) for person, _ in zip(people, range(todo), strict=False)]
+
+
+async def check(
+    config: Config, issue: Issue, /, *, tls_context: ssl.SSLContext | None = None
+) -> str:
+    """Connect to the SMTP server (TLS, login) and leave again: its description."""
+    outbox = outbox_folder(config, issue.newsletter, issue.slug)
+    async with open_transport(config, outbox=outbox, tls_context=tls_context) as transport:
+        return transport.description
+
+
+def conclude(
+    config: Config,
+    db: sqlite3.Connection,
+    send: journal.Send,
+    /,
+    *,
+    transport: str,
+    rewrite: bool = True,
+) -> tuple[Path, ...]:
+    """When nothing is queued or uncertain any more: mark SEND finished, write its receipt.
+
+    Without REWRITE an existing receipt is kept (running a finished send again is quick).
+    """
+    counts = journal.counts(db, send)
+    if counts.queued or counts.sending:
+        return ()
+    existing = receipt.paths(config, send)
+    if not rewrite and all(path.exists() for path in existing):
+        return existing
+    return receipt.write(config, db, journal.finish(db, send), transport=transport)

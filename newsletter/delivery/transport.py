@@ -1,0 +1,107 @@
+"""Where messages go: an SMTP server (a pool of connections) or the outbox folder.
+
+`send()` returns a Result for every reply the server gives; what stops a send as a
+whole (no connection, TLS or login refused) is a TransportError.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Outbox", "Transport", "open_transport"]
+
+import os
+import ssl
+from pathlib import Path
+from typing import Protocol
+
+from newsletter.config import Config
+from newsletter.delivery.message import OutgoingMessage
+from newsletter.delivery.ratelimit import RateLimiter
+from newsletter.delivery.replies import Result
+from newsletter.errors import TransportError
+
+
+class Transport(Protocol):
+    """An async context manager that delivers messages; see open_transport."""
+
+    description: str  # "smtp.example.org:587 (STARTTLS)" or "outbox/medborgardialog/2020-06"
+
+    async def __aenter__(self) -> Transport: ...
+
+    async def __aexit__(self, *exc: object) -> None: ...
+
+    async def send(self, message: OutgoingMessage, /) -> Result: ...
+
+
+def open_transport(
+    config: Config,
+    *,
+    outbox: Path,
+    tls_context: ssl.SSLContext | None = None,
+    retry_delay: float = 2.0,
+    limiter: RateLimiter | None = None,
+) -> Transport:
+    """An SMTP pool when config.smtp.host is set, else an outbox writing OUTBOX/<n>.eml files.
+
+    TLS_CONTEXT replaces the system's trusted certificates (tests use trustme's);
+    RETRY_DELAY is the first wait before a retry, doubled on each further one;
+    LIMITER (default: from config.smtp) paces the SMTP pool.
+    """
+    if config.smtp.host:
+        from newsletter.delivery.smtppool import SmtpPool
+
+        return SmtpPool(config.smtp, tls_context=tls_context, retry_delay=retry_delay,
+                        limiter=limiter)  # fmt: skip
+    return Outbox(outbox, root=config.root)
+
+
+class Outbox:
+    """Writes each message to FOLDER/00001.eml, 00002.eml, ...: a send without a server."""
+
+    def __init__(self, folder: Path, /, *, root: Path | None = None) -> None:
+        self.folder = folder
+        shown = folder
+        if root is not None and folder.is_relative_to(root):
+            shown = folder.relative_to(root)
+        self.description = str(shown)
+        self._shown = shown
+        self._last = 0
+
+    async def __aenter__(self) -> Outbox:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise TransportError(
+                f"{self.folder}: cannot create the outbox folder ({exc.strerror}). "
+                "Check the `outbox` setting in newsletter.toml and the folder's permissions."
+            ) from None
+        # A resumed send continues the numbering: earlier files are never overwritten.
+        numbers = (int(path.stem) for path in self.folder.glob("*.eml") if path.stem.isdigit())
+        self._last = max(numbers, default=0)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    async def send(self, message: OutgoingMessage, /) -> Result:
+        while True:
+            self._last += 1
+            path = self.folder / f"{self._last:05d}.eml"
+            try:
+                # O_EXCL: a file another process wrote meanwhile is skipped, not replaced.
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise self._error(path, exc) from None
+            break
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(message.data)
+        except OSError as exc:
+            raise self._error(path, exc) from None
+        # Shown like the description (relative to the project): the receipt is a public
+        # record, and an absolute path would tell the editor's user name and folders.
+        return Result("sent", str(self._shown / path.name))
+
+    def _error(self, path: Path, exc: OSError) -> TransportError:
+        return TransportError(f"{path}: cannot write the message ({exc.strerror}).")

@@ -1,0 +1,222 @@
+"""An issue rendered once: HTML e-mail, plain text and calendar files.
+
+The pipeline: jinja2 templates -> MJML -> HTML (mjml-python) -> CSS inlined
+(premailer) -> checks. The text part is rendered from the model, not from the HTML.
+Per-recipient values stay placeholders (see newsletter.render.personalize).
+"""
+
+from __future__ import annotations
+
+__all__ = ["REFUSE_BYTES", "WARN_BYTES", "RenderedIssue", "quoted_printable_size", "render_issue"]
+
+import binascii
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import mjml
+from jinja2 import TemplateError, TemplateSyntaxError
+from markupsafe import Markup
+from premailer import Premailer
+
+from newsletter import urls
+from newsletter.config import Config, NewsletterConfig
+from newsletter.content.model import EventItem, Issue, Session, effective_editor
+from newsletter.errors import RenderError
+from newsletter.render import i18n
+from newsletter.render.calendar import CalendarEntry, calendar_entries
+from newsletter.render.markdown import to_html
+from newsletter.render.placeholders import Placeholders
+from newsletter.render.plaintext import CalendarLinks, issue_label, render_text
+from newsletter.render.templating import environment, template_folders
+
+# Gmail clips a message whose HTML is above about 102 KB (see DELIVERABILITY.md).
+WARN_BYTES = 85 * 1024
+REFUSE_BYTES = 100 * 1024
+
+# The HTML is lxml's serialisation: lower-case names, attribute values in double quotes.
+_IMG = re.compile(r"<img [^>]*>")
+_ALT = re.compile(r' alt="\s*[^"\s]')
+_HTTP_LINK = re.compile(r' (?:href|src)="(http://[^"]+)"')
+
+
+@dataclass(frozen=True)
+class RenderedIssue:
+    """The e-mail of one issue, with placeholders for what differs per recipient."""
+
+    issue: Issue
+    newsletter: NewsletterConfig
+    html: str  # full HTML document containing personalisation placeholders
+    text: str  # plain text containing the same placeholders
+    calendar: dict[str, str]  # .ics file name -> ics text (CRLF lines)
+    warnings: list[str]
+    mjml: str
+
+    def html_size(self) -> int:
+        """Bytes of the quoted-printable-encoded HTML part."""
+        return quoted_printable_size(self.html)
+
+
+def quoted_printable_size(text: str) -> int:
+    """Size of TEXT as a quoted-printable UTF-8 body with CRLF line ends, as sent."""
+    encoded = binascii.b2a_qp(text.encode("utf-8"), istext=True)
+    return len(encoded) + encoded.count(b"\n")
+
+
+def render_issue(issue: Issue, config: Config, /) -> RenderedIssue:
+    """Render ISSUE for its newsletter; RenderError when it cannot be sent as it is."""
+    newsletter = config.newsletter(issue.newsletter)
+    placeholders = Placeholders(issue)
+    entries = calendar_entries(issue, newsletter)
+    calendar = _calendar_links(config, issue, entries)
+    context = _context(issue, newsletter, placeholders, calendar)
+    source = _mjml(config, newsletter, context)
+    html = _inline_css(_compile(source))
+    text = render_text(issue, newsletter, placeholders, calendar)
+    rendered = RenderedIssue(
+        issue=issue,
+        newsletter=newsletter,
+        html=html,
+        text=text,
+        calendar={entry.filename: entry.ics for entry in entries},
+        warnings=_warnings(html, size := quoted_printable_size(html)),
+        mjml=source,
+    )
+    _check_size(rendered.issue, size)
+    _check_unsubscribe(html, text, placeholders)
+    return rendered
+
+
+def _calendar_links(config: Config, issue: Issue, entries: list[CalendarEntry]) -> CalendarLinks:
+    """id(item) -> [(session, calendar file address)], in session order."""
+    links: CalendarLinks = {}
+    for entry in entries:
+        url = urls.calendar_url(config, issue.newsletter, issue.slug, entry.filename)
+        links.setdefault(id(entry.item), []).append((entry.session, url))
+    return links
+
+
+def _context(
+    issue: Issue,
+    newsletter: NewsletterConfig,
+    placeholders: Placeholders,
+    calendar: CalendarLinks,
+) -> dict[str, Any]:
+    language = issue.language
+
+    def markdown(text: str | None) -> Markup:
+        if not text:
+            return Markup("")
+        return Markup(to_html(placeholders.fill_editor_text(text)))
+
+    def calendar_links(item: EventItem) -> list[tuple[Session, str]]:
+        return calendar.get(id(item), [])
+
+    return {
+        "issue": issue,
+        "newsletter": newsletter,
+        "language": language,
+        "editor": effective_editor(issue, newsletter),
+        "issue_label": issue_label(issue),
+        "preheader": issue.preheader or _default_preheader(issue),
+        "t": lambda key: i18n.label(language, key),
+        "ph": placeholders,
+        "markdown": markdown,
+        "calendar_links": calendar_links,
+        "session_parts": lambda session: i18n.session_parts(session, language),
+        "format_cost": lambda cost: i18n.format_cost(cost, language),
+        "format_date": lambda day: i18n.format_date(day, language),
+    }
+
+
+def _default_preheader(issue: Issue) -> str:
+    # Without one, inboxes show the first words of the body: "Visa i webbläsaren".
+    titles = [item.title for item in issue.items()]
+    text = titles[0]
+    for title in titles[1:]:
+        if len(text) + len(title) > 140:
+            break
+        text = f"{text} · {title}"
+    return str(text)
+
+
+def _mjml(config: Config, newsletter: NewsletterConfig, context: dict[str, Any]) -> str:
+    env = environment(template_folders(config, newsletter))
+    try:
+        return env.get_template("issue.mjml").render(context)
+    except TemplateSyntaxError as exc:
+        raise RenderError(
+            f"{exc.filename or exc.name}:{exc.lineno}: template error: {exc.message}. "
+            "Fix the template, or delete your copy to use the built-in one."
+        ) from None
+    except TemplateError as exc:
+        raise RenderError(f"template error: {exc}. Check your templates folder.") from None
+
+
+def _compile(source: str) -> str:
+    try:
+        # fonts={}: no web fonts fetched from Google when a subscriber opens the message.
+        return str(mjml.mjml2html(source, disable_comments=True, fonts={}))
+    except ValueError as exc:
+        raise RenderError(
+            f"the templates produced MJML that does not compile: {exc}. "
+            "Check the MJML in your templates folder."
+        ) from None
+
+
+# MJML's reset rules (the first <style>) stay in the head, as the official mjml leaves
+# them: inlined, they repeat on every table cell and cost some 7 KB of the size budget.
+_MJML_RESET = '<style type="text/css">\n#outlook a'
+
+
+def _inline_css(html: str) -> str:
+    html = html.replace(_MJML_RESET, _MJML_RESET.replace(">", ' data-premailer="ignore">', 1), 1)
+    # cssutils logs a warning for every property it does not know (mso-*, -webkit-*):
+    # noise for editors, so only its critical messages would get through.
+    inlined = Premailer(
+        html,
+        disable_validation=True,
+        cssutils_logging_level=logging.CRITICAL,
+        allow_network=False,
+        keep_style_tags=True,
+        remove_classes=False,
+        strip_important=False,
+    ).transform()
+    # premailer's lxml serialiser drops the doctype that keeps clients in standards mode.
+    return "<!doctype html>\n" + str(inlined).removeprefix("<!doctype html>").lstrip()
+
+
+def _warnings(html: str, size: int) -> list[str]:
+    warnings: list[str] = []
+    if size > WARN_BYTES:
+        warnings.append(
+            f"the HTML is {size / 1024:.0f} KB encoded; Gmail clips messages above about "
+            f"102 KB. Shorten the texts or move items to a later issue."
+        )
+    for tag in _IMG.findall(html):
+        if not _ALT.search(tag):
+            warnings.append(f"an image has no alt text: {tag[:120]}. Describe it with `alt:`.")
+    for url in dict.fromkeys(_HTTP_LINK.findall(html)):
+        warnings.append(f"{url} is an http: link; use https:// if the site supports it.")
+    return warnings
+
+
+def _check_unsubscribe(html: str, text: str, placeholders: Placeholders) -> None:
+    # Bulk senders must show an unsubscribe link in the body as well as the header.
+    link = f'href="{placeholders("unsubscribe_url")}"'
+    if link not in html or placeholders("unsubscribe_url") not in text:
+        raise RenderError(
+            "the templates lost the unsubscribe link: a template of yours replaces one "
+            "that had it. Put back <a href=\"{{ ph('unsubscribe_url') }}\"> (see the "
+            "built-in footer.mjml)."
+        )
+
+
+def _check_size(issue: Issue, size: int) -> None:
+    if size > REFUSE_BYTES:
+        raise RenderError(
+            f"{issue.slug}: the HTML is {size / 1024:.0f} KB encoded, above the "
+            f"{REFUSE_BYTES // 1024} KB limit: Gmail would cut the message off before the "
+            "unsubscribe link. Shorten the texts or move items to a later issue."
+        )

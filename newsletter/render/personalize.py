@@ -1,0 +1,79 @@
+"""Per-recipient values (name, unsubscribe and web addresses) filled into a rendered issue."""
+
+from __future__ import annotations
+
+__all__ = ["Personal", "Personalizer"]
+
+import html
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from newsletter.render.i18n import label
+from newsletter.render.placeholders import Placeholders
+
+if TYPE_CHECKING:
+    # Type-only: the web side fills in archived issues without loading the renderer.
+    from newsletter.render.issue import RenderedIssue
+
+
+@dataclass(frozen=True, slots=True)
+class Personal:
+    """What one recipient's copy needs."""
+
+    email: str
+    name: str
+    fields: Mapping[str, str]  # extra CSV columns (organisation, kommun, ...)
+    unsubscribe_url: str
+    web_url: str  # the issue's web version (urls.issue_url)
+
+
+def _keep(text: str) -> str:
+    return text
+
+
+class Personalizer:
+    """Compiled once per issue; personalize() fills in one recipient's values."""
+
+    def __init__(self, rendered: RenderedIssue, /) -> None:
+        self._placeholders = Placeholders(rendered.issue)
+        self._html = self._placeholders.compile(rendered.html)
+        self._text = self._placeholders.compile(rendered.text)
+        language = rendered.issue.language
+        self._mail_words = {
+            "unsubscribe_label": label(language, "unsubscribe"),
+            "unsubscribe_note": label(language, "unsubscribe_note"),
+        }
+        self._web_words = {
+            "unsubscribe_label": label(language, "archive"),
+            "unsubscribe_note": label(language, "web_unsubscribe"),
+        }
+
+    @property
+    def fields(self) -> set[str]:
+        """Every key the issue uses: name, email, the CSV columns an editor referred to, ..."""
+        return set(self._html.keys) | set(self._text.keys)
+
+    def personalize(self, personal: Personal, /) -> tuple[str, str]:
+        """(html, text) of one recipient's copy."""
+        values = {
+            **personal.fields,
+            **self._mail_words,
+            "name": personal.name.strip(),
+            "email": personal.email,
+            "unsubscribe_url": personal.unsubscribe_url,
+            "web_url": personal.web_url,
+        }
+        return self._fill(values)
+
+    def web_version(self, web_url: str, archive_url: str) -> tuple[str, str]:
+        """The public page: no name, no address, no token; unsubscribing points to the archive."""
+        return self._fill({**self._web_words, "web_url": web_url, "unsubscribe_url": archive_url})
+
+    def _fill(self, values: Mapping[str, str]) -> tuple[str, str]:
+        # Values are escaped in the HTML only: the text part shows them as they are.
+        return self._html.fill(values, _html_escape), self._text.fill(values, _keep)
+
+
+def _html_escape(text: str) -> str:
+    return html.escape(text, quote=True)
