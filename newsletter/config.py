@@ -4,6 +4,7 @@ Every setting can be overridden by an environment variable: `NEWSLETTER_<NAME>` 
 the top-level ones, `NEWSLETTER_<SECTION>_<NAME>` for those in a section
 (`NEWSLETTER_SMTP_HOST`, `NEWSLETTER_DKIM_SELECTOR`, ...). Secrets are read from
 the environment only (or from a file it names); a config file holding one is refused.
+Longer than most modules on purpose: every setting and its check is on this one page.
 """
 
 from __future__ import annotations

@@ -14,9 +14,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from newsletter.config import Config
 from newsletter.errors import StateError
+
+if TYPE_CHECKING:
+    from newsletter.config import Config
 
 DB_NAME = "state.sqlite3"
 _MIGRATION = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")

@@ -19,8 +19,8 @@ from urllib.parse import unquote, urlsplit
 import httpx
 import pytest
 from click.testing import CliRunner
+from projects import example_project
 from smtpserver import UNKNOWN_USER, FaultInjector, Received, SmtpServer
-from test_cli_send import example_project
 from webserver import running
 
 from newsletter.cli import main

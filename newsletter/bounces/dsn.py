@@ -4,6 +4,7 @@ RFC 3464 reports (multipart/report; report-type=delivery-status) are read field 
 field; Postfix, Exchange Online and Gmail send these. Mail systems that send prose
 instead (qmail, older Exim, Gmail to Gmail) are read heuristically, and only when the
 text names both an address and an SMTP status: a guess never suppresses anyone.
+The report's fields and the prose fallback share their rules, hence one longer module.
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ Hard bounces and spam complaints suppress an address for every newsletter at onc
 soft bounces are counted and suppress at [bounces] soft_limit; mailto unsubscribe
 requests unsubscribe from their newsletter. Only bounces about our own recipients
 count (the address is in the send journal or on a list, or the bounce returns our
-List-Id): a shared mailbox also receives bounces of other people's mail.
+List-Id): a shared mailbox also receives bounces of other people's mail. The import
+and its report (what each message led to) are one module: the report is the import's
+record, kept in step with it.
 """
 
 from __future__ import annotations

@@ -1,13 +1,16 @@
 """The `newsletter` command: thin click wrappers around the library.
 
 Each command group lives in its own module and lists its commands in `COMMANDS`. A module
-is imported only when one of its commands runs: pydantic, premailer and friends take most
-of a short command's time, and `newsletter render` should not pay for `serve`.
+is imported only when one of its commands runs or shows its help: `newsletter --help`
+lists the commands from the table below without importing any of them (click's lazy
+group pattern), and `newsletter render` does not pay for `serve`. The command modules
+import the library inside their functions, so `newsletter COMMAND --help` loads only
+click and that one module. A test keeps the table's help in step with the commands.
 """
 
 from __future__ import annotations
 
-__all__ = ["main"]
+__all__ = ["COMMANDS", "main"]
 
 import importlib
 import sys
@@ -18,19 +21,20 @@ import click
 from newsletter import __version__
 from newsletter.errors import NewsletterError
 
-# Command name -> the module under newsletter.cli that defines it, in the order of `--help`.
-_COMMAND_MODULES = {
-    "new": "issues",
-    "validate": "issues",
-    "schema": "issues",
-    "render": "render",
-    "preview": "render",
-    "subscribers": "subscribers",
-    "send": "send",
-    "status": "send",
-    "serve": "web",
-    "archive": "web",
-    "bounces": "bounces",
+# Command name -> (the module under newsletter.cli that defines it, its one-line help),
+# in the order of `--help`.
+COMMANDS = {
+    "new": ("issues", "Write a commented starter issue to fill in."),
+    "validate": ("issues", "Check issue files; list every problem at its line."),
+    "schema": ("issues", "Print the JSON Schema of an issue file."),
+    "render": ("render", "Render issues to HTML, text and calendar files."),
+    "preview": ("render", "Show an issue in the browser as subscribers will see it."),
+    "subscribers": ("subscribers", "Check and edit lists; keep the suppression list."),
+    "send": ("send", "Send an issue to its subscribers, each exactly once."),
+    "status": ("send", "Show how the send of an issue went."),
+    "serve": ("web", "Serve unsubscribe, web versions and the archive."),
+    "archive": ("web", "Build the public archive as static files."),
+    "bounces": ("bounces", "Read bounces and complaints into the suppression list."),
 }
 
 
@@ -38,15 +42,20 @@ class _Group(click.Group):
     """Loads command modules on demand; turns every NewsletterError into a plain message."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return [name for name in _COMMAND_MODULES if self.get_command(ctx, name) is not None]
+        return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        module_name = _COMMAND_MODULES.get(cmd_name)
-        if module_name is None:
+        if cmd_name not in COMMANDS:
             return None
-        module = importlib.import_module(f"newsletter.cli.{module_name}")
-        commands = {command.name: command for command in module.COMMANDS}
-        return commands.get(cmd_name)
+        module = importlib.import_module(f"newsletter.cli.{COMMANDS[cmd_name][0]}")
+        command: click.Command = next(c for c in module.COMMANDS if c.name == cmd_name)
+        command.short_help = COMMANDS[cmd_name][1]  # one text for both listings
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # The table's help, so that listing the commands imports none of them.
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, short) for name, (_, short) in COMMANDS.items()])
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -5,11 +5,14 @@ from __future__ import annotations
 __all__ = ["COMMANDS", "bounces"]
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from newsletter.bounces.importer import ImportReport, Outcome, OutcomeKind, import_mailbox
 from newsletter.cli.suppression import open_state
+
+if TYPE_CHECKING:
+    from newsletter.bounces.importer import ImportReport, Outcome, OutcomeKind
 
 # (outcome kind, heading) in the order the report prints them.
 _SECTIONS: tuple[tuple[OutcomeKind, str], ...] = (
@@ -58,6 +61,8 @@ def import_(path: Path, dry_run: bool, summary: bool) -> None:
         newsletter bounces import ~/Mail/nyhetsbrev-retur.mbox --dry-run
         newsletter bounces import ~/Maildir/.Bounces --summary
     """
+    from newsletter.bounces.importer import import_mailbox
+
     config, db = open_state()
     report = import_mailbox(config, db, path, dry_run=dry_run)
     _print(report, summary=summary)

@@ -7,15 +7,15 @@ __all__ = ["COMMANDS", "new", "schema", "summary", "validate"]
 import datetime as dt
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from newsletter.config import Config, load_config
-from newsletter.content.loader import load_issue
-from newsletter.content.model import Issue
-from newsletter.content.starter import schema_json, starter_issue
-from newsletter.content.suggest import suggestion
 from newsletter.errors import IssueFileError, NewsletterError
+
+if TYPE_CHECKING:
+    from newsletter.config import Config
+    from newsletter.content.model import Issue
 
 _CONFIG_OPTION = click.option(
     "--config",
@@ -27,6 +27,8 @@ _CONFIG_OPTION = click.option(
 
 def _config(path: Path | None) -> Config | None:
     """The configuration, or None when there is no newsletter.toml to check against."""
+    from newsletter.config import load_config
+
     config = load_config(path)
     return config if config.path is not None else None
 
@@ -68,6 +70,8 @@ def validate(files: tuple[Path, ...], config_path: Path | None) -> None:
     Example:
         newsletter validate issues/*.yaml
     """
+    from newsletter.content.loader import load_issue
+
     files = tuple(_expand(files))
     config = _config(config_path)
     if config is None:
@@ -101,6 +105,10 @@ def new(path: Path | None, key: str | None, config_path: Path | None) -> None:
     Example:
         newsletter new issues/medborgardialog-2026-06.yaml --newsletter medborgardialog
     """
+    from newsletter.config import load_config
+    from newsletter.content.starter import starter_issue
+    from newsletter.content.suggest import suggestion
+
     config = load_config(config_path)
     key = key or next(iter(config.newsletters), "nyhetsbrev")
     if config.newsletters and key not in config.newsletters:
@@ -145,6 +153,8 @@ def schema(output: Path | None) -> None:
     Example:
         newsletter schema -o docs/issue.schema.json
     """
+    from newsletter.content.starter import schema_json
+
     text = schema_json()
     if output is None:
         click.echo(text, nl=False)

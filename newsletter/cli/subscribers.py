@@ -1,4 +1,9 @@
-"""`newsletter subscribers ...`: check and edit lists, and keep the suppression list."""
+"""`newsletter subscribers ...`: check and edit lists, and keep the suppression list.
+
+The list commands (check, add, remove, import, export) are here, the suppression
+commands in cli.suppression; the group is a little over our usual length because each
+command's help text with its example is part of it.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +15,11 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from newsletter.audience import privacy, suppression
-from newsletter.audience.addresses import given_address
-from newsletter.audience.columns import EMAIL, field_key
-from newsletter.audience.csvfile import CsvFormat, display_path, write
-from newsletter.audience.listfile import ListFile
-from newsletter.audience.subscribers import Recipients, load_list, recipients, resolve_list
+from newsletter.audience import suppression
 from newsletter.cli.suppression import (
     forget,
     newsletter_key,
@@ -27,8 +28,12 @@ from newsletter.cli.suppression import (
     suppressed,
     unsuppress,
 )
-from newsletter.config import Config
 from newsletter.errors import Location, SubscriberError
+
+if TYPE_CHECKING:
+    from newsletter.audience.listfile import ListFile
+    from newsletter.audience.subscribers import Recipients
+    from newsletter.config import Config
 
 
 def _echo_located(items: Iterable[Location], *, kind: str) -> None:
@@ -66,6 +71,8 @@ def check(lists: Sequence[str], key: str | None, check_dns: bool) -> None:
     Example:
         newsletter subscribers check medborgardialog regional-utveckling
     """
+    from newsletter.audience.subscribers import recipients
+
     config, db = open_state()
     names = list(lists) or [p.stem for p in sorted(config.subscribers_dir.glob("*.csv"))]
     if not names:
@@ -88,6 +95,8 @@ def check(lists: Sequence[str], key: str | None, check_dns: bool) -> None:
 
 def _newsletter_of(config: Config, names: Sequence[str]) -> str | None:
     """The one newsletter whose default list is among NAMES, if exactly one is."""
+    from newsletter.audience.subscribers import resolve_list
+
     paths = {resolve_list(config, name).resolve() for name in names}
     keys = [
         key
@@ -129,6 +138,10 @@ def add(list_name: str, address: str, name: str, fields: Sequence[str]) -> None:
         newsletter subscribers add medborgardialog anna@example.org \\
             --name "Anna Svensson" --field kommun=Linköping
     """
+    from newsletter.audience.addresses import given_address
+    from newsletter.audience.listfile import ListFile
+    from newsletter.audience.subscribers import resolve_list
+
     config, db = open_state()
     listfile = ListFile.open(resolve_list(config, list_name, must_exist=False), create=True)
     email = given_address(address)
@@ -151,6 +164,8 @@ def _save(listfile: ListFile) -> None:
 
 
 def _fields(pairs: Sequence[str]) -> dict[str, str]:
+    from newsletter.audience.columns import EMAIL, field_key
+
     fields = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -187,6 +202,9 @@ def remove(list_name: str, address: str) -> None:
     Example:
         newsletter subscribers remove medborgardialog anna@example.org
     """
+    from newsletter.audience.listfile import ListFile
+    from newsletter.audience.subscribers import resolve_list
+
     config, _ = open_state()
     listfile = ListFile.open(resolve_list(config, list_name))
     lines = listfile.remove(address.strip())
@@ -214,6 +232,9 @@ def import_(list_name: str, csv_file: Path, dry_run: bool) -> None:
     Example:
         newsletter subscribers import medborgardialog ~/Hämtade/anmalningar.csv
     """
+    from newsletter.audience.listfile import ListFile
+    from newsletter.audience.subscribers import load_list, resolve_list
+
     config, db = open_state()
     listfile = ListFile.open(resolve_list(config, list_name, must_exist=False), create=True)
     export = load_list(csv_file)
@@ -259,6 +280,10 @@ def export(list_name: str | None, output: Path | None, key: str | None, address:
         newsletter subscribers export medborgardialog -o medborgardialog-rensad.csv
         newsletter subscribers export --address anna@example.org -o anna.json
     """
+    from newsletter.audience import privacy
+    from newsletter.audience.csvfile import CsvFormat, display_path, write
+    from newsletter.audience.subscribers import load_list, resolve_list
+
     config, db = open_state()
     if bool(list_name) == bool(address):
         raise click.UsageError("Give either a LIST or --address ADDRESS.")
@@ -285,6 +310,8 @@ def export(list_name: str | None, output: Path | None, key: str | None, address:
 
 
 def _output(text: str, output: Path | None) -> None:
+    from newsletter.audience.csvfile import display_path
+
     if output is None:
         click.echo(text, nl=False)
         return

@@ -12,19 +12,23 @@ __all__ = [
 ]
 
 import sqlite3
+from typing import TYPE_CHECKING
 
 import click
 
-from newsletter.audience import privacy, suppression
-from newsletter.audience.addresses import given_address
-from newsletter.audience.csvfile import display_path
-from newsletter.config import Config, load_config
+# Light (sqlite3 only): its reasons are the choices of the options below.
+from newsletter.audience import suppression
 from newsletter.errors import SubscriberError
-from newsletter.state import connect, database_path
+
+if TYPE_CHECKING:
+    from newsletter.config import Config
 
 
 def open_state() -> tuple[Config, sqlite3.Connection]:
     """The configuration and the state database, opened and migrated."""
+    from newsletter.config import load_config
+    from newsletter.state import connect, database_path
+
     config = load_config()
     return config, connect(database_path(config))
 
@@ -54,6 +58,8 @@ def suppress_(address: str, reason: suppression.Reason, key: str | None, source:
         newsletter subscribers suppress anna@example.org --reason unsubscribed \\
             --newsletter medborgardialog --source "asked by phone"
     """
+    from newsletter.audience.addresses import given_address
+
     config, db = open_state()
     email, newsletter = given_address(address), newsletter_key(config, key)
     scope = f"newsletter {newsletter}" if newsletter else "every newsletter"
@@ -73,6 +79,8 @@ def unsuppress(address: str, key: str | None) -> None:
     Example:
         newsletter subscribers unsuppress anna@example.org
     """
+    from newsletter.audience.addresses import given_address
+
     config, db = open_state()
     email = given_address(address)
     newsletter = config.newsletter(key).key if key else None
@@ -123,6 +131,10 @@ def forget(address: str, yes: bool) -> None:
     Example:
         newsletter subscribers forget anna@example.org --yes
     """
+    from newsletter.audience import privacy
+    from newsletter.audience.addresses import given_address
+    from newsletter.audience.csvfile import display_path
+
     config, db = open_state()
     email = given_address(address)
     if not yes:

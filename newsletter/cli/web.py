@@ -7,13 +7,15 @@ __all__ = ["COMMANDS", "archive", "serve"]
 import contextlib
 import socket
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from newsletter.audience.tokens import SECRET_FILE
 from newsletter.cli.suppression import open_state
-from newsletter.config import Config
 from newsletter.errors import NewsletterError
+
+if TYPE_CHECKING:
+    from newsletter.config import Config
 
 
 @click.command()
@@ -52,6 +54,8 @@ def serve(host: str, port: int) -> None:
 
 
 def _secret_source(config: Config) -> str:
+    from newsletter.audience.tokens import SECRET_FILE
+
     # A server started without the secret the sends used would refuse every link.
     if config.secret is not None:
         return "Unsubscribe links are checked with the key in NEWSLETTER_SECRET."

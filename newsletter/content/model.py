@@ -1,7 +1,9 @@
 """The content model of an issue: what an editor writes in an issue YAML file.
 
 This is the single source of truth for what an issue is. Rendering, the plain
-text, calendar files, sending and the archive all read these objects.
+text, calendar files, sending and the archive all read these objects. It is longer
+than our other modules on purpose: every item kind with its validators is here, so the
+whole issue format reads as one document (the field types are in content.fieldtypes).
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ so after a crash a row still in `sending` is the only kind whose fate is unknown
 reported as *uncertain* and sent again only when the editor asks for it.
 
 Writes are batched (a batch is claimed in one transaction, results are recorded in
-another): 100,000 rows cost a few hundred commits, not 200,000.
+another): 100,000 rows cost a few hundred commits, not 200,000. Every statement on the
+journal is here, which makes the module longer than most: its states are read in one place.
 """
 
 from __future__ import annotations

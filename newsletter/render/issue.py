@@ -2,7 +2,7 @@
 
 The pipeline: jinja2 templates -> MJML -> HTML (mjml-python) -> CSS inlined
 (premailer) -> checks. The text part is rendered from the model, not from the HTML.
-Per-recipient values stay placeholders (see newsletter.render.personalize).
+Per-recipient values stay placeholders (see newsletter.render.placeholders).
 """
 
 from __future__ import annotations

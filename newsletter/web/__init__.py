@@ -1,4 +1,8 @@
-"""The public web side: one-click unsubscribe, the web version of issues, the archive."""
+"""Stage 6, the public web side (`newsletter serve`, `archive build`): one-click unsubscribe,
+the web version of issues, the archive and its feeds.
+
+Imports the shared basics and the stages before it. See ARCHITECTURE.md.
+"""
 
 from __future__ import annotations
 

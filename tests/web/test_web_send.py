@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from click.testing import CliRunner
+from projects import ROOT
 from smtpserver import SmtpServer, smtp_server_fixture  # noqa: F401
 from webserver import running
 
@@ -20,7 +21,6 @@ from newsletter.cli import main
 from newsletter.config import load_config
 from newsletter.web import create_app
 
-ROOT = Path(__file__).resolve().parent.parent
 ISSUE = "issues/medborgardialog-2020-06.yaml"
 NEXT_ISSUE = "issues/medborgardialog-2020-07.yaml"
 LEAVING = "anna.lindqvist@linkoping.example.se"

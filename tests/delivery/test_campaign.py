@@ -10,6 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from projects import example_project, subscribers
 from smtpserver import (
     DROP,
     POLICY_REJECTION,
@@ -19,7 +20,6 @@ from smtpserver import (
     SmtpServer,
     client_context,
 )
-from test_cli_send import example_project, subscribers
 
 from newsletter.audience import suppression
 from newsletter.audience.tokens import TokenSigner, load_secret

@@ -1,15 +1,15 @@
-"""The example issues against the e-mails they were transcribed from (tests/sources)."""
+"""The example issues against the e-mails they were transcribed from (tests/content/sources)."""
 
 import re
 from pathlib import Path
 
 import pytest
+from projects import ROOT
 
 from newsletter.config import load_config
 from newsletter.content.loader import load_issue, load_issue_text
 
-ROOT = Path(__file__).resolve().parent.parent
-SOURCES = sorted((ROOT / "tests" / "sources").glob("*.txt"))
+SOURCES = sorted((ROOT / "tests" / "content" / "sources").glob("*.txt"))
 # Labels the templates print ("Målgrupp:"), so the issue file holds only what follows them.
 LABELS = ("Målgrupp: ",)
 

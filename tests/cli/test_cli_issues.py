@@ -8,12 +8,12 @@ import jsonschema
 import pytest
 import yaml
 from click.testing import CliRunner
+from projects import ROOT
 
 from newsletter.cli import main
 from newsletter.cli.issues import COMMANDS
 from newsletter.content.starter import issue_schema, schema_json
 
-ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "issues").glob("*.yaml"))
 CONFIG = str(ROOT / "newsletter.toml")
 
@@ -166,7 +166,7 @@ def test_json_schema_accepts_every_example(path: Path) -> None:
 
 
 def test_json_schema_rejects_what_the_loader_rejects() -> None:
-    data = _json_view((ROOT / "tests/bad_issues/18_unknown_key_titel.yaml").read_text())
+    data = _json_view((ROOT / "tests/content/bad_issues/18_unknown_key_titel.yaml").read_text())
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(data, issue_schema())
 

@@ -1,13 +1,14 @@
 import shutil
 from pathlib import Path
 
+import projects
 import pytest
 
 from newsletter.audience.csvfile import read_table
 from newsletter.audience.listfile import ListFile
 from newsletter.audience.subscribers import load_list
 
-FIXTURES = Path(__file__).parent / "fixtures" / "lists"
+FIXTURES = projects.FIXTURES / "lists"
 
 
 @pytest.fixture

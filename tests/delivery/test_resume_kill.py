@@ -15,8 +15,8 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from projects import ISSUE, example_project
 from smtpserver import FaultInjector, SmtpServer
-from test_cli_send import ISSUE, example_project
 
 from newsletter.state import connect
 

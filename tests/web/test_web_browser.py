@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import test_browser_render
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from web_fixtures import Project, make_project, rendered_issue, serve
@@ -18,7 +17,6 @@ from newsletter.render.issue import RenderedIssue
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 pytestmark = pytest.mark.browser
-browser = test_browser_render.browser  # the same headless Chromium as the e-mail tests
 
 
 @pytest.fixture(scope="module")

@@ -2,14 +2,14 @@
 
 import base64
 from email import message_from_bytes, policy
-from pathlib import Path
 
+import projects
 import pytest
 
 from newsletter.bounces.dsn import parse_report, severity
 from newsletter.bounces.mailbox import Item, sort
 
-FIXTURES = Path(__file__).parent / "fixtures" / "bounces"
+FIXTURES = projects.FIXTURES / "bounces"
 OURS = "medborgardialog.nyhetsbrev.example.org"
 
 

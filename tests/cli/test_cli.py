@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 
@@ -9,7 +10,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from newsletter.cli import _COMMAND_MODULES, main
+from newsletter.cli import COMMANDS, main
 
 
 def _all_commands() -> list[tuple[str, click.Command]]:
@@ -31,9 +32,50 @@ def _all_commands() -> list[tuple[str, click.Command]]:
 
 def test_every_listed_command_loads() -> None:
     context = click.Context(main)
-    missing = [name for name in _COMMAND_MODULES if main.get_command(context, name) is None]
+    missing = [name for name in COMMANDS if main.get_command(context, name) is None]
     assert missing == []
-    assert main.list_commands(context) == list(_COMMAND_MODULES)
+    assert main.list_commands(context) == list(COMMANDS)
+
+
+def test_every_command_of_every_module_is_listed() -> None:
+    for module_name in {module for module, _ in COMMANDS.values()}:
+        module = importlib.import_module(f"newsletter.cli.{module_name}")
+        for command in module.COMMANDS:
+            assert COMMANDS.get(command.name, ("", ""))[0] == module_name, command.name
+
+
+def test_a_listed_command_shows_the_tables_help() -> None:
+    context = click.Context(main)
+    command = main.get_command(context, "send")
+    assert command is not None
+    assert command.get_short_help_str(limit=200) == COMMANDS["send"][1]
+
+
+def _loaded_after(args: list[str]) -> set[str]:
+    """The modules of ours and of the heavy libraries that `newsletter ARGS` imports."""
+    code = (
+        "import sys; from newsletter.cli import main\n"
+        f"try:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
+        "print(' '.join(m for m in sys.modules if m.split('.')[0] in "
+        "('newsletter', 'pydantic', 'pydantic_settings', 'jinja2', 'premailer', 'yaml')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    return set(result.stdout.strip().splitlines()[-1].split())
+
+
+def test_listing_the_commands_imports_none_of_them() -> None:
+    assert _loaded_after(["--help"]) == {"newsletter", "newsletter.cli", "newsletter.errors"}
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_a_commands_help_imports_only_its_own_module(name: str) -> None:
+    loaded = _loaded_after([name, "--help"])
+    ours = {m for m in loaded if m.startswith("newsletter.cli.")}
+    assert ours <= {f"newsletter.cli.{COMMANDS[name][0]}", "newsletter.cli.suppression",
+                    "newsletter.cli.send_report"}  # fmt: skip
+    assert not {m for m in loaded if not m.startswith("newsletter")}, "a library was imported"
 
 
 @pytest.mark.parametrize("name, command", _all_commands(), ids=lambda value: str(value))
@@ -46,7 +88,7 @@ def test_every_command_has_help_with_an_example(name: str, command: click.Comman
 def test_top_level_help_lists_every_command() -> None:
     result = CliRunner().invoke(main, ["--help"])
     assert result.exit_code == 0
-    for name in _COMMAND_MODULES:
+    for name in COMMANDS:
         assert f"  {name} " in result.output
 
 

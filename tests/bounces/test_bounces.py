@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+import projects
 import pytest
 from click.testing import CliRunner, Result
 
@@ -16,7 +17,7 @@ from newsletter.config import Config, load_config
 from newsletter.errors import StateError
 from newsletter.state import connect, database_path
 
-FIXTURES = Path(__file__).parent / "fixtures" / "bounces"
+FIXTURES = projects.FIXTURES / "bounces"
 SECRET = "bounces-test-secret-0123456789"
 SOFT = "postfix_mailbox_full_delayed.eml"
 

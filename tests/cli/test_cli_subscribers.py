@@ -3,6 +3,7 @@ import shutil
 from pathlib import Path
 
 import click
+import projects
 import pytest
 from click.testing import CliRunner, Result
 
@@ -12,7 +13,7 @@ from newsletter.cli.subscribers import subscribers
 from newsletter.config import load_config
 from newsletter.state import connect, database_path
 
-FIXTURES = Path(__file__).parent / "fixtures" / "lists"
+FIXTURES = projects.FIXTURES / "lists"
 
 CONFIG = """
 [newsletters.medborgardialog]

@@ -3,14 +3,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from projects import ROOT
 
 from newsletter.config import load_config
 from newsletter.content.loader import MAX_BYTES, load_issue, load_issue_text
 from newsletter.content.model import Article, Course, Webinar
 from newsletter.errors import IssueFileError
 
-ROOT = Path(__file__).resolve().parent.parent
-BAD = sorted((ROOT / "tests" / "bad_issues").glob("*.yaml"))
+BAD = sorted((ROOT / "tests" / "content" / "bad_issues").glob("*.yaml"))
 EXAMPLES = sorted((ROOT / "issues").glob("*.yaml"))
 
 MINIMAL = """\

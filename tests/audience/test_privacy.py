@@ -2,6 +2,7 @@ import json
 import shutil
 from pathlib import Path
 
+import projects
 import pytest
 
 from newsletter.audience import privacy, suppression
@@ -9,7 +10,7 @@ from newsletter.audience.subscribers import load_list
 from newsletter.config import Config, load_config
 from newsletter.state import connect, database_path
 
-FIXTURES = Path(__file__).parent / "fixtures" / "lists"
+FIXTURES = projects.FIXTURES / "lists"
 
 
 @pytest.fixture

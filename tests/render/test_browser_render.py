@@ -6,15 +6,11 @@ Run as a script to refresh the screenshots in docs/: python tests/test_browser_r
 from __future__ import annotations
 
 import shutil
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import ARGS, CHROMIUM
 from playwright.sync_api import Browser, Page, expect, sync_playwright
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from preview_server import running_preview
 from render_fixtures import EXAMPLES, ROOT
 
@@ -22,27 +18,9 @@ from newsletter.content.project import load
 from newsletter.render.issue import render_issue
 from newsletter.render.personalize import Personal, Personalizer
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 WIDTHS = (600, 375)
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 def email_file(issue_path: Path, folder: Path) -> tuple[Path, list[str]]:

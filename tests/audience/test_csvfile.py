@@ -1,12 +1,13 @@
 import codecs
 from pathlib import Path
 
+import projects
 import pytest
 
 from newsletter.audience.csvfile import EXCEL_SV, CsvFormat, read_table, write
 from newsletter.errors import SubscriberError
 
-FIXTURES = Path(__file__).parent / "fixtures" / "lists"
+FIXTURES = projects.FIXTURES / "lists"
 
 
 def test_excel_format_is_detected() -> None:

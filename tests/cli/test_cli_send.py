@@ -3,30 +3,19 @@
 import csv
 import email
 import json
-import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from projects import ISSUE, example_project, subscribers
 from smtpserver import POLICY_REJECTION, UNKNOWN_USER, FaultInjector, SmtpServer
 
 from newsletter.audience import suppression
 from newsletter.cli import main
 from newsletter.state import connect
 
-ROOT = Path(__file__).resolve().parent.parent
-ISSUE = "issues/medborgardialog-2020-06.yaml"
 OUTBOX = Path("outbox/medborgardialog/2020-06")
-
-
-def example_project(folder: Path) -> Path:
-    """The repository's example project (config, one issue, the lists) copied to FOLDER."""
-    shutil.copy(ROOT / "newsletter.toml", folder / "newsletter.toml")
-    (folder / "issues").mkdir()
-    shutil.copy(ROOT / ISSUE, folder / ISSUE)
-    shutil.copytree(ROOT / "subscribers", folder / "subscribers")
-    return folder
 
 
 @pytest.fixture
@@ -44,11 +33,6 @@ def send(*args: str, input: str | None = None) -> Result:
 
 def db(project: Path) -> sqlite3.Connection:
     return connect(project / ".newsletter" / "state.sqlite3")
-
-
-def subscribers(project: Path) -> set[str]:
-    with (project / "subscribers" / "medborgardialog.csv").open(encoding="utf-8-sig") as file:
-        return {row["E-post"].lower() for row in csv.DictReader(file, delimiter=";")}
 
 
 def outbox_recipients(project: Path, folder: Path = OUTBOX) -> list[str]:

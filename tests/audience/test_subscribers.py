@@ -1,6 +1,8 @@
 from pathlib import Path
 
+import projects
 import pytest
+from projects import ROOT
 
 from newsletter.audience import suppression
 from newsletter.audience.subscribers import load_list, recipients, resolve_list
@@ -8,8 +10,7 @@ from newsletter.config import Config, load_config
 from newsletter.errors import SubscriberError
 from newsletter.state import connect
 
-FIXTURES = Path(__file__).parent / "fixtures" / "lists"
-ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = projects.FIXTURES / "lists"
 BAD_LINES = [3, 4, 6, 8, 10, 11]
 
 CONFIG = """

@@ -1,0 +1,38 @@
+"""What tests of every stage share: the headless Chromium that renders pages and e-mails.
+
+The shared helpers (smtpserver, webserver, projects, ...) sit beside this file; pytest's
+`pythonpath` setting puts this folder on the import path, so every stage's tests import
+them by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless and offline, for the tests marked `browser`.
+
+    One per test module, not per session: while Playwright's sync API is running, it
+    holds an event loop in this thread, and `asyncio.run` (every `newsletter send`)
+    refuses to start beside it.
+    """
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
