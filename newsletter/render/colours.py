@@ -55,9 +55,9 @@ def contrast(first: str, second: str, /) -> float:
 def _readable_on(colour: str, background: str) -> str:
     """COLOUR, made lighter or darker in small steps until it reads on BACKGROUND."""
     hue, lightness, saturation = colorsys.rgb_to_hls(*_rgb(colour))
-    step = 0.02 if _luminance(background) < 0.5 else -0.02
-    while contrast(colour, background) < _MINIMUM and 0 < lightness < 1:
-        lightness = min(max(lightness + step, 0.0), 1.0)
+    target = 1.0 if _luminance(background) < 0.5 else 0.0
+    while contrast(colour, background) < _MINIMUM and lightness != target:
+        lightness = min(lightness + 0.02, target) if target else max(lightness - 0.02, target)
         colour = _hex(colorsys.hls_to_rgb(hue, lightness, saturation))
     return colour
 
