@@ -10,7 +10,11 @@ from __future__ import annotations
 __all__ = [
     "BUTTON_LABEL_MAX",
     "REFUSE_BYTES",
-    "WARN_BYTES", "RenderedIssue", "quoted_printable_size", "render_issue"]
+    "WARN_BYTES",
+    "RenderedIssue",
+    "quoted_printable_size",
+    "render_issue",
+]
 
 import binascii
 import logging

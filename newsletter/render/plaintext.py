@@ -164,13 +164,13 @@ class _Writer:
         if present:
             yield [_RULE, self.t("editor"), *present]
 
-
     def phone(self, number: str) -> str:
         """'Telefon: 08-452 74 35 (+4684527435)': the international form is what phones call."""
         tel = tel_uri(number)
         international = tel and tel.removeprefix("tel:")
-        shown = f"{number} ({international})" if international and international != number else number
-        return f"{self.t('phone')}: {shown}"
+        if not international or international == number:
+            return f"{self.t('phone')}: {number}"
+        return f"{self.t('phone')}: {number} ({international})"
 
 
 def name_in_header(issue: Issue, newsletter: NewsletterConfig) -> bool:

@@ -9,7 +9,10 @@ def test_contrast_follows_wcag() -> None:
     assert contrast("#1f4e79", "#1f4e79") == 1
 
 
-@pytest.mark.parametrize("brand", ["#1f4e79", "#6a2c70", "#ffcc00", "#00a3e0", "#e30613", "#000000"])
+BRANDS = ["#1f4e79", "#6a2c70", "#ffcc00", "#00a3e0", "#e30613", "#000000", "#ffffff"]
+
+
+@pytest.mark.parametrize("brand", BRANDS)
 def test_every_brand_colour_gets_readable_text_in_both_modes(brand: str) -> None:
     colours = palette(brand)
     assert colours.brand == brand
