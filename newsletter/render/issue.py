@@ -7,7 +7,14 @@ Per-recipient values stay placeholders (see newsletter.render.placeholders).
 
 from __future__ import annotations
 
-__all__ = ["REFUSE_BYTES", "WARN_BYTES", "RenderedIssue", "quoted_printable_size", "render_issue"]
+__all__ = [
+    "BUTTON_LABEL_MAX",
+    "REFUSE_BYTES",
+    "WARN_BYTES",
+    "RenderedIssue",
+    "quoted_printable_size",
+    "render_issue",
+]
 
 import binascii
 import logging
@@ -26,14 +33,21 @@ from newsletter.content.model import EventItem, Issue, Session, effective_editor
 from newsletter.errors import RenderError
 from newsletter.render import i18n
 from newsletter.render.calendar import CalendarEntry, calendar_entries
+from newsletter.render.colours import palette
 from newsletter.render.markdown import to_html
+from newsletter.render.phone import tel_uri
 from newsletter.render.placeholders import Placeholders
-from newsletter.render.plaintext import CalendarLinks, issue_label, render_text
+from newsletter.render.plaintext import CalendarLinks, issue_label, name_in_header, render_text
 from newsletter.render.templating import environment, template_folders
 
 # Gmail clips a message whose HTML is above about 102 KB (see DELIVERABILITY.md).
 WARN_BYTES = 85 * 1024
 REFUSE_BYTES = 100 * 1024
+# Inboxes fill their preview line with the body's first words after the preheader
+# ("Visa i webbläsaren ..."): invisible characters fill it instead.
+_PREHEADER_FILLER = Markup("&#847;&zwnj;&nbsp;" * 90)
+# The longest label drawn as a button: longer ones wrap to two lines at 320 px.
+BUTTON_LABEL_MAX = 24
 
 # The HTML is lxml's serialisation: lower-case names, attribute values in double quotes.
 _IMG = re.compile(r"<img [^>]*>")
@@ -120,6 +134,11 @@ def _context(
         "editor": effective_editor(issue, newsletter),
         "issue_label": issue_label(issue),
         "preheader": issue.preheader or _default_preheader(issue),
+        "preheader_filler": _PREHEADER_FILLER,
+        "colours": palette(newsletter.brand_color),
+        "name_in_header": name_in_header(issue, newsletter),
+        "button_label_max": BUTTON_LABEL_MAX,
+        "tel_uri": tel_uri,
         "t": lambda key: i18n.label(language, key),
         "ph": placeholders,
         "markdown": markdown,
@@ -182,6 +201,10 @@ def _inline_css(html: str) -> str:
         keep_style_tags=True,
         remove_classes=False,
         strip_important=False,
+        # premailer writes CSS widths over the width attributes of the elements a rule
+        # matches: an image's width="544" became "100%", which Outlook for Windows sizes
+        # by the file's own width. MJML sets the attributes Outlook needs itself.
+        disable_basic_attributes=["width", "height"],
     ).transform()
     # premailer's lxml serialiser drops the doctype that keeps clients in standards mode.
     return "<!doctype html>\n" + str(inlined).removeprefix("<!doctype html>").lstrip()

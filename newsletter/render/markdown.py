@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = ["Block", "links", "to_html", "to_text"]
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -14,6 +15,10 @@ from markdown_it.token import Token
 
 _TAGS = {"p", "br", "strong", "em", "a", "ul", "ol", "li", "blockquote", "code", "h4", "hr"}
 _SCHEMES = {"https", "http", "mailto"}
+# A line that ends a sentence, or one that opens a quotation or a dash, keeps its line
+# break; a line broken in mid-sentence (the editor wrapped a long line) is joined.
+_ENDS_SENTENCE = re.compile(r"[.!?:;]['\"”’»)]*\s*$")
+_OPENS_LINE = re.compile(r"^\s*[–—\-‒•*\"”«»]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +39,27 @@ def _parser() -> MarkdownIt:
     return md
 
 
+def _parse(markdown: str) -> list[Token]:
+    tokens = _parser().parse(markdown)
+    for block in tokens:
+        _keep_line_breaks(block.children or [])
+    return tokens
+
+
+def _keep_line_breaks(children: list[Token]) -> None:
+    """Turn the soft line breaks an editor meant (see _ENDS_SENTENCE) into hard ones."""
+    for index, token in enumerate(children):
+        if token.type != "softbreak" or not 0 < index < len(children) - 1:
+            continue
+        before, after = children[index - 1].content, children[index + 1].content
+        if _ENDS_SENTENCE.search(before) or _OPENS_LINE.match(after):
+            token.type, token.tag = "hardbreak", "br"
+
+
 def to_html(markdown: str) -> str:
     """Markdown as HTML that only holds harmless tags and https/http/mailto links."""
-    html = _parser().render(markdown)
+    parser = _parser()
+    html = parser.renderer.render(_parse(markdown), parser.options, {})
     return nh3.clean(
         html,
         tags=_TAGS,
@@ -50,7 +73,7 @@ def links(markdown: str) -> list[str]:
     """The addresses of every link in MARKDOWN, in order."""
     return [
         str(token.attrs["href"])
-        for block in _parser().parse(markdown)
+        for block in _parse(markdown)
         for token in block.children or []
         if token.type == "link_open"
     ]
@@ -58,7 +81,7 @@ def links(markdown: str) -> list[str]:
 
 def to_text(markdown: str) -> list[Block]:
     """Markdown as plain paragraphs and list items, each link written out after its label."""
-    return list(_blocks(_parser().parse(markdown)))
+    return list(_blocks(_parse(markdown)))
 
 
 def _blocks(tokens: list[Token]) -> Iterator[Block]:

@@ -6,7 +6,7 @@ the same words (spam filters score parts that differ).
 
 from __future__ import annotations
 
-__all__ = ["WIDTH", "CalendarLinks", "issue_label", "render_text"]
+__all__ = ["WIDTH", "CalendarLinks", "issue_label", "name_in_header", "render_text"]
 
 import textwrap
 from collections.abc import Callable, Iterator
@@ -23,6 +23,7 @@ from newsletter.content.model import (
 )
 from newsletter.render import i18n
 from newsletter.render.markdown import to_text
+from newsletter.render.phone import tel_uri
 from newsletter.render.placeholders import Placeholders
 
 WIDTH = 72
@@ -72,7 +73,8 @@ class _Writer:
         """The message as paragraphs (lists of lines), joined by blank lines."""
         issue = self.issue
         yield [f"{self.t('view_in_browser')}: {self.ph('web_url')}"]
-        yield [*_wrap(self.newsletter.name.upper()), issue_label(issue)]
+        name = _wrap(self.newsletter.name.upper()) if name_in_header(issue, self.newsletter) else []
+        yield [*name, issue_label(issue)]
         yield _underlined(issue.title, "=")
         yield from self.markdown(issue.intro)
         for section in issue.sections:
@@ -156,10 +158,24 @@ class _Writer:
         return lines
 
     def editor(self, editor: Contact) -> Iterator[list[str]]:
-        lines = [editor.name, editor.email, editor.phone, editor.organisation, editor.website]
+        phone = editor.phone and self.phone(editor.phone)
+        lines = [editor.name, editor.email, phone, editor.organisation, editor.website]
         present = [line for line in lines if line]
         if present:
             yield [_RULE, self.t("editor"), *present]
+
+    def phone(self, number: str) -> str:
+        """'Telefon: 08-452 74 35 (+4684527435)': the international form is what phones call."""
+        tel = tel_uri(number)
+        international = tel and tel.removeprefix("tel:")
+        if not international or international == number:
+            return f"{self.t('phone')}: {number}"
+        return f"{self.t('phone')}: {number} ({international})"
+
+
+def name_in_header(issue: Issue, newsletter: NewsletterConfig) -> bool:
+    """Whether the header names the newsletter: not when the issue's title is that name."""
+    return " ".join(issue.title.split()).casefold() != " ".join(newsletter.name.split()).casefold()
 
 
 def issue_label(issue: Issue) -> str:

@@ -1,6 +1,8 @@
 """The rendered e-mails and the preview in headless Chromium (Debian's, driven by Playwright).
 
-Run as a script to refresh the screenshots in docs/: python tests/test_browser_render.py
+Run as a script to refresh the screenshots in docs/:
+
+    PYTHONPATH=tests .venv/bin/python tests/render/test_browser_render.py
 """
 
 from __future__ import annotations
@@ -10,45 +12,15 @@ from pathlib import Path
 
 import pytest
 from conftest import ARGS, CHROMIUM
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from email_pages import email_file, open_email
+from playwright.sync_api import Browser, expect, sync_playwright
 from preview_server import running_preview
+from readability import MIN_BUTTON_HEIGHT
 from render_fixtures import EXAMPLES, ROOT
-
-from newsletter.content.project import load
-from newsletter.render.issue import render_issue
-from newsletter.render.personalize import Personal, Personalizer
 
 WIDTHS = (600, 375)
 
 pytestmark = pytest.mark.browser
-
-
-def email_file(issue_path: Path, folder: Path) -> tuple[Path, list[str]]:
-    """The e-mail of ISSUE_PATH as one subscriber gets it, written to FOLDER."""
-    issue, config = load(issue_path)
-    html, _ = Personalizer(render_issue(issue, config)).personalize(
-        Personal(
-            email="anna.andersson@example.org",
-            name="Anna Andersson",
-            fields={},
-            unsubscribe_url=f"{config.base_url}/u/TOKEN",
-            web_url=f"{config.base_url}/{issue.newsletter}/{issue.slug}/",
-        )
-    )
-    path = folder / f"{issue_path.stem}.html"
-    path.write_text(html, encoding="utf-8")
-    return path, [item.title for item in issue.items()]
-
-
-def open_email(browser: Browser, path: Path, width: int) -> Page:
-    page = browser.new_page(viewport={"width": width, "height": 800})
-    # Offline: an e-mail must not need the network to lay out (images are optional).
-    page.route(
-        "**/*",
-        lambda route: route.abort() if "file://" not in route.request.url else route.continue_(),
-    )
-    page.goto(path.as_uri())
-    return page
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -66,7 +38,7 @@ def test_no_horizontal_overflow_and_every_title_visible(
         width,
     )
     assert overflowing == []
-    headings = page.locator("h3")
+    headings = page.locator(".nl-item-title")
     assert headings.count() == len(titles)
     for index, title in enumerate(titles):
         heading = headings.nth(index)
@@ -78,14 +50,16 @@ def test_no_horizontal_overflow_and_every_title_visible(
     page.close()
 
 
-def test_buttons_are_big_enough_to_tap_on_a_phone(browser: Browser, tmp_path: Path) -> None:
+def test_buttons_and_links_are_big_enough_to_tap_on_a_phone(
+    browser: Browser, tmp_path: Path
+) -> None:
     path, _ = email_file(EXAMPLES[0], tmp_path)
     page = open_email(browser, path, 375)
     heights = page.evaluate(
-        "[...document.querySelectorAll('td.nl-button a')]"
+        "[...document.querySelectorAll('td.nl-button a, td.nl-link a')]"
         ".map(a => a.getBoundingClientRect().height)"
     )
-    assert heights and min(heights) >= 36
+    assert len(heights) >= 10 and min(heights) >= MIN_BUTTON_HEIGHT
     page.close()
 
 
@@ -119,16 +93,17 @@ def test_the_preview_shows_both_widths_and_reloads_on_save(
 
 
 def screenshots(folder: Path) -> None:
-    """docs/<issue>-<width>.png: the top of each example e-mail at each width."""
+    """docs/<issue>-<width>[-dark].png: the top of each example e-mail as readers see it."""
+    shots = [(width, False) for width in WIDTHS] + [(375, True)]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         for issue_path in EXAMPLES:
             path, _ = email_file(issue_path, Path("/tmp"))
-            for width in WIDTHS:
-                page = open_email(browser, path, width)
+            for width, dark in shots:
+                page = open_email(browser, path, width, dark=dark)
                 height = 1200 if width == 600 else 1400
                 page.screenshot(
-                    path=folder / f"{issue_path.stem}-{width}.png",
+                    path=folder / f"{issue_path.stem}-{width}{'-dark' if dark else ''}.png",
                     clip={"x": 0, "y": 0, "width": width, "height": height},
                     full_page=True,
                 )

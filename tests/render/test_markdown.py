@@ -47,3 +47,23 @@ def test_text_keeps_lists_and_their_numbers() -> None:
         Block("tre", "3. "),
         Block("fyra", "4. "),
     ]
+
+
+QUOTED = (
+    "Merparten sköter sitt uppdrag vid sidan om arbete och studier.\n"
+    "– Den lokala och regionala närheten ger goda förutsättningar, säger Anders Knape."
+)
+
+
+def test_a_line_that_ends_a_sentence_or_opens_a_quotation_keeps_its_break() -> None:
+    html = to_html(QUOTED + "\nVeckorna går fort!\nI detta brev")
+    assert "studier.<br>\n– Den lokala" in html
+    assert "Knape.<br>\nVeckorna går fort!<br>\nI detta brev" in html
+    (block,) = to_text(QUOTED)
+    assert block.text.split("\n") == QUOTED.split("\n")
+
+
+def test_a_line_broken_in_mid_sentence_is_joined() -> None:
+    wrapped = "Projekt Medborgardialog har prövat en modell för\nmedborgardialog i komplexa frågor."
+    assert "<br" not in to_html(wrapped)
+    assert to_text(wrapped) == [Block(wrapped.replace("\n", " "))]
