@@ -32,7 +32,8 @@ COMMANDS = {
     "subscribers": ("subscribers", "Check and edit lists; keep the suppression list."),
     "send": ("send", "Send an issue to its subscribers, each exactly once."),
     "status": ("send", "Show how the send of an issue went."),
-    "serve": ("web", "Serve unsubscribe, web versions and the archive."),
+    "serve": ("web", "Serve sign-up, unsubscribe, web versions and the archive."),
+    "signup-form": ("signup", "Print a sign-up form to paste into your website."),
     "archive": ("web", "Build the public archive as static files."),
     "bounces": ("bounces", "Read bounces and complaints into the suppression list."),
 }

@@ -34,6 +34,7 @@ def serve(host: str, port: int) -> None:
     Example:
         newsletter serve --host 127.0.0.1 --port 8000
     """
+    from newsletter.urls import signup_url
     from newsletter.web import create_app
     from newsletter.web.server import make_server
 
@@ -47,9 +48,15 @@ def serve(host: str, port: int) -> None:
         f"for the public address {config.base_url}/. Press Ctrl+C to stop."
     )
     click.echo(_secret_source(config))
+    for key, newsletter in config.newsletters.items():
+        if newsletter.signup:
+            click.echo(
+                f"Sign-up form of {key}: {signup_url(config, key, language=newsletter.language)}"
+            )
     # uvicorn finishes the requests under way, then passes Ctrl+C on: a normal stop.
     with contextlib.suppress(KeyboardInterrupt):
-        make_server(create_app(config)).run(sockets=[listener])
+        app = create_app(config)
+        make_server(app, trusted_proxies=config.web.trusted_proxies).run(sockets=[listener])
     click.echo("Stopped.")
 
 

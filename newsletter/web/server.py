@@ -46,8 +46,19 @@ def listen(host: str, port: int, /) -> socket.socket:
     return listener
 
 
-def make_server(app: ASGIApp, /, *, log_config: dict[str, Any] | None = LOGGING) -> uvicorn.Server:
-    """A server for APP; run it with `.run(sockets=[...])` on a socket bound beforehand."""
+def make_server(
+    app: ASGIApp,
+    /,
+    *,
+    log_config: dict[str, Any] | None = LOGGING,
+    trusted_proxies: list[str] | None = None,
+) -> uvicorn.Server:
+    """A server for APP; run it with `.run(sockets=[...])` on a socket bound beforehand.
+
+    X-Forwarded-For and X-Forwarded-Proto are believed from TRUSTED_PROXIES only (None:
+    uvicorn's default, FORWARDED_ALLOW_IPS or this machine); the client is then the first
+    address from the right that is no trusted proxy, which a client cannot forge.
+    """
     return uvicorn.Server(
         uvicorn.Config(
             app,
@@ -56,5 +67,6 @@ def make_server(app: ASGIApp, /, *, log_config: dict[str, Any] | None = LOGGING)
             server_header=False,
             lifespan="on",
             backlog=BACKLOG,
+            forwarded_allow_ips=trusted_proxies,
         )
     )
