@@ -4,7 +4,8 @@ All three are HMAC-SHA256 with keys derived from the secret that signs unsubscri
 links (newsletter.audience.tokens), each key for one purpose only, and every MAC is
 compared in constant time.
 
-- A *form token* is the time a form was served, signed with the newsletter it is for.
+- A *form token* is the time a form was served (in milliseconds), signed with the
+  newsletter it is for.
   A form sent back within 2 seconds (a bot) or after a day (a replay, an old tab) is
   refused politely and shown again.
 - A *confirmation link* `/c/TOKEN` names a newsletter, the keyed id of the address
@@ -21,6 +22,7 @@ import base64
 import hashlib
 import hmac
 import ipaddress
+import math
 from typing import Literal
 
 from newsletter.errors import TokenError
@@ -68,7 +70,8 @@ class SignupSigner:
 
     def form_token(self, newsletter: str, /, *, now: float) -> str:
         """A token for a form of NEWSLETTER served at NOW (seconds since the epoch)."""
-        stamp = str(int(now))
+        # In milliseconds, rounded up: a form never counts as older than it is.
+        stamp = str(math.ceil(now * 1000))
         return f"{stamp}.{self._mac(self._form_key, f'{newsletter}.{stamp}')}"
 
     def check_form(self, token: str | None, newsletter: str, /, *, now: float) -> FormCheck:
@@ -76,12 +79,12 @@ class SignupSigner:
         if not token:
             return "missing"
         stamp, _, mac = token.partition(".")
-        if not stamp.isdigit() or len(stamp) > 12:
+        if not stamp.isdigit() or len(stamp) > 15:
             return "invalid"
         expected = self._mac(self._form_key, f"{newsletter}.{stamp}")
         if not hmac.compare_digest(expected, mac):
             return "invalid"
-        age = now - int(stamp)
+        age = now - int(stamp) / 1000
         if age < FORM_MIN_AGE:
             return "too_fast"
         return "too_old" if age > FORM_MAX_AGE else "ok"
