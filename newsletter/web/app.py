@@ -7,6 +7,7 @@ __all__ = ["create_app"]
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
@@ -31,7 +32,10 @@ def create_app(config: Config, /) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(signup.purge_every_hour, site)
+            yield
+            tasks.cancel_scope.cancel()
         site.db.close()
 
     app = Starlette(

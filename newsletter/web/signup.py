@@ -14,14 +14,17 @@ token that must be 2 s to a day old, and a small body limit.
 
 from __future__ import annotations
 
-__all__ = ["ROUTES", "SOURCES"]
+__all__ = ["ROUTES", "SOURCES", "purge_every_hour"]
 
 import datetime as dt
 import logging
+import sqlite3
 import time
 from typing import Any
 from urllib.parse import parse_qsl
 
+import anyio
+import anyio.to_thread
 from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -33,7 +36,10 @@ from newsletter.audience.addresses import normalise_address
 from newsletter.audience.consent import consent_for
 from newsletter.config import NewsletterConfig
 from newsletter.delivery.headers import clean_name
+from newsletter.errors import StateError
+from newsletter.state import connect
 from newsletter.web import pages
+from newsletter.web.database import Unavailable
 from newsletter.web.errors import error_page
 from newsletter.web.mailer import send_confirmation
 from newsletter.web.site import Site, site
@@ -101,11 +107,40 @@ async def submit(request: Request) -> Response:
     return _signed_up(request, newsletter, address, background=mail)
 
 
-def _record(here: Site, db: Any, wanted: signups.Request, now: float) -> signups.Outcome:
+def _record(
+    here: Site, db: sqlite3.Connection, wanted: signups.Request, now: float
+) -> signups.Outcome:
     moment = dt.datetime.fromtimestamp(now, dt.UTC)
     signups.purge(db, expiry_days=here.config.signup.expiry_days, now=moment)
     limit = here.config.signup.mails_per_address
     return signups.request(db, wanted, limit=limit, now=moment)
+
+
+async def purge_every_hour(here: Site) -> None:
+    """Delete the sign-ups whose link has expired, now and every hour the server runs."""
+    days = here.config.signup.expiry_days
+
+    def purge(db: sqlite3.Connection) -> int:
+        return signups.purge(db, expiry_days=days, now=dt.datetime.now(dt.UTC))
+
+    def purge_at_start() -> int:
+        # A connection of its own: the server's opens with the first request, as before.
+        db = connect(here.db.path)
+        try:
+            return purge(db)
+        finally:
+            db.close()
+
+    try:
+        await anyio.to_thread.run_sync(purge_at_start)
+    except (StateError, sqlite3.Error) as exc:
+        log.warning("expired sign-ups not deleted yet (tried again in an hour): %s", exc)
+    while True:
+        await anyio.sleep(3600)
+        try:
+            await here.db.run(purge)
+        except Unavailable as exc:
+            log.warning("expired sign-ups not deleted yet (tried again in an hour): %s", exc)
 
 
 def _newsletter(request: Request) -> NewsletterConfig:

@@ -23,6 +23,7 @@ from newsletter.audience.consent import consent_for
 from newsletter.audience.signuptokens import SignupSigner
 from newsletter.audience.tokens import load_secret
 from newsletter.config import Config
+from newsletter.state import connect, database_path
 from newsletter.web import create_app
 from newsletter.web.middleware import PAGE_POLICY
 
@@ -450,3 +451,15 @@ def test_confirmation_tokens_stay_out_of_the_log_and_search_engines(
     client.get("/c/SECRETTOKENVALUE.abc")
     assert "SECRETTOKENVALUE" not in caplog.text and "GET /c/… 404" in caplog.text
     assert "Disallow: /c/" in client.get("/robots.txt").text
+
+
+def test_the_server_deletes_expired_sign_ups_when_it_starts(config: Config) -> None:
+    db = connect(database_path(config))
+    consent = consent_for(config.newsletter("test"))
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(days=8)
+    wanted = signups.Request("test", NEW, "id", "", consent, "web form")
+    assert signups.request(db, wanted, limit=3, now=old) == "mail"
+    assert signups.counts(db, "test") == (0, 1)
+    for _ in serve(config):
+        wait_for(lambda: signups.counts(db, "test") == (0, 0), what="the purge")
+    db.close()
