@@ -64,7 +64,7 @@ def local(url: str, server: str) -> str:
 @dataclass
 class Served:
     url: str
-    log: Path  # the server's stderr
+    log: Path  # what the server printed and logged
 
     def log_text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
@@ -80,7 +80,7 @@ def serving(folder: Path, env: Mapping[str, str]) -> Iterator[Served]:
                "--port", str(port)]  # fmt: skip
     with log.open("wb") as errors:
         process = subprocess.Popen(
-            command, cwd=folder, env={**clean, **env}, stdout=subprocess.DEVNULL, stderr=errors
+            command, cwd=folder, env={**clean, **env}, stdout=errors, stderr=subprocess.STDOUT
         )
     served = Served(f"http://127.0.0.1:{port}", log)
     try:

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 __all__ = ["send_confirmation"]
 
+import functools
 import logging
 import re
+
+import anyio.to_thread
 
 from newsletter import urls
 from newsletter.audience import signups, suppression
@@ -29,9 +32,12 @@ async def send_confirmation(
     """Mail WANTED's address the link that confirms its sign-up to NEWSLETTER."""
     token = here.signup.confirmation(newsletter.key, wanted.address_id, now=now)
     link = urls.confirm_url(here.config, token)
+    build = functools.partial(confirmation.build, here.config, newsletter, address=wanted.address,
+                              link=link, language=wanted.consent.language)  # fmt: skip
     try:
-        message = confirmation.build(here.config, newsletter, address=wanted.address,
-                                     link=link, language=wanted.consent.language)  # fmt: skip
+        # In a worker thread: rendering the mail takes milliseconds the event loop, and
+        # the readers waiting on it, need more.
+        message = await anyio.to_thread.run_sync(build)
         where, result = await confirmation.send(here.config, message, newsletter=newsletter.key)
     except (NewsletterError, OSError) as exc:
         _warn(newsletter, wanted, f"the confirmation mail could not be sent: {exc}")

@@ -177,6 +177,8 @@ def test_a_flood_from_one_client_behind_the_proxy_is_limited_and_logged_once(
     assert statuses == [200] * 5 + [429] * 7
     wait_for(lambda: len(smtp.messages) == 6, what="six confirmation mails")
     log = server.log_text()
+    url = "https://nyhetsbrev.example.org/medborgardialog/prenumerera"
+    assert f"Sign-up form of medborgardialog: {url}" in log
     assert log.count("went over 5 sign-ups an hour") == 1
     assert "Traceback" not in log and FLOODER not in log and "flood0@" not in log
 
