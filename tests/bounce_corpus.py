@@ -64,8 +64,15 @@ class Row:
     expected: str  # hard, soft, failed, complaint, none, autoreply, nothing
     doubt: bool
 
+    @property
+    def placeholder(self) -> bool:
+        """sisimai's stand-in where a report names nobody: any address (or none) is right."""
+        return self.address.endswith(".invalid")
+
     def names(self, address: str) -> bool:
         address = address.lower()
+        if self.placeholder:
+            return True
         return bool(address) and (address == self.address or address in self.accept)
 
 
@@ -132,7 +139,8 @@ def score_sample(rows: list[Row], verdicts: Verdicts) -> Score:
     name = rows[0].file
     classes = {row.expected for row in rows}
     score = Score(samples=1, scored_samples=0 if classes == {"nothing"} else 1)
-    failures = [row for row in rows if row.expected in {"hard", "soft", "failed"}]
+    # A failure that names no address (sendmail's "No Message Collected") has no one to find.
+    failures = [r for r in rows if r.expected in {"hard", "soft", "failed"} and r.address]
     failed = {address.lower() for verdict, address in verdicts if verdict in FAILURE}
     if failures:
         score.failure_samples = 1
@@ -153,7 +161,7 @@ def score_sample(rows: list[Row], verdicts: Verdicts) -> Score:
         row = next((row for row in rows if row.names(address)), None)
         if row is not None and row.expected in ALLOWED[verdict]:
             continue
-        if row is not None and row.doubt:
+        if any(r.doubt for r in rows) if row is None else row.doubt:
             score.doubtful_suppressed += 1
             continue
         score.wrongly_suppressed += 1
