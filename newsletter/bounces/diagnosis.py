@@ -19,6 +19,7 @@ from newsletter.bounces.senderside import PROBLEMS, Problem, find_problem
 
 Verdict = Literal["hard", "soft", "sender", "none"]
 
+
 def _words(*alternatives: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{a})" for a in alternatives), re.IGNORECASE)
 
@@ -38,19 +39,29 @@ HARD_CODES = {"5.1.1", "5.1.2", "5.1.3", "5.1.6", "5.1.10", "5.1.351", "5.4.4"}
 _STAGES = (
     ("rcpt", re.compile(r"\brcpt(?:[ _]to)?\b", re.IGNORECASE)),
     ("mail", re.compile(r"(?:in reply to|after|our|>>>) mail from\b", re.IGNORECASE)),
-    ("data", re.compile(r"(?:in reply to|after|our|>>>) (?:the )?(?:end of |final )?data\b",
-                        re.IGNORECASE)),
+    (
+        "data",
+        re.compile(
+            r"(?:in reply to|after|our|>>>) (?:the )?(?:end of |final )?data\b", re.IGNORECASE
+        ),
+    ),
 )
 _ADDRESS = re.compile(r"[^\s<>()\[\]:;,\"']+@[A-Za-z0-9.-]+")
 # Phrases only one mail system writes, and only for a mailbox that does not exist: they
 # need no status code (Exchange 2003, Domino and Notes, Gmail, Yahoo, qmail, IMail,
 # Exchange Online's directory-based edge blocking).
 _UNMISTAKABLE = _words(
-    r"recipient name is not recognized", r"not listed in (?:the )?domino directory",
-    r"not listed in public name & address book", r"email account that you tried to reach "
-    r"does not exist", r"address not found.{0,80}couldn't be found",
-    r"this user doesn't have an? \S+ account", r"no mailbox here by that name",
-    r"invalid final delivery userid", r"recipientnotfound", r"recipaddrnotfound",
+    r"recipient name is not recognized",
+    r"not listed in (?:the )?domino directory",
+    r"not listed in public name & address book",
+    r"email account that you tried to reach "
+    r"does not exist",
+    r"address not found.{0,80}couldn't be found",
+    r"this user doesn't have an? \S+ account",
+    r"no mailbox here by that name",
+    r"invalid final delivery userid",
+    r"recipientnotfound",
+    r"recipaddrnotfound",
     r"5\.4\.1 .{0,80}recipient address rejected: access denied",
 )
 
@@ -74,7 +85,8 @@ _SOFT = (
         r"we do not relay", r"rejected by (?:the )?(?:recipient|remote|domain)", r"blocked",
     )),
     ("not delivered in time", _words(
-        r"expired", r"too long", r"aborted after", r"retry (?:time|timeout|period)", r"gave up", r"giving up",
+        r"expired", r"too long", r"aborted after", r"retry (?:time|timeout|period)",
+        r"gave up", r"giving up",
         r"time(?:d)? ?out", r"could not be delivered (?:with)?in", r"delivery time",
         r"\b\d+ (?:days|hours)\b.{0,40}(?:queue|undeliver|not (?:been )?delivered)",
     )),
@@ -158,7 +170,8 @@ def diagnose(action: str, status: str, diagnostic: str, stage: str = "") -> Diag
     if stage == "mail":
         problem = PROBLEMS[1]  # refused in reply to MAIL FROM: the sender, whatever the words
         return Diagnosis("sender", problem.title, problem)
-    if not status.startswith("4") and action == "failed" and _UNMISTAKABLE.search(diagnostic):
+    unmistakable = _UNMISTAKABLE.search(f"{status} {diagnostic}")
+    if not status.startswith("4") and action == "failed" and unmistakable:
         return Diagnosis("hard", "no such mailbox")
     for reason, pattern in _SOFT:
         if pattern.search(diagnostic):
@@ -172,4 +185,3 @@ def diagnose(action: str, status: str, diagnostic: str, stage: str = "") -> Diag
     if status in HARD_CODES:
         return Diagnosis("hard", "no such mailbox" if status != "5.4.4" else "no such domain")
     return Diagnosis("soft", "a failure the reply does not explain")
-

@@ -32,12 +32,14 @@ from newsletter.bounces.text import flat, message_text, report_parts
 
 _GMAIL_ID = re.compile(r"^X-Original-Message-ID:\s*(<[^<>\s]+>)", re.IGNORECASE | re.MULTILINE)
 _OWN = ("From", "Reply-To", "Sender", "Return-Path", "To", "Cc")
-_QUOTED_REPORT = re.compile(r"^From:.*\b(?:mailer-daemon|postmaster)@", re.IGNORECASE | re.MULTILINE)
+_QUOTED_REPORT = re.compile(
+    r"^From:.*\b(?:mailer-daemon|postmaster)@", re.IGNORECASE | re.MULTILINE
+)
 
 
-def severity(action: str, status: str, diagnostic: str = "") -> str:
+def severity(action: str, status: str, diagnostic: str = "", stage: str = "") -> str:
     """hard: never mail again; soft: count it; sender: our fault; none: no failure."""
-    return diagnose(action, status, diagnostic).verdict
+    return diagnose(action, status, diagnostic, stage).verdict
 
 
 def reporter(message: Message, /) -> str:

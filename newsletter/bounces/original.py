@@ -16,11 +16,12 @@ from email.parser import HeaderParser
 from email.utils import getaddresses
 from urllib.parse import parse_qs, urlsplit
 
+from newsletter.audience.returnpath import HEADER
 from newsletter.bounces.report import Original
 from newsletter.bounces.text import flat, header_text, part_text, report_parts
 
-# The signed per-recipient header every message carries (newsletter.audience.returnpath).
-REF_HEADER = "X-Newsletter-Ref"
+# The signed per-recipient header every message carries.
+REF_HEADER = HEADER
 _HEADERS = {"text/rfc822-headers", "text/global-headers"}
 _MESSAGES = {"message/rfc822", "message/global"}
 # Lines that start the copy of the returned message in a prose report.
@@ -30,7 +31,8 @@ _COPY_MARKER = re.compile(
     r"your )?(?:original |returned |undelivered )?(?:message|mail|e-?mail)"
     r"|(?:the )?(?:original|returned|undelivered|unsent|rejected|bounced) (?:message|mail|e-?mail)"
     r"(?: header\w*)?(?: (?:follows?|below|as follows|is attached|attached|is included))?\W*$"
-    r"|(?:original|returned|unsent|undelivered) (?:message|mail|text)\w* (?:follows?|below|headers?)"
+    r"|(?:original|returned|unsent|undelivered) (?:message|mail|text)\w* "
+    r"(?:follows?|below|headers?)"
     r"|(?:message|mail|original) headers? (?:follows?|below|of the original)"
     r"|(?:the )?headers? (?:and \S+ \S+ \S+ )?of the (?:original )?message"
     r"|included is a copy|your message reads|message text follows|attachment is a copy"

@@ -18,8 +18,8 @@ from email.message import Message
 from email.utils import getaddresses
 
 from newsletter.bounces.diagnosis import stage_of
-from newsletter.bounces.rfc3464 import status_code
 from newsletter.bounces.report import RecipientStatus
+from newsletter.bounces.rfc3464 import status_code
 from newsletter.bounces.text import addresses_in, flat, header_text
 
 # Mail systems' own addresses: they sign a report, they are never its recipient.
@@ -57,12 +57,14 @@ _DELAY = re.compile(
 )
 _UNSAFE = re.compile(r"[&?]")
 _CONTACT = re.compile(r"\bcontact\W+(?:us at\W+|the\W+)?(\S+@\S+)", re.IGNORECASE)
-_FROM = re.compile(r"(?<!expanded )(?<!generated )(?<!forwarded )\bfrom\W{1,3}\S+@\S+",
-                   re.IGNORECASE)
-_FOLLOWING = re.compile(r"following (?:recipients?|addresses|address\(es\))[^\n]*",
-                        re.IGNORECASE)
+_FROM = re.compile(
+    r"(?<!expanded )(?<!generated )(?<!forwarded )\bfrom\W{1,3}\S+@\S+", re.IGNORECASE
+)
+_FOLLOWING = re.compile(r"following (?:recipients?|addresses|address\(es\))[^\n]*", re.IGNORECASE)
 _LOCAL_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
-_SUMMARY = re.compile(r"^\W*(?:to|cc|bcc|from|sent|subject|date)\s*:.*$", re.IGNORECASE | re.MULTILINE)
+_SUMMARY = re.compile(
+    r"^\W*(?:to|cc|bcc|from|sent|subject|date)\s*:.*$", re.IGNORECASE | re.MULTILINE
+)
 _SECTION = 1200
 
 
@@ -142,7 +144,7 @@ def _bare_names(notice: str, reporter: str) -> list[str]:
     heading = _FOLLOWING.search(notice)
     if not domain or heading is None:
         return []
-    names = []
+    names: list[str] = []
     for line in notice[heading.end() :].splitlines()[1:8]:
         word = line.strip().split(" ")[0] if line.strip() else ""
         if not word:
@@ -174,9 +176,7 @@ def sections(notice: str, addresses: list[str]) -> list[tuple[str, str]]:
     return sections
 
 
-def _status(
-    address: str, section: str, notice: str, delayed: bool, count: int
-) -> RecipientStatus:
+def _status(address: str, section: str, notice: str, delayed: bool, count: int) -> RecipientStatus:
     code = status_code(_codes_only(section), failures_only=True)
     text = section
     if not code:
@@ -187,7 +187,9 @@ def _status(
     action = "delayed" if delayed or code.startswith("4") else "failed"
     if action == "delayed" and code.startswith("5"):
         code = ""  # a warning that quotes an earlier permanent-looking reply
-    return RecipientStatus(address, action, code, flat(text)[:_SECTION], stage=stage_of(text))
+    # "<anna@example.org>: Sorry, no mailbox here": the words, without the address before them.
+    words = re.sub(rf"^[\s<>\"'*-]*{re.escape(address)}[>\"':\s]*", "", flat(text), flags=re.I)
+    return RecipientStatus(address, action, code, words[:_SECTION], stage=stage_of(text))
 
 
 _CODE_LINE = re.compile(

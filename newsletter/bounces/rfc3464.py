@@ -12,6 +12,8 @@ from __future__ import annotations
 
 __all__ = ["STATUS_CODE", "normal_action", "read_fields", "status_code", "status_texts"]
 
+import base64
+import quopri
 import re
 from collections.abc import Iterator
 from email.message import Message
@@ -52,10 +54,25 @@ def status_texts(message: Message, /) -> Iterator[str]:
 
 def _status_text(part: Message) -> str:
     payload = part.get_payload()
+    encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
     if isinstance(payload, list):
-        # The email package parses message/delivery-status into one Message per block.
-        return "\n\n".join(_block_text(block) for block in payload if isinstance(block, Message))
+        # The email package parses message/delivery-status into one Message per block,
+        # even when the part is encoded (some gateways encode every part).
+        text = "\n\n".join(_block_text(block) for block in payload if isinstance(block, Message))
+        return _decoded(text, encoding)
     return part_text(part)
+
+
+def _decoded(text: str, encoding: str) -> str:
+    data = text.encode("utf-8", "replace")
+    try:
+        if encoding == "base64":
+            data = base64.b64decode(data, validate=False)
+        elif encoding == "quoted-printable":
+            data = quopri.decodestring(data)
+    except ValueError:
+        return text
+    return data.decode("utf-8", "replace")
 
 
 def _block_text(block: Message) -> str:
@@ -134,7 +151,7 @@ def _address(value: str) -> str:
         return found[0]
     # An address the usual pattern refuses (an encoded word before the @, say) is still
     # the one the report names, as long as it is one word with one @.
-    local, at, domain = typed.strip("<> ").partition("@")
+    local, _, domain = typed.strip("<> ").partition("@")
     return f"{local}@{domain}" if local and "." in domain and not _SPACE.search(typed) else ""
 
 

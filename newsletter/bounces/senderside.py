@@ -41,12 +41,19 @@ PROBLEMS: tuple[Problem, ...] = (
         "[smtp] host), sign the messages with DKIM ([dkim] in newsletter.toml) and "
         "check the domain's DMARC record. Your IT department or mail provider can do this.",
         _words(
-            r"\bspf\b", r"sender policy framework", r"\bdkim\b", r"\bdmarc\b",
-            r"domainkeys", r"sender[- ]id\b", r"5\.7\.(?:23|25|26|27|509|510|515)\b",
-            r"authentication (?:check )?fail", r"failed (?:the )?authentication",
-            r"not (?:properly )?authenticated", r"unauthenticated (?:email|mail|sender)",
+            r"\bspf\b",
+            r"sender policy framework",
+            r"\bdkim\b",
+            r"\bdmarc\b",
+            r"domainkeys",
+            r"sender[- ]id\b",
+            r"5\.7\.(?:23|25|26|27|509|510|515)\b",
+            r"authentication (?:check )?fail",
+            r"failed (?:the )?authentication",
+            r"not (?:properly )?authenticated",
+            r"unauthenticated (?:email|mail|sender)",
         ),
-    ),  # fmt: skip
+    ),
     Problem(
         "sender-address",
         "receiving servers refused the sender address or its domain",
@@ -55,14 +62,19 @@ PROBLEMS: tuple[Problem, ...] = (
         _words(
             r"sender (?:address |domain )?(?:rejected|refused|denied|unknown|invalid)",
             r"sender (?:address |domain )?(?:is )?(?:not (?:found|allowed|valid)|blocked)",
-            r"sender verif\w* fail", r"unverifiable sender", r"unroutable sender",
+            r"sender verif\w* fail",
+            r"unverifiable sender",
+            r"unroutable sender",
             r"(?:sender|envelope[- ]from|return[- ]path|mail from)\W{1,3}(?:\S+\s){0,6}"
             r"(?:domain|address) (?:not found|does not exist|unknown|must resolve|"
             r"cannot be verified)",
-            r"(?:in reply to|after) mail from\b", r"\b5\.1\.[78]\b", r"\b5\.7\.1 .{0,40}sender",
-            r"domain of sender address \S+ does not exist", r"sender domain must",
+            r"(?:in reply to|after) mail from\b",
+            r"\b5\.1\.[78]\b",
+            r"\b5\.7\.1 .{0,40}sender",
+            r"domain of sender address \S+ does not exist",
+            r"sender domain must",
         ),
-    ),  # fmt: skip
+    ),
     Problem(
         "reputation",
         "the relay's address or your domain is on a blocklist, or its reputation is poor",
@@ -70,16 +82,29 @@ PROBLEMS: tuple[Problem, ...] = (
         "Barracuda, Spamcop, ...) and ask the relay's administrator to have it removed; "
         "check whether the domain's other mail is being sent as spam.",
         _words(
-            r"spamhaus", r"spamcop", r"barracuda", r"\bsorbs\b", r"uceprotect", r"\bpsbl\b",
-            r"\bcbl\b", r"\bdnsbl\b", r"\brbl\b", r"black ?list", r"block ?list", r"blocked using",
-            r"(?<!not )listed (?:on|in|at|by) (?!\S+ directory)", r"reputation", r"\bbanned\b",
+            r"spamhaus",
+            r"spamcop",
+            r"barracuda",
+            r"\bsorbs\b",
+            r"uceprotect",
+            r"\bpsbl\b",
+            r"\bcbl\b",
+            r"\bdnsbl\b",
+            r"\brbl\b",
+            r"black ?list",
+            r"block ?list",
+            r"blocked using",
+            r"(?<!not )listed (?:on|in|at|by) (?!\S+ directory)",
+            r"reputation",
+            r"\bbanned\b",
             r"(?:your|sending|sender|client|connecting) ip(?: address)?\b.{0,40}"
             r"(?:block|reject|refus|list|ban|not allowed)",
             r"ip (?:address )?(?:\S+ )?(?:is |has been )?(?:blocked|banned|blacklisted)",
-            r"5\.7\.(?:606|511|512)\b", r"access denied.{0,20}banned",
+            r"5\.7\.(?:606|511|512)\b",
+            r"access denied.{0,20}banned",
             r"service (?:is )?unavailable.{0,30}client host .{0,60}blocked",
         ),
-    ),  # fmt: skip
+    ),
     Problem(
         "volume",
         "the newsletter went out faster or to more readers than receiving servers or "
@@ -88,13 +113,16 @@ PROBLEMS: tuple[Problem, ...] = (
         "administrator for a higher limit); the readers will get the next issue.",
         _words(
             r"too many (?:messages|recipients|connections|mails|emails|concurrent)",
-            r"(?:rate|sending|submission|send) (?:limit|quota)", r"rate[- ]?limit",
-            r"throttl", r"limit (?:exceeded|reached).{0,40}(?:hour|day|minute)",
+            r"(?:rate|sending|submission|send) (?:limit|quota)",
+            r"rate[- ]?limit",
+            r"throttl",
+            r"limit (?:exceeded|reached).{0,40}(?:hour|day|minute)",
             r"(?:hourly|daily|per (?:hour|day|minute)) (?:\S+ )?(?:limit|quota|threshold)",
             r"exceeded .{0,30}(?:sending|message|recipient) (?:limit|rate)",
-            r"slow down", r"5\.7\.70[05]\b",
+            r"slow down",
+            r"5\.7\.70[05]\b",
         ),
-    ),  # fmt: skip
+    ),
     Problem(
         "dns",
         "the relay's address or name does not look right in DNS (no reverse DNS, a "
@@ -102,14 +130,19 @@ PROBLEMS: tuple[Problem, ...] = (
         "Ask the relay's administrator to give its IP address a reverse DNS (PTR) name "
         "that resolves back to it and to greet with that name (HELO/EHLO).",
         _words(
-            r"reverse (?:dns|lookup|hostname)", r"\bptr\b", r"\brdns\b",
-            r"cannot find your (?:reverse )?hostname", r"\bhelo\b", r"\behlo\b",
-            r"client host rejected: cannot find", r"(?:your|sending) (?:host ?name|ip)"
+            r"reverse (?:dns|lookup|hostname)",
+            r"\bptr\b",
+            r"\brdns\b",
+            r"cannot find your (?:reverse )?hostname",
+            r"\bhelo\b",
+            r"\behlo\b",
+            r"client host rejected: cannot find",
+            r"(?:your|sending) (?:host ?name|ip)"
             r" (?:does not|doesn't|did not) (?:match|resolve)",
             r"name service error (?:for (?:name|domain)=?\s?\S+ )?(?:type=\w+:\s*)?"
             r"(?!host not found)(?:malformed|unexpected|server failure|timed out|try)",
         ),
-    ),  # fmt: skip
+    ),
     Problem(
         "size",
         "the message was larger than receiving servers accept",
@@ -117,12 +150,17 @@ PROBLEMS: tuple[Problem, ...] = (
         "shorter text; `newsletter render` shows its size.",
         _words(
             r"(?<!mailbox )(?<!storage )message (?:size|length) (?:\S+ )?"
-            r"exceed", r"(?:message|mail) (?:is )?too (?:large|big)",
+            r"exceed",
+            r"(?:message|mail) (?:is )?too (?:large|big)",
             r"exceed\w* (?:the )?(?:max\w*|fixed max\w*) (?:incoming |inbound )?"
-            r"(?:message )?size", r"max(?:imum)? message size", r"\b5\.3\.4\b",
-            r"\b5\.2\.3\b", r"class=size", r"size limit (?!.{0,20}mailbox)",
+            r"(?:message )?size",
+            r"max(?:imum)? message size",
+            r"\b5\.3\.4\b",
+            r"\b5\.2\.3\b",
+            r"class=size",
+            r"size limit (?!.{0,20}mailbox)",
         ),
-    ),  # fmt: skip
+    ),
     Problem(
         "content",
         "receiving servers took the newsletter for spam or refused its content",
@@ -130,14 +168,23 @@ PROBLEMS: tuple[Problem, ...] = (
         "and the wording; send a test to a Gmail and an Outlook.com address to see where "
         "it lands.",
         _words(
-            r"spam", r"\bjunk", r"virus", r"malware", r"phish", r"uribl", r"surbl",
+            r"spam",
+            r"\bjunk",
+            r"virus",
+            r"malware",
+            r"phish",
+            r"uribl",
+            r"surbl",
             r"content (?:rejected|refused|filter|policy|not accepted)",
             r"message (?:content|body) (?:rejected|refused|not accepted)",
             r"rejected (?:due to|because of|for) (?:its |the )?content",
-            r"looks? like (?:unsolicited|bulk)", r"unsolicited", r"bulk (?:e-?)?mail",
-            r"\b5\.7\.1 .{0,60}(?:policy|content)", r"\b5\.6\.\d+\b",
+            r"looks? like (?:unsolicited|bulk)",
+            r"unsolicited",
+            r"bulk (?:e-?)?mail",
+            r"\b5\.7\.1 .{0,60}content",
+            r"\b5\.6\.\d+\b",
         ),
-    ),  # fmt: skip
+    ),
 )
 
 

@@ -13,7 +13,7 @@ __all__ = ["SesNotice", "read_notice"]
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import Message
 from typing import Any
 
@@ -36,7 +36,7 @@ class SesNotice:
     report: DeliveryReport | None = None
     addresses: tuple[str, ...] = ()
     feedback_type: str = ""
-    original: Original = Original()
+    original: Original = field(default_factory=Original)
 
 
 def read_notice(text: str, /) -> SesNotice | None:
@@ -98,8 +98,11 @@ def _bounce(bounce: dict[str, Any], original: Original) -> DeliveryReport | None
         diagnostic = flat(record.get("diagnosticCode", ""))
         status = status_code(flat(record.get("status", ""))) or status_code(diagnostic)
         # SES gives up on a "Transient" bounce only for now: never a reason to suppress.
-        action = "delayed" if kind == "Transient" else normal_action(
-            flat(record.get("action", "")), status or "5")
+        action = (
+            "delayed"
+            if kind == "Transient"
+            else normal_action(flat(record.get("action", "")), status or "5")
+        )
         words = diagnostic or f"Amazon SES: {kind} bounce ({subtype})"
         recipients.append(RecipientStatus(found[0], action, status, words[:_LONGEST]))
     if not recipients:

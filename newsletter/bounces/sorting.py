@@ -118,8 +118,10 @@ def _sort(message: Message, base: Incoming) -> Incoming:
         kind: Kind = "complaint" if feedback.complaint else "feedback"
         if feedback.opt_out:
             kind = "unsubscribe"
-        return replace(base, kind=kind, complaint_addresses=feedback.addresses,
-                       feedback_type=feedback.feedback_type, original=feedback.original)  # fmt: skip
+        return replace(
+            base, kind=kind, complaint_addresses=feedback.addresses,
+            feedback_type=feedback.feedback_type, original=feedback.original,
+        )  # fmt: skip
     if (unsubscribe := _unsubscribe(message, base)) is not None:
         return unsubscribe
     if (report := parse_report(message)) is not None:

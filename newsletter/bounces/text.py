@@ -84,7 +84,7 @@ def _charset(part: Message) -> str:
 
 
 def message_text(message: Message, /) -> str:
-    """The report's own text: its text/plain parts (or its HTML as text), not the returned message."""
+    """The report's own text: its text/plain parts (or its HTML as text), not what it returns."""
     plain, markup = [], []
     for part in report_parts(message):
         kind = part.get_content_type()
