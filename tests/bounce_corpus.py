@@ -24,6 +24,7 @@ from newsletter.state import connect, database_path
 
 ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENT = "NEWSLETTER_BOUNCE_CORPUS"
+FALLBACK = Path("/work/shared/bounce-corpus")
 
 # What an import did to one address of a sample. "suppressed" verdicts first.
 SUPPRESSING = {"hard", "complaint", "unsubscribe"}
@@ -44,7 +45,7 @@ def candidates() -> list[Path]:
     found = [ROOT.parent / "shared" / "bounce-corpus"]
     if env := os.environ.get(ENVIRONMENT):
         found.append(Path(env))
-    found.append(Path("/work/shared/bounce-corpus"))
+    found.append(FALLBACK)
     return found
 
 
