@@ -242,8 +242,12 @@ def importer_answer(config: Config, db: sqlite3.Connection) -> Callable[[Path], 
 
     def answer(path: Path) -> Verdicts:
         report = import_mailbox(config, db, path, dry_run=True, trust_unverified=True)
+        # getattr: bench/bounce-corpus scores checkouts from before Outcome had these too.
         return [
-            (_verdict(o.kind, o.verdict), "|".join(a for a in (o.address, o.reported) if a))
+            (
+                _verdict(o.kind, getattr(o, "verdict", "")),
+                "|".join(a for a in (o.address, getattr(o, "reported", "")) if a),
+            )
             for o in report.outcomes
         ]
 

@@ -44,7 +44,7 @@ class Feedback:
 def read_feedback(message: Message, /) -> Feedback | None:
     """The feedback report MESSAGE is, or None when it is none."""
     kind = "message/feedback-report"
-    part = next((p for p in report_parts(message) if p.get_content_type() == kind), None)
+    part = next((p for found, p in report_parts(message) if found == kind), None)
     if part is not None:
         return _arf(message, part)
     return _hotmail(message)
@@ -81,8 +81,8 @@ def _fields(text: str) -> dict[str, list[str]]:
 
 def _hotmail(message: Message) -> Feedback | None:
     """Hotmail's complaints before ARF: the message attached, the recipient in a header."""
-    for part in report_parts(message):
-        if part.get_content_type() != "message/rfc822":
+    for kind, part in report_parts(message):
+        if kind != "message/rfc822":
             continue
         inner = part.get_payload()
         headers = inner[0] if isinstance(inner, list) and inner else None

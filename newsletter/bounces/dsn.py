@@ -28,7 +28,7 @@ from newsletter.bounces.original import headers_of, original_of, split_copy
 from newsletter.bounces.prose import SYSTEM_LOCAL_PARTS, looks_like_a_report, read_prose, sections
 from newsletter.bounces.report import DeliveryReport, Original, RecipientStatus
 from newsletter.bounces.rfc3464 import read_fields, status_texts
-from newsletter.bounces.text import flat, message_text, report_parts
+from newsletter.bounces.text import addresses_in, flat, message_text, report_parts
 
 _GMAIL_ID = re.compile(r"^X-Original-Message-ID:\s*(<[^<>\s]+>)", re.IGNORECASE | re.MULTILINE)
 _OWN = ("From", "Reply-To", "Sender", "Return-Path", "To", "Cc")
@@ -48,9 +48,14 @@ def reporter(message: Message, /) -> str:
     return found[0][1] if found else ""
 
 
-def parse_report(message: Message, /, *, depth: int = 0) -> DeliveryReport | None:
-    """The delivery report MESSAGE is, or None when it is none (or names no address)."""
-    text = message_text(message)
+def parse_report(
+    message: Message, /, *, text: str | None = None, depth: int = 0
+) -> DeliveryReport | None:
+    """The delivery report MESSAGE is, or None when it is none (or names no address).
+
+    TEXT is MESSAGE's own text (text.message_text), where the caller has it already.
+    """
+    text = message_text(message) if text is None else text
     notice, copy = split_copy(text)
     statuses = list(status_texts(message))
     original = _original(message, copy, statuses)
@@ -80,8 +85,8 @@ def _returned_report(message: Message, copy: str, depth: int) -> DeliveryReport 
     """The report a report returns (a bounce forwarded by a mail program or a help desk)."""
     if depth:
         return None
-    for part in report_parts(message):
-        payload = part.get_payload() if part.get_content_type() == "message/rfc822" else None
+    for kind, part in report_parts(message):
+        payload = part.get_payload() if kind == "message/rfc822" else None
         inner = payload[0] if isinstance(payload, list) and payload else None
         if isinstance(inner, Message) and _is_report(inner):
             return parse_report(inner, depth=depth + 1)
@@ -108,9 +113,8 @@ def _original(message: Message, copy: str, statuses: list[str]) -> Original:
 
 def _not_recipients(message: Message, original: Original) -> set[str]:
     """The report's own addresses and the returned message's sender: never a recipient."""
-    values = [str(v) for name in _OWN for v in message.get_all(name, [])]
-    own = {address.lower() for _, address in getaddresses(values) if "@" in address}
-    return own | set(original.senders)
+    values = " ".join(str(v) for name in _OWN for v in message.get_all(name, []))
+    return {address.lower() for address in addresses_in(values)} | set(original.senders)
 
 
 def _with_prose(notice: str, fields: list[RecipientStatus]) -> list[RecipientStatus]:

@@ -13,12 +13,11 @@ __all__ = ["REF_HEADER", "headers_of", "original_of", "split_copy", "unsubscribe
 import re
 from email.message import Message
 from email.parser import HeaderParser
-from email.utils import getaddresses
 from urllib.parse import parse_qs, urlsplit
 
 from newsletter.audience.returnpath import HEADER
 from newsletter.bounces.report import Original
-from newsletter.bounces.text import flat, header_text, part_text, report_parts
+from newsletter.bounces.text import addresses_in, flat, header_text, part_text, report_parts
 
 # The signed per-recipient header every message carries.
 REF_HEADER = HEADER
@@ -82,8 +81,7 @@ def _starts_header_block(lines: list[str], index: int) -> bool:
 
 def headers_of(message: Message, text_copy: str = "", /) -> Message | None:
     """The returned message's headers: an attached part, else the quoted copy, else None."""
-    for part in report_parts(message):
-        kind = part.get_content_type()
+    for kind, part in report_parts(message):
         if kind in _HEADERS:
             return HeaderParser().parsestr(_unindent(part_text(part)).lstrip(), headersonly=True)
         if kind in _MESSAGES:
@@ -122,19 +120,21 @@ def original_of(headers: Message | None, /) -> Original:
     """The Message-ID, List-Id, To, Subject and our tokens of HEADERS."""
     if headers is None:
         return Original()
-    to = [address for _, address in getaddresses([str(v) for v in headers.get_all("To", [])])]
-    senders = getaddresses(
-        [str(v) for name in ("From", "Sender", "Return-Path") for v in headers.get_all(name, [])]
+    to = addresses_in(" ".join(str(v) for v in headers.get_all("To", [])))
+    senders = addresses_in(
+        " ".join(
+            str(v) for name in ("From", "Sender", "Return-Path") for v in headers.get_all(name, [])
+        )
     )
     return Original(
         message_id=_message_id(headers.get("Message-ID", "")),
         list_id=_list_id(headers.get("List-Id", "")),
-        to=tuple(a.lower() for a in to if "@" in a),
+        to=tuple(a.lower() for a in to),
         subject=header_text(headers.get("Subject", "")),
         unsubscribe_token=unsubscribe_token(headers.get("List-Unsubscribe", "")),
         refs=tuple(flat(v) for v in headers.get_all(REF_HEADER, []) if flat(v)),
         return_path=_return_path(headers.get("Return-Path", "")),
-        senders=tuple(a.lower() for _, a in senders if "@" in a),
+        senders=tuple(a.lower() for a in senders),
     )
 
 
@@ -145,8 +145,8 @@ def _message_id(value: object) -> str:
 
 
 def _return_path(value: object) -> str:
-    found = getaddresses([flat(value)])
-    return found[0][1].lower() if found else ""
+    found = addresses_in(flat(value))
+    return found[0].lower() if found else ""
 
 
 def unsubscribe_token(value: object, /) -> str:

@@ -47,8 +47,8 @@ _LONGEST = 1000
 
 def status_texts(message: Message, /) -> Iterator[str]:
     """The text of every delivery-status part of MESSAGE, wherever it is nested."""
-    for part in report_parts(message):
-        if part.get_content_type() in _KINDS:
+    for kind, part in report_parts(message):
+        if kind in _KINDS:
             yield _status_text(part)
 
 

@@ -27,7 +27,7 @@ from newsletter.bounces.mailbox import Item
 from newsletter.bounces.prose import looks_like_a_report
 from newsletter.bounces.report import DeliveryReport, Original
 from newsletter.bounces.ses import SesNotice, read_notice
-from newsletter.bounces.text import header_text, message_text
+from newsletter.bounces.text import addresses_in, header_text, message_text
 
 Kind = Literal["bounce", "complaint", "unsubscribe", "feedback", "auto-reply", "unknown"]
 
@@ -74,14 +74,14 @@ def sort(item: Item, /) -> Incoming:
 
 def _base(base: Incoming, message: Message) -> Incoming:
     senders = getaddresses([_text(message, "From")])
-    values = [str(v) for name in _ENVELOPE for v in message.get_all(name, [])]
+    values = " ".join(str(v) for name in _ENVELOPE for v in message.get_all(name, []))
     return replace(
         base,
         key=_text(message, "Message-ID") or base.key,
         sender=senders[0][1] if senders and senders[0][1] else _text(message, "From"),
         subject=_text(message, "Subject"),
         date=_date(message),
-        envelope=tuple(a.lower() for _, a in getaddresses(values) if "@" in a),
+        envelope=tuple(a.lower() for a in addresses_in(values)),
     )
 
 
@@ -124,7 +124,7 @@ def _sort(message: Message, base: Incoming) -> Incoming:
         )  # fmt: skip
     if (unsubscribe := _unsubscribe(message, base)) is not None:
         return unsubscribe
-    if (report := parse_report(message)) is not None:
+    if (report := parse_report(message, text=text)) is not None:
         return replace(base, kind="bounce", report=report, original=report.original)
     if looks_like_a_report(message, text):
         return replace(base, reason="a delivery report without an address we can read")

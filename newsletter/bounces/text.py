@@ -23,11 +23,13 @@ import re
 from collections.abc import Iterator
 from email.header import decode_header, make_header
 from email.message import Message
+from functools import lru_cache
 
 # A mailbox as reports write it; the local part without spaces or brackets.
 ADDRESS = re.compile(
     r"[^\s<>()\[\]:;,\"'@|/\\=][^\s<>()\[\]:;,\"'@|/\\]{0,63}@[A-Za-z0-9][A-Za-z0-9.-]{0,251}\.[A-Za-z]{1,63}"
 )
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _PREFIX = re.compile(r"^(?:smtp|rfc822|dda|ia5)=", re.IGNORECASE)
 _WORD_SPLIT = re.compile(r"[\s<>()\[\]:;,\"'|]+")
 _TAG = re.compile(r"<[^<>]{0,2000}>")
@@ -41,8 +43,10 @@ _LONGEST_TEXT = 200_000
 def flat(value: object, /) -> str:
     """VALUE on one line, without control characters: what a remote server wrote is
     printed to the operator's terminal, where an escape sequence would be obeyed."""
-    text = str(value or "")
-    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    text = _CONTROL.sub(" ", str(value or ""))
+    if not text.isprintable():  # rarer ones: format characters, unassigned code points
+        text = "".join(c if c.isprintable() else " " for c in text)
+    return " ".join(text.split())
 
 
 def header_text(value: object, /) -> str:
@@ -86,9 +90,8 @@ def _charset(part: Message) -> str:
 def message_text(message: Message, /) -> str:
     """The report's own text: its text/plain parts (or its HTML as text), not what it returns."""
     plain, markup = [], []
-    for part in report_parts(message):
-        kind = part.get_content_type()
-        if kind in _RETURNED or part.get_content_maintype() in {"message", "multipart"}:
+    for kind, part in report_parts(message):
+        if kind in _RETURNED or kind.startswith(("message/", "multipart/")):
             continue
         if kind == "text/plain" or (kind.startswith("text/") and kind != "text/html"):
             plain.append(part_text(part))
@@ -97,16 +100,24 @@ def message_text(message: Message, /) -> str:
     return "\n".join(plain or markup)
 
 
-def report_parts(part: Message, /) -> Iterator[Message]:
-    """PART and the parts inside it, but nothing inside the message a report returns:
-    a bounce of a bounce holds a second report that is not about our message."""
-    yield part
-    if part.get_content_maintype() == "message" or not part.is_multipart():
+@lru_cache(maxsize=4)
+def report_parts(message: Message, /) -> tuple[tuple[str, Message], ...]:
+    """(content type, part) of MESSAGE and the parts inside it, but nothing inside the
+    message a report returns: a bounce of a bounce holds a second report that is not
+    about our message. Cached: every reader of a report walks it, and asking a part
+    its type costs more than the rest of the walk."""
+    return tuple(_walk(message))
+
+
+def _walk(part: Message) -> Iterator[tuple[str, Message]]:
+    kind = part.get_content_type()
+    yield kind, part
+    if kind.startswith("message/") or not part.is_multipart():
         return
     payload = part.get_payload()
     for child in payload if isinstance(payload, list) else []:
         if isinstance(child, Message):
-            yield from report_parts(child)
+            yield from _walk(child)
 
 
 def html_as_text(markup: str, /) -> str:
