@@ -17,11 +17,12 @@ from newsletter.bounces.text import flat, header_text
 
 # Subjects of out-of-office replies from clients that set no RFC 3834 header.
 _SUBJECT = re.compile(
-    r"^\W*(?:automatiskt svar|autosvar|automatic reply|auto(?:matic)?[- ]?(?:reply|response)|"
-    r"out of (?:the )?office|frånvaro|abwesenheitsnotiz|abwesend|automatische antwort|"
-    r"fravær|poissa|réponse automatique|risposta automatica|respuesta automática|"
-    r"automatisch antwoord|vacation|on vacation|away from (?:the |my )?office|"
-    r"i am (?:currently )?(?:out|away)|autoresponder)\b",
+    r"^\W*(?:automatiskt svar|automatisk svar|autosvar|automatic reply|"
+    r"auto(?:matic)?[- ]?(?:reply|response)|out of (?:the )?office|frånvaro|abwesenheitsnotiz|"
+    r"abwesend|automatische antwort|fravær|poissa|automaattinen vastaus|réponse automatique|"
+    r"absence du bureau|risposta automatica|respuesta automática|resposta automática|"
+    r"automatisch antwoord|automatyczna odpowied\w*|vacation|on vacation|"
+    r"away from (?:the |my )?office|i am (?:currently )?(?:out|away)|autoresponder)\b",
     re.IGNORECASE,
 )
 # An auto-reply that says the mailbox is no more: a failure of the address that sent it.

@@ -47,6 +47,7 @@ _STAGES = (
     ),
 )
 _ADDRESS = re.compile(r"[^\s<>()\[\]:;,\"']+@[A-Za-z0-9.-]+")
+_URL = re.compile(r"\b(?:https?|ftp)://\S+", re.IGNORECASE)
 # Phrases only one mail system writes, and only for a mailbox that does not exist: they
 # need no status code (Exchange 2003, Domino and Notes, Gmail, Yahoo, qmail, IMail,
 # Exchange Online's directory-based edge blocking).
@@ -56,7 +57,7 @@ _UNMISTAKABLE = _words(
     r"not listed in public name & address book",
     r"email account that you tried to reach "
     r"does not exist",
-    r"address not found.{0,80}couldn't be found",
+    r"because the address couldn't be found",
     r"this user doesn't have an? \S+ account",
     r"no mailbox here by that name",
     r"invalid final delivery userid",
@@ -75,8 +76,8 @@ _SOFT = (
         r"mail ?box (?:has )?exceeded", r"too many messages in (?:the|this) mailbox",
     )),
     ("account suspended", _words(
-        r"suspend", r"disabled", r"deactivated", r"inactive", r"\blocked\b", r"frozen",
-        r"not (?:currently )?active", r"temporarily (?:unavailable|deferred|rejected)",
+        r"suspend", r"disabled", r"deactivated", r"\blocked\b", r"frozen",
+        r"temporarily (?:unavailable|deferred|rejected)",
     )),
     ("refused by the receiving server's rules", _words(
         r"not (?:authori[sz]ed|allowed|permitted)", r"access (?:denied|refused)",
@@ -86,7 +87,6 @@ _SOFT = (
     )),
     ("not delivered in time", _words(
         r"expired", r"too long", r"aborted after", r"retry (?:time|timeout|period)",
-        r"gave up", r"giving up",
         r"time(?:d)? ?out", r"could not be delivered (?:with)?in", r"delivery time",
         r"\b\d+ (?:days|hours)\b.{0,40}(?:queue|undeliver|not (?:been )?delivered)",
     )),
@@ -123,7 +123,8 @@ _HARD = (
         r"recipient name is not recognized", r"recipientnotfound", r"recipaddrnotfound",
         r"does(?:n't| not) have an? \S+ account", r"no longer (?:valid|in use|exists)",
         r"address (?:is )?(?:no longer|not) (?:valid|in use)", r"bad (?:destination|recipient)",
-        r"not our customer",
+        r"not our customer", r"inactive (?:e-?mail )?(?:address|mailbox|user|account)",
+        r"not an active (?:address|user|mailbox)",
         r"no (?:valid )?recipients?\b", r"mailbox unavailable",
     )),
     ("no such domain", _words(
@@ -158,14 +159,29 @@ def stage_of(text: str, /) -> str:
     return max(found)[1] if found else ""
 
 
-def diagnose(action: str, status: str, diagnostic: str, stage: str = "") -> Diagnosis:
-    """hard: never mail again; soft: count it; sender: our fault; none: not a failure."""
+def diagnose(
+    action: str,
+    status: str,
+    diagnostic: str,
+    stage: str = "",
+    our_domains: tuple[str, ...] = (),
+) -> Diagnosis:
+    """hard: never mail again; soft: count it; sender: our fault; none: not a failure.
+
+    OUR_DOMAINS are the sending domains (the returned message's sender's): a reply that
+    names one is about us ("553 nyhetsbrev.example.org does not exist").
+    """
     action = action.lower()
     if action not in {"failed", "delayed"}:
         return Diagnosis("none", action or "no failure")
-    # The addresses in a reply are no words of it ("filtered@example.org" filters nothing).
+    # The addresses in a reply are no words of it ("filtered@example.org" filters
+    # nothing); its links are, for a blocklist's (spamhaus.org/query/...), and else not.
     diagnostic = _ADDRESS.sub("<address>", diagnostic)
     if (problem := find_problem(f"{status} {diagnostic}")) is not None:
+        return Diagnosis("sender", problem.title, problem)
+    diagnostic = _URL.sub("<link>", diagnostic)
+    if any(_names(diagnostic, domain) for domain in our_domains):
+        problem = PROBLEMS[1]
         return Diagnosis("sender", problem.title, problem)
     if stage == "mail":
         problem = PROBLEMS[1]  # refused in reply to MAIL FROM: the sender, whatever the words
@@ -185,3 +201,8 @@ def diagnose(action: str, status: str, diagnostic: str, stage: str = "") -> Diag
     if status in HARD_CODES:
         return Diagnosis("hard", "no such mailbox" if status != "5.4.4" else "no such domain")
     return Diagnosis("soft", "a failure the reply does not explain")
+
+
+def _names(text: str, domain: str) -> bool:
+    """True when TEXT names DOMAIN itself (not a host under it, not an address at it)."""
+    return re.search(rf"(?<![\w.@-]){re.escape(domain)}(?![\w-]|\.\w)", text, re.I) is not None

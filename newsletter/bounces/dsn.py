@@ -78,6 +78,8 @@ def parse_report(
             recipients = [RecipientStatus(original.to[0], "failed", "", words)]
     if not recipients:
         return None
+    domains = _our_domains(message, original)
+    recipients = [replace(r, our_domains=_other_than(r, domains)) for r in recipients]
     return DeliveryReport(form, reporter(message), _unique(recipients), original)
 
 
@@ -109,6 +111,21 @@ def _original(message: Message, copy: str, statuses: list[str]) -> Original:
         found = next((m[1] for s in statuses if (m := _GMAIL_ID.search(s))), "")
         original = replace(original, message_id=found)
     return original
+
+
+def _our_domains(message: Message, original: Original) -> tuple[str, ...]:
+    """The sending domains: of the returned message's sender, and of whom the report is for."""
+    values = " ".join(str(v) for name in ("To", "Delivered-To") for v in message.get_all(name, []))
+    found = [*original.senders, *addresses_in(values)]
+    return tuple(dict.fromkeys(a.rpartition("@")[2].lower() for a in found))
+
+
+def _other_than(recipient: RecipientStatus, domains: tuple[str, ...]) -> tuple[str, ...]:
+    # Mail to a reader at our own domain: the reply naming that domain is about the reader.
+    mine = {
+        a.rpartition("@")[2].lower() for a in (recipient.recipient, recipient.original_recipient)
+    }
+    return tuple(d for d in domains if d not in mine)
 
 
 def _not_recipients(message: Message, original: Original) -> set[str]:

@@ -172,11 +172,12 @@ def sections(notice: str, addresses: list[str]) -> list[tuple[str, str]]:
             continue
         later = [p for p in ordered if p > start]
         end = later[0] if later else len(notice)
-        sections.append((address, notice[start : min(end, start + _SECTION)]))
+        sections.append((address, _without_boilerplate(notice[start : min(end, start + _SECTION)])))
     return sections
 
 
 def _status(address: str, section: str, notice: str, delayed: bool, count: int) -> RecipientStatus:
+    section, notice = _without_boilerplate(section), _without_boilerplate(notice)
     code = status_code(_codes_only(section), failures_only=True)
     text = section
     if not code:
@@ -192,6 +193,18 @@ def _status(address: str, section: str, notice: str, delayed: bool, count: int) 
     return RecipientStatus(address, action, code, words[:_SECTION], stage=stage_of(text))
 
 
+def _without_boilerplate(text: str) -> str:
+    """TEXT without the lines of disclaimers and scanner banners (their "viruses" and
+    "spam" are no reply of the receiving server)."""
+    return "\n".join(line for line in text.splitlines() if not _BOILERPLATE.search(line))
+
+
+_BOILERPLATE = re.compile(
+    r"(?:has been|was|been) (?:scanned|checked)|scanned (?:for|by)|virus[- ](?:free|checked)|"
+    r"disclaimer|confidential|privileged|intended (?:only )?(?:for|recipient)|"
+    r"if you (?:are not|have received)",
+    re.IGNORECASE,
+)
 _CODE_LINE = re.compile(
     r"(?:^|[\s(:#<\[])(?:[245]\.\d{1,3}\.\d{1,3}|[245]\d\d[\s\-:])", re.MULTILINE
 )

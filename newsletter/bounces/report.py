@@ -19,10 +19,11 @@ class RecipientStatus:
     diagnostic: str = ""
     original_recipient: str = ""
     stage: str = ""  # the SMTP command the reply answered: rcpt, mail, data; "" unknown
+    our_domains: tuple[str, ...] = ()  # the sender's domains, other than the recipient's
 
     @property
     def diagnosis(self) -> Diagnosis:
-        return diagnose(self.action, self.status, self.diagnostic, self.stage)
+        return diagnose(self.action, self.status, self.diagnostic, self.stage, self.our_domains)
 
     @property
     def severity(self) -> str:

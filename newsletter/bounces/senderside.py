@@ -47,7 +47,7 @@ PROBLEMS: tuple[Problem, ...] = (
             r"\bdmarc\b",
             r"domainkeys",
             r"sender[- ]id\b",
-            r"5\.7\.(?:23|25|26|27|509|510|515)\b",
+            r"5\.7\.(?:23|25|26|509|510|515)\b",
             r"authentication (?:check )?fail",
             r"failed (?:the )?authentication",
             r"not (?:properly )?authenticated",
@@ -70,6 +70,7 @@ PROBLEMS: tuple[Problem, ...] = (
             r"cannot be verified)",
             r"(?:in reply to|after) mail from\b",
             r"\b5\.1\.[78]\b",
+            r"\b5\.7\.27\b",
             r"\b5\.7\.1 .{0,40}sender",
             r"domain of sender address \S+ does not exist",
             r"sender domain must",
@@ -125,8 +126,8 @@ PROBLEMS: tuple[Problem, ...] = (
     ),
     Problem(
         "dns",
-        "the relay's address or name does not look right in DNS (no reverse DNS, a "
-        "wrong HELO name, or a lookup failed)",
+        "the relay's address or name does not look right in DNS (no reverse DNS, or a "
+        "wrong HELO name)",
         "Ask the relay's administrator to give its IP address a reverse DNS (PTR) name "
         "that resolves back to it and to greet with that name (HELO/EHLO).",
         _words(
@@ -139,8 +140,6 @@ PROBLEMS: tuple[Problem, ...] = (
             r"client host rejected: cannot find",
             r"(?:your|sending) (?:host ?name|ip)"
             r" (?:does not|doesn't|did not) (?:match|resolve)",
-            r"name service error (?:for (?:name|domain)=?\s?\S+ )?(?:type=\w+:\s*)?"
-            r"(?!host not found)(?:malformed|unexpected|server failure|timed out|try)",
         ),
     ),
     Problem(
