@@ -51,6 +51,8 @@ def flat(value: object, /) -> str:
 
 def header_text(value: object, /) -> str:
     """An RFC 2047 encoded header as one line of text; as it stands when its encoding is broken."""
+    if "=?" not in str(value or ""):
+        return flat(value)  # nothing encoded: decoding costs more than the rest of a header
     try:
         return flat(make_header(decode_header(str(value or ""))))
     except (LookupError, UnicodeError, ValueError, AssertionError):
