@@ -276,7 +276,6 @@ default_list = "corpus"
 def run(folder: Path) -> Report:
     """Score today's `bounces import` on the corpus, in an empty project in FOLDER."""
     (folder / "newsletter.toml").write_text(CONFIG, encoding="utf-8")
-    os.environ.setdefault("NEWSLETTER_SECRET", "corpus-scoring-secret-0123456789")
     config = load_config(folder / "newsletter.toml")
     db = connect(database_path(config))
     try:
