@@ -66,6 +66,15 @@ _SUMMARY = re.compile(
     r"^\W*(?:to|cc|bcc|from|sent|subject|date)\s*:.*$", re.IGNORECASE | re.MULTILINE
 )
 _SECTION = 1200
+_BOILERPLATE = re.compile(
+    r"(?:has been|was|been) (?:scanned|checked)|scanned (?:for|by)|virus[- ](?:free|checked)|"
+    r"disclaimer|confidential|privileged|intended (?:only )?(?:for|recipient)|"
+    r"if you (?:are not|have received)",
+    re.IGNORECASE,
+)
+_CODE_LINE = re.compile(
+    r"(?:^|[\s(:#<\[])(?:[245]\.\d{1,3}\.\d{1,3}|[245]\d\d[\s\-:])", re.MULTILINE
+)
 
 
 def looks_like_a_report(message: Message, text: str, /) -> bool:
@@ -108,7 +117,7 @@ def read_prose(
     if not addresses:
         return []
     found = sections(notice, addresses)
-    return [_status(a, text, notice, delayed, len(addresses)) for a, text in found]
+    return [_status(a, text, notice, delayed, addresses) for a, text in found]
 
 
 def _failed_header(message: Message) -> list[str]:
@@ -165,26 +174,30 @@ def sections(notice: str, addresses: list[str]) -> list[tuple[str, str]]:
         at = lower.find(address.lower())
         starts.append(lower.rfind("\n", 0, at) + 1 if at >= 0 else -1)
     ordered = sorted(p for p in starts if p >= 0)
-    sections = []
+    found = []
     for address, start in zip(addresses, starts, strict=True):
         if start < 0:
-            sections.append((address, ""))
+            found.append((address, ""))
             continue
         later = [p for p in ordered if p > start]
-        end = later[0] if later else len(notice)
-        sections.append((address, _without_boilerplate(notice[start : min(end, start + _SECTION)])))
-    return sections
+        end = min(later[0] if later else len(notice), start + _SECTION)
+        found.append((address, _without_boilerplate(notice[start:end])))
+    return found
 
 
-def _status(address: str, section: str, notice: str, delayed: bool, count: int) -> RecipientStatus:
-    section, notice = _without_boilerplate(section), _without_boilerplate(notice)
+def _status(
+    address: str, section: str, notice: str, delayed: bool, addresses: list[str]
+) -> RecipientStatus:
     code = status_code(_codes_only(section), failures_only=True)
     text = section
     if not code:
         # The reply stands before the address ("550 5.1.1 User unknown: <anna@...>") or
-        # the report gives one reason for all.
-        code = status_code(_codes_only(notice), failures_only=True)
-        text = notice if count == 1 else f"{section}\n{notice}"
+        # the report gives one reason for all; never another address's reason.
+        others = [a.lower() for a in addresses if a != address]
+        lines = _without_boilerplate(notice).splitlines()
+        shared = "\n".join(ln for ln in lines if not any(o in ln.lower() for o in others))
+        code = status_code(_codes_only(shared), failures_only=True)
+        text = f"{section}\n{shared}" if others else shared
     action = "delayed" if delayed or code.startswith("4") else "failed"
     if action == "delayed" and code.startswith("5"):
         code = ""  # a warning that quotes an earlier permanent-looking reply
@@ -197,17 +210,6 @@ def _without_boilerplate(text: str) -> str:
     """TEXT without the lines of disclaimers and scanner banners (their "viruses" and
     "spam" are no reply of the receiving server)."""
     return "\n".join(line for line in text.splitlines() if not _BOILERPLATE.search(line))
-
-
-_BOILERPLATE = re.compile(
-    r"(?:has been|was|been) (?:scanned|checked)|scanned (?:for|by)|virus[- ](?:free|checked)|"
-    r"disclaimer|confidential|privileged|intended (?:only )?(?:for|recipient)|"
-    r"if you (?:are not|have received)",
-    re.IGNORECASE,
-)
-_CODE_LINE = re.compile(
-    r"(?:^|[\s(:#<\[])(?:[245]\.\d{1,3}\.\d{1,3}|[245]\d\d[\s\-:])", re.MULTILINE
-)
 
 
 def _codes_only(text: str) -> str:

@@ -43,10 +43,20 @@ _LONGEST_TEXT = 200_000
 def flat(value: object, /) -> str:
     """VALUE on one line, without control characters: what a remote server wrote is
     printed to the operator's terminal, where an escape sequence would be obeyed."""
-    text = _CONTROL.sub(" ", str(value or ""))
+    text = str(value or "")
+    if "\x1b$" in text:  # ISO-2022-JP written raw, as Japanese servers write their replies
+        text = _iso2022_jp(text)
+    text = _CONTROL.sub(" ", text)
     if not text.isprintable():  # rarer ones: format characters, unassigned code points
         text = "".join(c if c.isprintable() else " " for c in text)
     return " ".join(text.split())
+
+
+def _iso2022_jp(text: str) -> str:
+    try:
+        return text.encode("ascii").decode("iso2022_jp_ext")
+    except (UnicodeError, LookupError):
+        return text
 
 
 def header_text(value: object, /) -> str:

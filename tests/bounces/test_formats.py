@@ -261,3 +261,29 @@ def test_a_transient_ses_bounce_is_soft() -> None:
     notice["bounce"]["bounceType"] = "Transient"
     found = sort(Item("x.json", json.dumps(notice).encode()))
     assert found.report is not None and found.report.recipients[0].severity == "soft"
+
+
+def test_a_japanese_reply_written_raw_in_iso_2022_jp_is_read() -> None:
+    words = "ユーザーは見つかりません".encode("iso2022_jp").decode("ascii")
+    fields = FIELDS + f"Action: failed\nStatus: 5.0.0\nDiagnostic-Code: smtp; 550 {words}\n"
+    found = sorted_(multipart("multipart/report", ("message/delivery-status", fields)))
+    assert found.report is not None
+    assert found.report.recipients[0].diagnostic == "550 ユーザーは見つかりません"
+
+
+def test_a_reply_naming_our_own_domain_is_our_problem() -> None:
+    # "553 <our domain> does not exist": the receiving server cannot resolve the sender's
+    # domain (Exim writes this after DATA); sisimai calls it hostunknown, it is ours.
+    text = (
+        "From: Mail Delivery System <Mailer-Daemon@mx.example.org>\n"
+        "To: medborgardialog@nyhetsbrev.example.org\nSubject: Mail delivery failed\n"
+        "X-Failed-Recipients: anna@example.org\n\nThe following address(es) failed:\n\n"
+        "  anna@example.org\n    SMTP error from remote mail server after end of data:\n"
+        "    553 nyhetsbrev.example.org does not exist\n"
+    )
+    [(address, _, _, verdict)] = recipients(text)
+    assert (address, verdict) == ("anna@example.org", "sender")
+    # A host under our domain in the prose is no such reply.
+    mx = text.replace("553 nyhetsbrev.example.org does not exist", "550 5.1.1 user unknown "
+                      "(relayed by smtp.nyhetsbrev.example.org)")  # fmt: skip
+    assert recipients(mx)[0][3] == "hard"

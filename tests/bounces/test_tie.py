@@ -272,7 +272,10 @@ def test_several_refusals_for_our_sake_come_first_and_count_against_nobody(
     spf = ("smtp; 550 5.7.23 The message was rejected because of Sender Policy Framework "
            "violation")  # fmt: skip
     reports = [report(received[r], diagnostic=spf) for r in readers]
-    result = imported(tmp_path, *reports)
+    quiet = imported(tmp_path, *reports, args=("--summary", "--dry-run"))
+    assert quiet.exit_code == 1 and quiet.stderr.startswith("Attention: 3 report(s)")
+    assert "Readers at" not in quiet.output and "@" not in quiet.stdout
+    result = CliRunner().invoke(main, ["bounces", "import", str(tmp_path / "retur.mbox")])
     assert result.exit_code == 1
     assert result.stderr.startswith("Attention: 3 report(s) say that receiving servers refused")
     assert "SPF, DKIM or DMARC failed" in result.stderr
