@@ -100,9 +100,12 @@ class _Importer:
         with transaction(self.db):
             outcomes = list(self._act(incoming))
             if not any(outcome.kind in _AGAIN for outcome in outcomes):
+                # Reports of mail that is not ours are remembered as such: trusting them
+                # later (an old mailbox, a lost journal) must still act on them.
+                ours = any(outcome.kind != "not-ours" for outcome in outcomes)
                 self.db.execute(
-                    "INSERT INTO bounce_messages (key, kind) VALUES (?, ?)",
-                    (incoming.key, incoming.kind),
+                    "INSERT OR REPLACE INTO bounce_messages (key, kind) VALUES (?, ?)",
+                    (incoming.key, incoming.kind if ours else "not-ours"),
                 )
         return outcomes
 
@@ -131,8 +134,9 @@ class _Importer:
                        message=incoming.key, **values)  # fmt: skip
 
     def _done_before(self, key: str) -> bool:
-        query = "SELECT 1 FROM bounce_messages WHERE key = ?"
-        return self.db.execute(query, (key,)).fetchone() is not None
+        query = "SELECT kind FROM bounce_messages WHERE key = ?"
+        row = self.db.execute(query, (key,)).fetchone()
+        return row is not None and not (self.trust and row[0] == "not-ours")
 
     # Whose report is it?
 

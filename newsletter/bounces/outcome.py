@@ -22,7 +22,7 @@ OutcomeKind = Literal[
     "not-understood",
 ]  # fmt: skip
 # Reports of a problem on our side in one import from which it is an emergency.
-ALARM = 2
+ALARM = 3
 _LOCAL_PART = re.compile(r"[^\s<>()\[\]:;,\"'@]+@(?=[A-Za-z0-9.-]+\.[A-Za-z]{1,63})")
 
 

@@ -518,3 +518,16 @@ def test_cli_lists_the_other_files_of_a_folder_of_eml_files(
     assert "saved: 2 message(s) read." in result.stdout
     assert "Hard bounces, suppressed for every newsletter: 1" in result.stdout
     assert "saved/Undeliverable.msg: not understood" in result.stderr
+
+
+def test_reports_not_about_our_mail_can_still_be_trusted_later(
+    config: Config, db: sqlite3.Connection
+) -> None:
+    # A lost journal, an old mailbox: "not ours" today, acted on when the operator says so.
+    report = import_mailbox(config, db, FIXTURES / "not_ours.eml")
+    assert [o.kind for o in report.outcomes] == ["not-ours"] and suppressed(db) == {}
+    assert import_mailbox(config, db, FIXTURES / "not_ours.eml").of("done-before")
+    trusted = import_mailbox(config, db, FIXTURES / "not_ours.eml", trust_unverified=True)
+    [outcome] = trusted.of("hard")
+    assert (outcome.address, outcome.tie) == ("okand@example.com", "trusted")
+    assert suppressed(db) == {("okand@example.com", ""): "bounced"}
