@@ -531,3 +531,35 @@ def test_reports_not_about_our_mail_can_still_be_trusted_later(
     [outcome] = trusted.of("hard")
     assert (outcome.address, outcome.tie) == ("okand@example.com", "trusted")
     assert suppressed(db) == {("okand@example.com", ""): "bounced"}
+
+
+def test_an_opt_out_report_unsubscribes_from_the_newsletter_of_its_message(
+    config: Config, db: sqlite3.Connection, tmp_path: Path
+) -> None:
+    data = (FIXTURES / "arf_complaint.eml").read_bytes()
+    (tmp_path / "opt-out.eml").write_bytes(
+        data.replace(b"Feedback-Type: abuse", b"Feedback-Type: opt-out")
+    )
+    report = import_mailbox(config, db, tmp_path / "opt-out.eml")
+    [outcome] = report.of("unsubscribed")
+    assert (outcome.address, outcome.tie) == ("karin@example.org", "Message-ID")
+    assert suppressed(db) == {("karin@example.org", "medborgardialog"): "unsubscribed"}
+
+
+def test_every_recipient_a_complaint_names_but_only_the_tied_one_is_suppressed(
+    config: Config, db: sqlite3.Connection, tmp_path: Path
+) -> None:
+    data = (
+        (FIXTURES / "arf_complaint.eml")
+        .read_bytes()
+        .replace(
+            b"Original-Rcpt-To: <karin@example.org>\n",
+            b"Original-Rcpt-To: <karin@example.org>\nOriginal-Rcpt-To: <olle@example.org>\n",
+        )
+    )
+    (tmp_path / "two.eml").write_bytes(data)
+    report = import_mailbox(config, db, tmp_path / "two.eml")
+    assert [o.address for o in report.of("complained")] == ["karin@example.org"]
+    [other] = report.of("unverified")
+    assert other.address == "olle@example.org" and other.verdict == "complained"
+    assert suppressed(db) == {("karin@example.org", ""): "complained"}
