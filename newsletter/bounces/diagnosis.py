@@ -204,5 +204,8 @@ def diagnose(
 
 
 def _names(text: str, domain: str) -> bool:
-    """True when TEXT names DOMAIN itself (not a host under it, not an address at it)."""
-    return re.search(rf"(?<![\w.@-]){re.escape(domain)}(?![\w-]|\.\w)", text, re.I) is not None
+    """True when a server's reply in TEXT names DOMAIN itself (not a host under it, not an
+    address at it): "553 example.org does not exist", not "the mail system at example.org"."""
+    reply = r"(?<![\w.])(?:[45]\d\d|[45]\.\d{1,3}\.\d{1,3})(?![\w.])[^.;]{0,60}?"
+    found = re.search(rf"{reply}(?<![\w.@-]){re.escape(domain)}(?![\w-]|\.\w)", text, re.I)
+    return found is not None

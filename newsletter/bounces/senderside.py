@@ -68,7 +68,6 @@ PROBLEMS: tuple[Problem, ...] = (
             r"(?:sender|envelope[- ]from|return[- ]path|mail from)\W{1,3}(?:\S+\s){0,6}"
             r"(?:domain|address) (?:not found|does not exist|unknown|must resolve|"
             r"cannot be verified)",
-            r"(?:in reply to|after) mail from\b",
             r"\b5\.1\.[78]\b",
             r"\b5\.7\.27\b",
             r"\b5\.7\.1 .{0,40}sender",
@@ -104,6 +103,8 @@ PROBLEMS: tuple[Problem, ...] = (
             r"5\.7\.(?:606|511|512)\b",
             r"access denied.{0,20}banned",
             r"service (?:is )?unavailable.{0,30}client host .{0,60}blocked",
+            # Refused before any address was given: the relay itself is not welcome.
+            r"(?:after|at) (?:the )?(?:initial connection|greeting|connect\b)",
         ),
     ),
     Problem(
@@ -113,7 +114,9 @@ PROBLEMS: tuple[Problem, ...] = (
         "Lower [smtp] per_minute or per_hour in newsletter.toml (or ask the relay's "
         "administrator for a higher limit); the readers will get the next issue.",
         _words(
-            r"too many (?:messages|recipients|connections|mails|emails|concurrent)",
+            # Not "too many messages on the server": that is a full mailbox.
+            r"too many (?:messages|recipients|connections|mails|emails|concurrent)"
+            r"(?! (?:on|in) (?:the|this|his|her|their) (?:server|mailbox|account))",
             r"(?:rate|sending|submission|send) (?:limit|quota)",
             r"rate[- ]?limit",
             r"throttl",
@@ -135,8 +138,12 @@ PROBLEMS: tuple[Problem, ...] = (
             r"\bptr\b",
             r"\brdns\b",
             r"cannot find your (?:reverse )?hostname",
-            r"\bhelo\b",
-            r"\behlo\b",
+            r"ip name lookup failed",
+            # A transcript names HELO and EHLO too: only a refusal of them counts.
+            r"(?:helo|ehlo)\b.{0,40}(?:reject|refus|invalid|denied|not (?:allowed|accepted)|"
+            r"does not resolve|must)",
+            r"in reply to (?:helo|ehlo)\b",
+            r"(?:bad|invalid|unknown|illegal) (?:helo|ehlo)\b",
             r"client host rejected: cannot find",
             r"(?:your|sending) (?:host ?name|ip)"
             r" (?:does not|doesn't|did not) (?:match|resolve)",
@@ -157,7 +164,7 @@ PROBLEMS: tuple[Problem, ...] = (
             r"\b5\.3\.4\b",
             r"\b5\.2\.3\b",
             r"class=size",
-            r"size limit (?!.{0,20}mailbox)",
+            r"(?<!mailbox )(?<!storage )size limit (?!.{0,20}mailbox)",
         ),
     ),
     Problem(
