@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from newsletter.bounces.senderside import PROBLEMS, Problem, find_problem
+from newsletter.bounces.senderside import SENDER_ADDRESS, Problem, find_problem
 
 Verdict = Literal["hard", "soft", "sender", "none"]
 
@@ -27,13 +27,9 @@ def _words(*alternatives: str) -> re.Pattern[str]:
 # RFC 3463 codes that say the address is gone: bad mailbox (5.1.1), bad host (5.1.2),
 # bad syntax (5.1.3), moved (5.1.6), null MX (5.1.10, RFC 7505; Exchange's
 # RecipientNotFound), Exchange's 5.1.351 (the next server did not know the recipient),
-# 5.4.4 no route to the domain. 5.1.0, 5.2.1 and 5.4.1 are not
-# here: servers use them for too many other things; their words decide.
+# 5.4.4 no route to the domain. 5.1.0, 5.2.1 and 5.4.1 are not here: servers use them
+# for too many other things; their words decide.
 HARD_CODES = {"5.1.1", "5.1.2", "5.1.3", "5.1.6", "5.1.10", "5.1.351", "5.4.4"}
-# "User unknown" is the mailbox's fault only where the server said it of the recipient
-# address itself: with an address status code (5.1.x), or in reply to RCPT TO. Said
-# after the message was sent (DATA), it is a filter's refusal: Japanese carriers and
-# many appliances answer "550 Unknown user" to mail their users' filters refuse.
 # What the server was answering, as reports say it: "(in reply to RCPT TO command)",
 # "after RCPT TO:<...>", "did not like our RCPT TO", ">>> DATA", "[RCPT_TO]".
 _STAGES = (
@@ -180,11 +176,9 @@ def diagnose(
     if (problem := find_problem(f"{status} {diagnostic}")) is not None:
         return Diagnosis("sender", problem.title, problem)
     diagnostic = _URL.sub("<link>", diagnostic)
-    if any(_names(diagnostic, domain) for domain in our_domains):
-        problem = PROBLEMS[1]
-        return Diagnosis("sender", problem.title, problem)
-    if stage == "mail":
-        problem = PROBLEMS[1]  # refused in reply to MAIL FROM: the sender, whatever the words
+    # A reply naming our own domain, or refusing our MAIL FROM, is about the sender.
+    if stage == "mail" or any(_names(diagnostic, domain) for domain in our_domains):
+        problem = SENDER_ADDRESS
         return Diagnosis("sender", problem.title, problem)
     unmistakable = _UNMISTAKABLE.search(f"{status} {diagnostic}")
     if not status.startswith("4") and action == "failed" and unmistakable:
@@ -194,9 +188,13 @@ def diagnose(
             return Diagnosis("soft", reason)
     if action == "delayed" or status.startswith("4"):
         return Diagnosis("soft", "delayed" if action == "delayed" else "a temporary failure")
+    # "User unknown" is the mailbox's fault only where the server said it of the address
+    # itself: with an address status code (5.1.x), or in reply to RCPT TO. Said after the
+    # message was sent (DATA), it is a filter's refusal: Japanese carriers and many
+    # appliances answer "550 Unknown user" to mail their users' filters refuse.
+    of_the_address = status in HARD_CODES or stage == "rcpt"
     for reason, pattern in _HARD:
-        if pattern.search(diagnostic) and (reason == "no such domain" or status in HARD_CODES
-                                           or stage == "rcpt"):  # fmt: skip
+        if pattern.search(diagnostic) and (of_the_address or reason == "no such domain"):
             return Diagnosis("hard", reason)
     if status in HARD_CODES:
         return Diagnosis("hard", "no such mailbox" if status != "5.4.4" else "no such domain")

@@ -10,7 +10,7 @@ are an emergency for the editor, so each kind comes with what to do about it.
 
 from __future__ import annotations
 
-__all__ = ["PROBLEMS", "Problem", "find_problem"]
+__all__ = ["PROBLEMS", "SENDER_ADDRESS", "Problem", "find_problem"]
 
 import re
 from dataclasses import dataclass
@@ -192,6 +192,9 @@ PROBLEMS: tuple[Problem, ...] = (
         ),
     ),
 )
+
+
+SENDER_ADDRESS = next(problem for problem in PROBLEMS if problem.key == "sender-address")
 
 
 def find_problem(text: str, /) -> Problem | None:
