@@ -106,8 +106,11 @@ def _repaired(message: Message) -> Message:
     boundary = next((b for b in lines if lines.count(b) > 1 or f"--{b}--" in body), None)
     if boundary is None:
         return message
-    message.set_param("boundary", boundary.removesuffix("--"))
-    return message_from_string(message.as_string(), policy=policy.compat32)
+    try:
+        message.set_param("boundary", boundary.removesuffix("--"))
+        return message_from_string(message.as_string(), policy=policy.compat32)
+    except (LookupError, TypeError, UnicodeError, ValueError):
+        return message  # read as it is: its text is still there
 
 
 def _sort(message: Message, base: Incoming) -> Incoming:
