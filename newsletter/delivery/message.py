@@ -61,7 +61,7 @@ class Recipient:
 
 @dataclass(frozen=True, slots=True)
 class OutgoingMessage:
-    sender: str  # envelope MAIL FROM (the newsletter's from_address)
+    sender: str  # envelope MAIL FROM: from_address, or [bounces] return_path with a token
     recipient: str  # envelope RCPT TO
     message_id: str  # "<...@sender-domain>"
     data: bytes  # the whole message as sent: CRLF line ends, DKIM-signed when configured
