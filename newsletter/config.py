@@ -118,9 +118,14 @@ class DkimSettings(_Section):
 
 
 class BouncesSettings(_Section):
+    """What `bounces import` counts, and where bounces come back to."""
+
     model_config = SettingsConfigDict(env_prefix="NEWSLETTER_BOUNCES_")
 
     soft_limit: int = Field(default=3, ge=1)
+    # VERP: each message's envelope sender is RETURN_PATH with a token for its recipient,
+    # `bounces+TOKEN@example.org`. Only where the relay allows any envelope sender.
+    return_path: EmailAddress | None = None
 
 
 class _General(_Section):

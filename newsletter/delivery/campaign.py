@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from newsletter.audience.returnpath import RefSigner
 from newsletter.audience.tokens import TokenSigner, load_secret
 from newsletter.config import Config
 from newsletter.content.model import Issue
@@ -111,7 +112,8 @@ async def send(
         report = await deliver(db, started, builder, transport,
                                concurrency=config.smtp.concurrency,
                                retry_failed=options.retry_failed, limit=options.limit,
-                               on_result=on_result)  # fmt: skip
+                               on_result=on_result,
+                               refs=RefSigner(load_secret(config)))  # fmt: skip
     report.send, report.transport = started, transport.description
     report.receipts = conclude(config, db, started, transport=transport.description)
     return report

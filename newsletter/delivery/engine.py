@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from newsletter.audience.returnpath import RefSigner
 from newsletter.delivery import journal
 from newsletter.delivery.message import MessageBuilder, Recipient, UnusableAddress
 from newsletter.delivery.replies import NotDelivered
@@ -62,9 +63,13 @@ async def deliver(
     retry_failed: bool = False,
     limit: int | None = None,
     on_result: Callable[[str], None] = lambda outcome: None,
+    refs: RefSigner | None = None,
 ) -> RunReport:
-    """Send the journal's queued (or failed) rows; SIGINT stops after the messages in flight."""
-    engine = _Engine(db, send, builder, transport, on_result)
+    """Send the journal's queued (or failed) rows; SIGINT stops after the messages in flight.
+
+    REFS signs each message's return-path token (X-Newsletter-Ref, and VERP where set).
+    """
+    engine = _Engine(db, send, builder, transport, on_result, refs)
     status: Literal["queued", "failed"] = "failed" if retry_failed else "queued"
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
@@ -118,9 +123,10 @@ class _Engine:
         builder: MessageBuilder,
         transport: Transport,
         on_result: Callable[[str], None],
+        refs: RefSigner | None = None,
     ) -> None:
         self.db, self.send, self.builder, self.transport = db, send, builder, transport
-        self.on_result = on_result
+        self.on_result, self.refs = on_result, refs
         # A short queue: the next batch is claimed only when this one is nearly handed out.
         self.queue: asyncio.Queue[journal.Row | None] = asyncio.Queue(maxsize=1)
         self.stopping = asyncio.Event()
@@ -169,7 +175,8 @@ class _Engine:
                 continue  # stays in self.unsent: released to the queue at the end
             self.unsent.discard(row.seq)
             try:
-                message = self.builder.build(Recipient(row.address, row.name, row.fields))
+                ref = self.refs.make(self.send.id, row.seq) if self.refs else ""
+                message = self.builder.build(Recipient(row.address, row.name, row.fields, ref))
             except UnusableAddress as exc:
                 # Nothing went out: a failed row with the reason, and the send goes on.
                 self._add(journal.Delivery(row.seq, row.address, "failed", f"not sent: {exc}",

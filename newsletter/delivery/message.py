@@ -21,6 +21,7 @@ from email.utils import formatdate, make_msgid
 from typing import TYPE_CHECKING
 
 from newsletter import urls
+from newsletter.audience import returnpath
 from newsletter.audience.tokens import TokenSigner, mailto_unsubscribe
 from newsletter.config import Config
 from newsletter.delivery.headers import (
@@ -55,11 +56,12 @@ class Recipient:
     email: str
     name: str = ""
     fields: Mapping[str, str] = field(default_factory=dict)  # extra CSV columns
+    ref: str = ""  # the journal row's return-path token (newsletter.audience.returnpath)
 
 
 @dataclass(frozen=True, slots=True)
 class OutgoingMessage:
-    sender: str  # envelope MAIL FROM (the newsletter's from_address)
+    sender: str  # envelope MAIL FROM: from_address, or [bounces] return_path with a token
     recipient: str  # envelope RCPT TO
     message_id: str  # "<...@sender-domain>"
     data: bytes  # the whole message as sent: CRLF line ends, DKIM-signed when configured
@@ -143,6 +145,7 @@ class MessageBuilder:
                 header_line("Message-ID", message_id),
                 address_line(name, address),
                 fold_urls("List-Unsubscribe", [f"<{unsubscribe}>", f"<{mailto}>"]).encode(),
+                header_line(returnpath.HEADER, recipient.ref) if recipient.ref else b"",
                 self._head,
                 self._text.encode(text),
                 self._middle,
@@ -152,7 +155,12 @@ class MessageBuilder:
         )
         if self._dkim is not None:
             data = self._dkim.sign(data, headers=self._signed)
-        return OutgoingMessage(self._sender, address, message_id, data)
+        return OutgoingMessage(self._envelope(recipient.ref), address, message_id, data)
+
+    def _envelope(self, ref: str) -> str:
+        """MAIL FROM: the return path with the row's token (VERP) where it is set."""
+        return_path = self._config.bounces.return_path
+        return returnpath.verp_address(return_path, ref) if ref and return_path else self._sender
 
     def _date_line(self) -> bytes:
         # formatdate costs as much as the rest of a header block: once a second will do.
