@@ -33,7 +33,7 @@ from newsletter.delivery.headers import (
     list_id_line,
 )
 from newsletter.delivery.quotedprintable import BodyEncoder
-from newsletter.errors import SendError
+from newsletter.errors import RecipientError
 from newsletter.render import i18n
 from newsletter.render.personalize import Personal, Personalizer
 
@@ -46,7 +46,7 @@ _TEXT_MARK = "zzskeletontextbodyzz"
 _HTML_MARK = "zzskeletonhtmlbodyzz"
 
 
-class UnusableAddress(SendError):
+class UnusableAddress(RecipientError):
     """An address no message can be sent to as it is: that recipient fails, the rest go on."""
 
 
@@ -163,6 +163,7 @@ class MessageBuilder:
 
     def _sample(self, letter: str) -> tuple[str, str]:
         values = {key: letter * 3 for key in self._personalizer.fields}
+        values |= {key: f"https://{letter * 3}.example/" for key in self._personalizer.url_fields}
         return self._personalizer.personalize(
             Personal(f"{letter}@example.org", letter, values, letter, self._web_url)
         )

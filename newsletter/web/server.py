@@ -10,16 +10,35 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
+from newsletter.web.connections import KEEP_ALIVE, GuardedH11, max_connections
+
 # uvicorn's own access log would print client addresses and unsubscribe tokens;
 # newsletter.web logs each request with the token redacted instead.
+# Every line through SafeFormatter (control characters escaped: a request path cannot
+# forge a line) and OncePerInterval (running out of file descriptors is logged once a
+# minute, not once per connection).
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {
+            "()": "newsletter.web.logs.SafeFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+        }
+    },
+    "filters": {"resources": {"()": "newsletter.web.logs.OncePerInterval"}},
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["resources"],
+        }
+    },
     "loggers": {
         "uvicorn": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
         "uvicorn.access": {"level": "WARNING"},
+        # The event loop reports failed accept() calls (EMFILE) here.
+        "asyncio": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
         "newsletter.web": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
     },
 }
@@ -47,14 +66,21 @@ def listen(host: str, port: int, /) -> socket.socket:
 
 
 def make_server(app: ASGIApp, /, *, log_config: dict[str, Any] | None = LOGGING) -> uvicorn.Server:
-    """A server for APP; run it with `.run(sockets=[...])` on a socket bound beforehand."""
+    """A server for APP; run it with `.run(sockets=[...])` on a socket bound beforehand.
+
+    Connections are bounded by the open-files limit and idle time (see connections):
+    many slow clients cannot starve the others or the process of file descriptors.
+    """
     return uvicorn.Server(
         uvicorn.Config(
             app,
+            http=GuardedH11,
             log_config=log_config,
             access_log=False,
             server_header=False,
             lifespan="on",
             backlog=BACKLOG,
+            limit_concurrency=max_connections(),
+            timeout_keep_alive=KEEP_ALIVE,
         )
     )
