@@ -234,7 +234,7 @@ def load_config(path: Path | None = None) -> Config:
     if path is None:
         return _build(None, Path.cwd(), {})
     try:
-        text = read_regular(path, limit=_MAX_CONFIG_BYTES, what="configuration file").decode()
+        text = read_regular(path, limit=_MAX_CONFIG_BYTES, what="a configuration file").decode()
     except UnreadableFile as exc:
         raise ConfigError(f"{path}: cannot read the configuration: {exc.reason}") from None
     except UnicodeDecodeError:

@@ -14,6 +14,7 @@ __all__ = [
     "UnreadableFile",
     "describe_os_error",
     "disk_is_full",
+    "is_read_only",
     "private_folder",
     "read_regular",
     "replace_atomically",
@@ -45,8 +46,11 @@ class UnreadableFile(NewsletterError):
         super().__init__(f"{path}: {reason}")
 
 
-def read_regular(path: Path, /, *, limit: int, what: str = "file") -> bytes:
-    """The bytes of PATH, a regular file of at most LIMIT bytes; UnreadableFile otherwise."""
+def read_regular(path: Path, /, *, limit: int, what: str = "a file") -> bytes:
+    """The bytes of PATH, a regular file of at most LIMIT bytes; UnreadableFile otherwise.
+
+    WHAT names the file in messages: "an issue file", "a list file".
+    """
     try:
         # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
@@ -74,18 +78,18 @@ def _open_problem(exc: OSError, what: str) -> str:
     if exc.errno == errno.ENOENT:
         return "there is no such file; check the name"
     if exc.errno == errno.EISDIR:
-        return f"is a folder, not a {what}"
+        return f"is a folder, not {what}"
     return f"cannot be read: {describe_os_error(exc)}"
 
 
 def _not_regular(mode: int, what: str) -> str:
     if stat.S_ISDIR(mode):
-        return f"is a folder, not a {what}"
+        return f"is a folder, not {what}"
     if stat.S_ISFIFO(mode):
-        return f"is a named pipe (FIFO), not a {what}; give the file itself"
+        return f"is a named pipe (FIFO), not {what}; give the file itself"
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return f"is a device, not a {what}; give the file itself"
-    return f"is not a regular file, so it cannot be a {what}"
+        return f"is a device, not {what}; give the file itself"
+    return f"is not a regular file, so it cannot be {what}"
 
 
 def describe_os_error(exc: OSError, /) -> str:
@@ -111,6 +115,14 @@ def disk_is_full(folder: Path, /) -> bool:
     except OSError:
         return False
     return found.f_bavail * found.f_frsize < _FULL_BELOW
+
+
+def is_read_only(folder: Path, /) -> bool:
+    """True when the file system holding FOLDER is mounted read-only."""
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 def private_folder(path: Path, /) -> Path:

@@ -30,7 +30,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from newsletter.errors import StateError
-from newsletter.fileio import PRIVATE_FILE, describe_os_error, disk_is_full, private_folder
+from newsletter.fileio import (
+    PRIVATE_FILE,
+    describe_os_error,
+    disk_is_full,
+    is_read_only,
+    private_folder,
+)
 
 if TYPE_CHECKING:
     from newsletter.config import Config
@@ -130,18 +136,18 @@ def explain(exc: sqlite3.Error, path: Path | None = None, /) -> StateError:
     path = path or _last_opened
     code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
     said = f"(SQLite: {exc})"
-    if code == _FULL or (code in (_IOERR, _CANTOPEN) and disk_is_full(path.parent)):
-        return StateError(
-            f"{path}: the disk is full {said}. Free some space, then run the command again; "
-            "what was recorded before is kept.",
-            kind="full",
-        )
-    if code == _READONLY:
+    if code == _READONLY or (code in (_CANTOPEN, _IOERR) and is_read_only(path.parent)):
         return StateError(
             f"{path}: the state database cannot be written {said}. Check that the disk is "
             f"mounted read-write and that this user may write {path.name} and the -wal and "
             "-shm files beside it, and the folder.",
             kind="read-only",
+        )
+    if code == _FULL or (code in (_IOERR, _CANTOPEN) and disk_is_full(path.parent)):
+        return StateError(
+            f"{path}: the disk is full {said}. Free some space, then run the command again; "
+            "what was recorded before is kept.",
+            kind="full",
         )
     if code in (_CORRUPT, _NOTADB):
         return StateError(

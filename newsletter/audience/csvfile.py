@@ -107,7 +107,7 @@ def open_table(path: Path, /) -> tuple[CsvTable, Iterator[Record]]:
     """PATH's header, and its records (blank rows too) read lazily; SubscriberError if empty."""
     label = display_path(path)
     try:
-        data = read_regular(path, limit=MAX_LIST_BYTES, what="list file")
+        data = read_regular(path, limit=MAX_LIST_BYTES, what="a list file")
     except UnreadableFile as exc:
         raise SubscriberError(f"{label}: {exc.reason}.") from None
     text, fmt, warnings = _decode(data, label)

@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 from newsletter.config import Config, NewsletterConfig
 from newsletter.errors import TokenError
-from newsletter.fileio import private_folder
+from newsletter.fileio import UnreadableFile, private_folder, read_regular
 
 SECRET_FILE = "secret.key"
 _MAC_BYTES = 16
@@ -65,7 +65,12 @@ def load_secret(config: Config) -> bytes:
         else:
             with os.fdopen(fd, "w", encoding="ascii") as out:
                 out.write(secrets.token_urlsafe(32))
-    return path.read_text(encoding="ascii").strip().encode("ascii")
+    try:
+        return read_regular(path, limit=4096, what="a key file").strip()
+    except UnreadableFile as exc:
+        raise TokenError(
+            f"{path}: cannot read the key for unsubscribe links: {exc.reason}."
+        ) from None
 
 
 class TokenSigner:

@@ -51,7 +51,7 @@ def read_issue_text(path: Path) -> str:
     try:
         # Regular files only, the cap enforced while reading: /dev/zero, a FIFO, a
         # device given as an issue file must neither exhaust memory nor hang.
-        data = read_regular(path, limit=MAX_BYTES, what="issue file")
+        data = read_regular(path, limit=MAX_BYTES, what="an issue file")
     except UnreadableFile as exc:
         if exc.reason.startswith("is larger than"):
             _check_size(max(path.stat().st_size, MAX_BYTES + 1), name)

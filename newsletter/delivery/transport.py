@@ -99,8 +99,7 @@ class Outbox:
             except OSError as exc:
                 # Certainly not delivered: the row goes back to the queue for the next run.
                 raise NotDelivered(
-                    f"{path}: cannot write the message: {describe_os_error(exc)}. The send "
-                    "stopped; run the same command again to go on where it stopped."
+                    f"{path}: cannot write the message: {describe_os_error(exc)}."
                 ) from None
             break
         # Shown like the description (relative to the project): the receipt is a public

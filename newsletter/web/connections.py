@@ -12,7 +12,14 @@ follows from the process's limit of open files (RLIMIT_NOFILE, systemd's LimitNO
 
 from __future__ import annotations
 
-__all__ = ["KEEP_ALIVE", "REQUEST_TIMEOUT", "RESERVED_FILES", "GuardedH11", "max_connections"]
+__all__ = [
+    "ACCEPT_BATCH",
+    "KEEP_ALIVE",
+    "REQUEST_TIMEOUT",
+    "RESERVED_FILES",
+    "GuardedH11",
+    "max_connections",
+]
 
 import asyncio
 import resource
@@ -25,6 +32,10 @@ KEEP_ALIVE = 5  # seconds an idle kept-alive connection stays open (uvicorn's de
 # Descriptors the process needs besides connections: the database and its -wal and -shm,
 # the listening socket, the event loop, standard streams, templates, worker threads.
 RESERVED_FILES = 32
+# Connections accepted in one turn of the event loop. A connection makes room only when
+# it is set up, two or three turns after it was accepted: the limit leaves free four
+# batches on top of RESERVED_FILES, so accept() never runs out of descriptors.
+ACCEPT_BATCH = 8
 _MOST = 10_000
 
 
@@ -33,7 +44,7 @@ def max_connections() -> int:
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft == resource.RLIM_INFINITY:
         return _MOST
-    return max(8, min(_MOST, soft - RESERVED_FILES))
+    return max(8, min(_MOST, soft - RESERVED_FILES - 4 * ACCEPT_BATCH))
 
 
 class GuardedH11(H11Protocol):

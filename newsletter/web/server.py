@@ -10,7 +10,7 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
-from newsletter.web.connections import KEEP_ALIVE, GuardedH11, max_connections
+from newsletter.web.connections import ACCEPT_BATCH, KEEP_ALIVE, GuardedH11, max_connections
 
 # uvicorn's own access log would print client addresses and unsubscribe tokens;
 # newsletter.web logs each request with the token redacted instead.
@@ -49,6 +49,21 @@ LOGGING: dict[str, Any] = {
 BACKLOG = 4096
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, accepting at most ACCEPT_BATCH connections an event-loop turn.
+
+    asyncio accepts up to its `backlog` connections in one go before any of them is set
+    up: with 4096, a burst takes every free file descriptor, accept() fails (EMFILE) and
+    asyncio stops accepting for a second at a time. So uvicorn is given ACCEPT_BATCH as
+    its backlog, and the kernel's queue is set back to BACKLOG once it listens.
+    """
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        for sock in sockets or []:
+            sock.listen(BACKLOG)
+
+
 def listen(host: str, port: int, /) -> socket.socket:
     """A listening TCP socket on HOST:PORT (0: any free port); OSError when it cannot be had."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -71,7 +86,7 @@ def make_server(app: ASGIApp, /, *, log_config: dict[str, Any] | None = LOGGING)
     Connections are bounded by the open-files limit and idle time (see connections):
     many slow clients cannot starve the others or the process of file descriptors.
     """
-    return uvicorn.Server(
+    return _Server(
         uvicorn.Config(
             app,
             http=GuardedH11,
@@ -79,7 +94,7 @@ def make_server(app: ASGIApp, /, *, log_config: dict[str, Any] | None = LOGGING)
             access_log=False,
             server_header=False,
             lifespan="on",
-            backlog=BACKLOG,
+            backlog=ACCEPT_BATCH,
             limit_concurrency=max_connections(),
             timeout_keep_alive=KEEP_ALIVE,
         )
