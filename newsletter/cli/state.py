@@ -137,6 +137,7 @@ def verify_command() -> None:
     problems = 0
     if verdict is None:
         click.echo(f"{display_path(path)}: there is no state database yet.")
+        problems += _records_without_database(config)
     else:
         click.echo(f"{display_path(path)}: {'ok' if verdict.ok else 'NOT OK'}: {_counts(verdict)}")
         for warning in verdict.warnings:
@@ -152,6 +153,30 @@ def verify_command() -> None:
         problems += _check_records(config)
     if problems:
         raise SystemExit(1)
+
+
+def _records_without_database(config: Config) -> int:
+    """1 when receipts, the outbox or backups show sends although there is no database."""
+    import tempfile
+
+    from newsletter.audience.csvfile import display_path
+    from newsletter.delivery import continuity
+    from newsletter.state import connect
+
+    with tempfile.TemporaryDirectory() as folder:
+        empty = connect(Path(folder) / "empty.sqlite3")
+        try:
+            found = continuity.missing(config, empty)
+        finally:
+            empty.close()
+    for evidence in found:
+        click.echo(f"  {display_path(evidence.path)}: {evidence.what}")
+    if found:
+        click.echo(
+            "These show sends, so the database was lost: restore the newest backup with "
+            "`newsletter state restore BACKUP` before anything else."
+        )
+    return 1 if found else 0
 
 
 def _check_records(config: Config) -> int:

@@ -68,6 +68,9 @@ def test_a_lost_database_never_mails_everyone_again(project: Path, mistake: str)
     first_send_then_an_unsubscribe(project)
     if mistake == "deleted":
         delete_database(project)
+        found = run("state", "verify")
+        assert found.exit_code == 1 and "there is no state database yet" in found.output
+        assert "These show sends, so the database was lost" in found.output
     else:
         delete_database(project)
         (project / DB).write_bytes(b"")  # an empty file is a valid, empty SQLite database
@@ -79,6 +82,9 @@ def test_a_lost_database_never_mails_everyone_again(project: Path, mistake: str)
         assert "outbox/medborgardialog/2020-06: 14 message file(s)" in result.output
         assert "newsletter state restore .newsletter/backups/state-" in result.output
         assert "Traceback" not in result.output
+    verified = run("state", "verify")
+    assert verified.exit_code == 1
+    assert "receipts/medborgardialog/2020-06.json: the receipt of" in verified.output
     # Nothing went out: no issue 7, and issue 6 not a second time.
     assert sent_to(project, "2020-07") == []
     assert len(sent_to(project, "2020-06")) == 14
