@@ -32,10 +32,12 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, m
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from newsletter.errors import ConfigError
-from newsletter.values import EmailAddress, HeaderText, Language, PlainText, SafeUrl
+from newsletter.fileio import UnreadableFile, read_regular
+from newsletter.values import BaseUrl, EmailAddress, HeaderText, Language, PlainText, SafeUrl
 
 CONFIG_NAME = "newsletter.toml"
 ENV_CONFIG = "NEWSLETTER_CONFIG"
+_MAX_CONFIG_BYTES = 1_000_000
 
 # Keys that hold secrets: refused in the file, read from the environment only.
 _SECRET_KEYS = {"password", "secret", "private_key"}
@@ -131,7 +133,7 @@ class BouncesSettings(_Section):
 class _General(_Section):
     model_config = SettingsConfigDict(env_prefix="NEWSLETTER_")
 
-    base_url: SafeUrl = "http://localhost:8000"
+    base_url: BaseUrl = "http://localhost:8000"
     state_dir: str = ".newsletter"
     outbox: str = "outbox"
     subscribers_dir: str = "subscribers"
@@ -237,9 +239,9 @@ def load_config(path: Path | None = None) -> Config:
     if path is None:
         return _build(None, Path.cwd(), {})
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the configuration: {exc.strerror}") from None
+        text = read_regular(path, limit=_MAX_CONFIG_BYTES, what="a configuration file").decode()
+    except UnreadableFile as exc:
+        raise ConfigError(f"{path}: cannot read the configuration: {exc.reason}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: is not UTF-8 text; save it as UTF-8.") from None
     try:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from newsletter.errors import NewsletterError
+from newsletter.fileio import UnreadableFile, read_regular
 
 
 class MailboxError(NewsletterError):
@@ -71,11 +72,15 @@ def _folder(path: Path) -> Iterator[Item]:
         yield Item(str(file), _read(file))
 
 
+# A returned message with its attachments; anything larger is not a bounce.
+_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+
+
 def _read(path: Path) -> bytes:
     try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise MailboxError(f"{path}: cannot read it: {exc.strerror}") from None
+        return read_regular(path, limit=_MAX_MESSAGE_BYTES, what="a message file")
+    except UnreadableFile as exc:
+        raise MailboxError(f"{path}: {exc.reason}") from None
 
 
 def _mbox_or_message(path: Path) -> Iterator[Item]:

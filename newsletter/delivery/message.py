@@ -32,9 +32,11 @@ from newsletter.delivery.headers import (
     fold_urls,
     header_line,
     list_id_line,
+    phrase_line,
+    unstructured_line,
 )
 from newsletter.delivery.quotedprintable import BodyEncoder
-from newsletter.errors import SendError
+from newsletter.errors import RecipientError
 from newsletter.render import i18n
 from newsletter.render.personalize import Personal, Personalizer
 
@@ -47,7 +49,7 @@ _TEXT_MARK = "zzskeletontextbodyzz"
 _HTML_MARK = "zzskeletonhtmlbodyzz"
 
 
-class UnusableAddress(SendError):
+class UnusableAddress(RecipientError):
     """An address no message can be sent to as it is: that recipient fails, the rest go on."""
 
 
@@ -171,6 +173,7 @@ class MessageBuilder:
 
     def _sample(self, letter: str) -> tuple[str, str]:
         values = {key: letter * 3 for key in self._personalizer.fields}
+        values |= {key: f"https://{letter * 3}.example/" for key in self._personalizer.url_fields}
         return self._personalizer.personalize(
             Personal(f"{letter}@example.org", letter, values, letter, self._web_url)
         )
@@ -181,22 +184,30 @@ class MessageBuilder:
         subject = rendered.issue.subject_line
         if test:
             subject = i18n.label(rendered.issue.language, "test_subject").format(subject=subject)
+        # Free text (the subject, the names) is written by headers, never by the email
+        # package: it would read `=?...?=` in the text as encoded words (see headers).
+        own = b"".join(
+            (
+                list_id_line(newsletter.name, newsletter.list_id),
+                phrase_line("From", newsletter.from_name, _address(newsletter.from_address)),
+                phrase_line("Reply-To", "", _address(newsletter.reply_to)),
+                unstructured_line("Subject", subject),
+                unstructured_line("Feedback-ID", newsletter.feedback_id)
+                if newsletter.feedback_id
+                else b"",
+            )
+        )
         message = EmailMessage(policy=POLICY)
-        message["From"] = newsletter.sender
-        message["Reply-To"] = newsletter.reply_to
-        message["Subject"] = subject
         # RFC 8058: the https address in List-Unsubscribe takes a one-click POST.
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         message["List-Archive"] = f"<{urls.archive_url(self._config, newsletter.key)}>"
         message["Archived-At"] = f"<{self._web_url}>"
         # Keeps Exchange's out-of-office and auto replies from answering a newsletter.
         message["X-Auto-Response-Suppress"] = "OOF, AutoReply"
-        if newsletter.feedback_id:
-            message["Feedback-ID"] = newsletter.feedback_id
         message.set_content(_TEXT_MARK, charset="utf-8", cte="quoted-printable")
         message.add_alternative(_HTML_MARK, subtype="html", charset="utf-8", cte="quoted-printable")
         # A boundary cannot occur in a quoted-printable body: "=" is always encoded there.
         data = message.as_bytes()
         head, rest = data.split(_TEXT_MARK.encode() + CRLF)
         middle, tail = rest.split(_HTML_MARK.encode() + CRLF)
-        return list_id_line(newsletter.name, newsletter.list_id) + head, middle, tail
+        return own + head, middle, tail
