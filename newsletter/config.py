@@ -44,10 +44,12 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from newsletter.errors import ConfigError
-from newsletter.values import EmailAddress, HeaderText, Language, PlainText, SafeUrl
+from newsletter.fileio import UnreadableFile, read_regular
+from newsletter.values import BaseUrl, EmailAddress, HeaderText, Language, PlainText, SafeUrl
 
 CONFIG_NAME = "newsletter.toml"
 ENV_CONFIG = "NEWSLETTER_CONFIG"
+_MAX_CONFIG_BYTES = 1_000_000
 
 # Keys that hold secrets: refused in the file, read from the environment only.
 _SECRET_KEYS = {"password", "secret", "private_key"}
@@ -130,9 +132,14 @@ class DkimSettings(_Section):
 
 
 class BouncesSettings(_Section):
+    """What `bounces import` counts, and where bounces come back to."""
+
     model_config = SettingsConfigDict(env_prefix="NEWSLETTER_BOUNCES_")
 
     soft_limit: int = Field(default=3, ge=1)
+    # VERP: each message's envelope sender is RETURN_PATH with a token for its recipient,
+    # `bounces+TOKEN@example.org`. Only where the relay allows any envelope sender.
+    return_path: EmailAddress | None = None
 
 
 class SignupSettings(_Section):
@@ -178,7 +185,7 @@ class WebSettings(_Section):
 class _General(_Section):
     model_config = SettingsConfigDict(env_prefix="NEWSLETTER_")
 
-    base_url: SafeUrl = "http://localhost:8000"
+    base_url: BaseUrl = "http://localhost:8000"
     state_dir: str = ".newsletter"
     outbox: str = "outbox"
     subscribers_dir: str = "subscribers"
@@ -314,9 +321,9 @@ def load_config(path: Path | None = None) -> Config:
     if path is None:
         return _build(None, Path.cwd(), {})
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the configuration: {exc.strerror}") from None
+        text = read_regular(path, limit=_MAX_CONFIG_BYTES, what="a configuration file").decode()
+    except UnreadableFile as exc:
+        raise ConfigError(f"{path}: cannot read the configuration: {exc.reason}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: is not UTF-8 text; save it as UTF-8.") from None
     try:

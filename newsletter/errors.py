@@ -12,6 +12,7 @@ __all__ = [
     "IssueFileError",
     "Location",
     "NewsletterError",
+    "RecipientError",
     "RenderError",
     "SendError",
     "StateError",
@@ -70,7 +71,15 @@ class SubscriberError(NewsletterError):
 
 
 class StateError(NewsletterError):
-    """The state database cannot be opened or migrated."""
+    """The state database cannot be opened, read or written.
+
+    `kind` names the cause for code that answers differently to each (the web side's
+    /health): full, read-only, damaged, busy, unavailable.
+    """
+
+    def __init__(self, message: str, /, *, kind: str = "unavailable") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class TokenError(NewsletterError):
@@ -79,6 +88,11 @@ class TokenError(NewsletterError):
 
 class RenderError(NewsletterError):
     """An issue cannot be rendered (template error, message too large, ...)."""
+
+
+class RecipientError(NewsletterError):
+    """One recipient's message cannot be built (an address or a value in their row):
+    that row fails with the reason, the send goes on."""
 
 
 class SendError(NewsletterError):

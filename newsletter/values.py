@@ -4,12 +4,16 @@ from __future__ import annotations
 
 __all__ = [
     "LANGUAGES",
+    "BaseUrl",
     "EmailAddress",
     "HeaderText",
     "Language",
     "PlainText",
     "SafeUrl",
+    "check_base_url",
     "check_header_text",
+    "check_text",
+    "check_url",
     "normalise_email",
 ]
 
@@ -26,6 +30,23 @@ LANGUAGES: tuple[str, ...] = ("sv", "en")
 
 _SCHEMES = frozenset({"https", "http", "mailto"})
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# What no text needs and a YAML escape ("\x1b", "\uFFFE") can still write: C0 controls
+# but tab and line feed, DEL, C1, lone surrogates, and Unicode's noncharacters.
+_UNPRINTABLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
+    + "".join(f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(1, 17))
+    + "]"
+)
+
+
+def check_text(value: str) -> str:
+    """Refuse control characters and noncharacters: they break rendering and mail clients."""
+    if found := _UNPRINTABLE.search(value):
+        raise ValueError(
+            f"contains the invisible control character U+{ord(found[0]):04X}, which no text "
+            "needs (a \\x.. or \\u.... escape in quotes writes one); delete it"
+        )
+    return value
 
 
 def check_header_text(value: str) -> str:
@@ -35,7 +56,8 @@ def check_header_text(value: str) -> str:
     return value
 
 
-def _check_url(value: str) -> str:
+def check_url(value: str) -> str:
+    """VALUE, when it is an absolute https, http or mailto address; ValueError otherwise."""
     if any(ch.isspace() for ch in value):
         raise ValueError("a link address cannot contain spaces or line breaks")
     scheme = urlsplit(value).scheme.lower()
@@ -48,6 +70,30 @@ def _check_url(value: str) -> str:
     return value
 
 
+# What a base URL may hold: it ends up in every List-Unsubscribe and web address, where
+# a space, a comma, angle brackets or quotes would cut or end the header's <url>.
+_BASE_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::\d{1,5})?(?:/[A-Za-z0-9._~%/-]*)?", re.ASCII)
+
+
+def check_base_url(value: str) -> str:
+    """The web side's public address: absolute https (http only on this computer), plain."""
+    value = value.rstrip("/")
+    parts = urlsplit(value)
+    if not _BASE_URL.fullmatch(value):
+        raise ValueError(
+            f"must be the public address of `newsletter serve`, e.g. "
+            f"https://nyhetsbrev.example.org, without spaces, query (?) or fragment (#), "
+            f"a host in ASCII (xn--... for å, ä, ö) (got {value!r})"
+        )
+    host = parts.hostname or ""
+    if parts.scheme == "http" and not (host == "localhost" or host.startswith("127.")):
+        raise ValueError(
+            f"must start with https:// (got {value!r}): every unsubscribe link carries a "
+            "token; http:// is only for trying things out on this computer (localhost)"
+        )
+    return value
+
+
 def normalise_email(value: str) -> str:
     """Check an address's syntax (no DNS) and return it normalised; ValueError if invalid."""
     try:
@@ -57,9 +103,18 @@ def normalise_email(value: str) -> str:
     return unicodedata.normalize("NFC", result.normalized)
 
 
-PlainText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-HeaderText = Annotated[PlainText, AfterValidator(check_header_text)]
-SafeUrl = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_url)]
+PlainText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(check_text)
+]
+# The header check first: for a line break its words say more than check_text's.
+HeaderText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1),
+    AfterValidator(check_header_text),
+    AfterValidator(check_text),
+]
+SafeUrl = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(check_url)]
+BaseUrl = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(check_base_url)]
 EmailAddress = Annotated[
     str, StringConstraints(strip_whitespace=True), AfterValidator(normalise_email)
 ]

@@ -17,8 +17,9 @@ PACKAGE = Path(__file__).resolve().parent.parent / "newsletter"
 # The pipeline, in order. A module may import the shared basics, its own stage, and
 # the stages before its own; nothing else. The entry points come last.
 STAGES = ("basics", "content", "render", "audience", "review", "delivery", "web", "bounces", "cli")
-BASICS = {"newsletter", "newsletter.config", "newsletter.errors", "newsletter.state",
-          "newsletter.urls", "newsletter.values", "newsletter.sql"}  # fmt: skip
+BASICS = {"newsletter", "newsletter.config", "newsletter.errors", "newsletter.fileio",
+          "newsletter.state", "newsletter.state_backup", "newsletter.urls", "newsletter.values",
+          "newsletter.sql"}  # fmt: skip
 ENTRY = {"newsletter.__main__"}
 
 

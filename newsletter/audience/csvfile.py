@@ -3,17 +3,23 @@
 Reading keeps the file's format (encoding, BOM, delimiter, line end, Excel's `sep=`
 line) so that writing it back gives a file Excel still opens the same way. Every
 record keeps the physical line it starts on, for `FILE:LINE: message` reports.
+Every CSV the tool writes goes through excel_safe: a cell Excel would run as a formula
+(`=HYPERLINK(...)`, `+cmd|...`, `@SUM(1)`) is written as text, with a leading `'`
+(OWASP's rule), which reading takes off again.
 """
 
 from __future__ import annotations
 
 __all__ = [
     "EXCEL_SV",
+    "MAX_LIST_BYTES",
     "CsvFormat",
     "CsvTable",
     "Record",
     "blank",
     "display_path",
+    "excel_safe",
+    "formula_like",
     "open_table",
     "read_table",
     "write",
@@ -32,6 +38,7 @@ from itertools import islice
 from pathlib import Path
 
 from newsletter.errors import Location, SubscriberError
+from newsletter.fileio import PRIVATE_FILE, UnreadableFile, read_regular
 
 _DELIMITERS = (";", ",", "\t")
 # .xlsx (a zip archive) and the old .xls (an OLE2 compound file).
@@ -40,6 +47,11 @@ _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 _OTHER_BREAKS = "\v\f\x1c\x1d\x1e\x85\u2028\u2029"
 _SEP_LINE = re.compile(r"^sep=(.)\r?\n?$")
 _LOOKS_LIKE_ADDRESS = re.compile(r"^\S+@\S+\.\S+\s*$")
+# 100,000 subscribers with a few columns are about 15 MB; a list this big is a mistake.
+MAX_LIST_BYTES = 256 * 1024 * 1024
+# OWASP (CSV injection): Excel evaluates a cell that starts with one of these.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,11 +107,9 @@ def open_table(path: Path, /) -> tuple[CsvTable, Iterator[Record]]:
     """PATH's header, and its records (blank rows too) read lazily; SubscriberError if empty."""
     label = display_path(path)
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise SubscriberError(f"{label}: there is no such list file.") from None
-    except OSError as exc:
-        raise SubscriberError(f"{label}: cannot read it: {exc.strerror}.") from None
+        data = read_regular(path, limit=MAX_LIST_BYTES, what="a list file")
+    except UnreadableFile as exc:
+        raise SubscriberError(f"{label}: {exc.reason}.") from None
     text, fmt, warnings = _decode(data, label)
     del data
     fmt, first = _sniff(text, fmt)
@@ -113,6 +123,25 @@ def open_table(path: Path, /) -> tuple[CsvTable, Iterator[Record]]:
         )
     table.header, table.header_line = header.cells, header.line
     return table, records
+
+
+def formula_like(cell: str, /) -> bool:
+    """True when Excel would take CELL for a formula (a plain number it takes for a number)."""
+    return cell.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(cell)
+
+
+def excel_safe(cell: object, /) -> object:
+    """CELL as a CSV cell Excel shows as text: a formula-like text gets a leading `'`."""
+    if isinstance(cell, str) and formula_like(cell):
+        return "'" + cell
+    return cell
+
+
+def _from_excel(cell: str) -> str:
+    """What excel_safe wrote, as it was: the `'` before a formula-like text taken off."""
+    if cell.startswith("'") and formula_like(cell[1:]):
+        return cell[1:]
+    return cell
 
 
 def blank(cells: list[str]) -> bool:
@@ -188,7 +217,7 @@ def _parse(text: str, delimiter: str, index: int, table: CsvTable) -> Iterator[R
                 start, end = end + 1, index + reader.line_num
                 if end > start and _runaway(cells, delimiter):
                     break
-                yield Record(start, cells)
+                yield Record(start, [_from_excel(cell) for cell in cells])
             else:
                 return
             reason = 'a quote mark (") on this line is never closed'
@@ -215,13 +244,17 @@ def _runaway(cells: list[str], delimiter: str) -> bool:
 
 
 def write(path: Path, header: list[str], rows: Iterable[list[str]], fmt: CsvFormat, /) -> CsvFormat:
-    """Write atomically (temp file, then rename) in FMT; the format used (UTF-8 if FMT can't)."""
+    """Write atomically (temp file, then rename) in FMT; the format used (UTF-8 if FMT can't).
+
+    A new file is private (0600): lists and exports hold personal data. An existing
+    file keeps its mode. Formula-like cells are written as text (excel_safe).
+    """
     buffer = io.StringIO(newline="")
     if fmt.sep_line:
         buffer.write(f"sep={fmt.delimiter}{fmt.newline}")
     writer = csv.writer(buffer, delimiter=fmt.delimiter, lineterminator=fmt.newline)
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow([excel_safe(cell) for cell in header])
+    writer.writerows([excel_safe(cell) for cell in row] for row in rows)
     text = buffer.getvalue()
     try:
         data = text.encode(fmt.encoding)
@@ -237,7 +270,7 @@ def write(path: Path, header: list[str], rows: Iterable[list[str]], fmt: CsvForm
 
 def _replace_atomically(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    mode = path.stat().st_mode & 0o777 if path.exists() else PRIVATE_FILE
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as out:

@@ -43,7 +43,7 @@ class ForgetReport:
 
 
 def _list_files(config: Config) -> list[Path]:
-    return sorted(config.subscribers_dir.glob("*.csv"))
+    return sorted(path for path in config.subscribers_dir.glob("*.csv") if path.is_file())
 
 
 def address_report(config: Config, db: sqlite3.Connection, address: str, /) -> dict[str, Any]:
@@ -175,8 +175,10 @@ def _forget_in_journal(db: sqlite3.Connection, email: str) -> int:
     blank = ", fields = '{}'" if "fields" in columns else ""
     with transaction(db):
         _stop_unsent(db, email)
+        # The keyed id goes too: nothing in the journal leads back to the address.
         cursor = db.execute(
-            f"UPDATE recipients SET address = '', name = ''{blank} WHERE lower(address) = ?",
+            f"UPDATE recipients SET address = '', address_id = '', name = ''{blank}"
+            " WHERE lower(address) = ?",
             (email.lower(),),
         )
     return cursor.rowcount

@@ -33,7 +33,7 @@ from pathlib import Path
 from newsletter.audience import signups
 from newsletter.audience.addresses import AddressChecker, split_mailbox
 from newsletter.audience.columns import Columns, find_columns
-from newsletter.audience.csvfile import CsvTable, Record, blank, open_table
+from newsletter.audience.csvfile import CsvTable, Record, blank, formula_like, open_table
 from newsletter.audience.suppression import address_hash, suppressed_hashes
 from newsletter.config import Config
 from newsletter.errors import Location, SubscriberError
@@ -99,8 +99,8 @@ class Recipients:
 
 
 def available_lists(config: Config) -> list[str]:
-    """The names of the lists in the subscribers folder."""
-    return sorted(path.stem for path in config.subscribers_dir.glob("*.csv"))
+    """The names of the lists in the subscribers folder (regular files only)."""
+    return sorted(path.stem for path in config.subscribers_dir.glob("*.csv") if path.is_file())
 
 
 def resolve_list(config: Config, name_or_path: str, /, *, must_exist: bool = True) -> Path:
@@ -111,8 +111,11 @@ def resolve_list(config: Config, name_or_path: str, /, *, must_exist: bool = Tru
         path = config.subscribers_dir / f"{name_or_path}.csv"
     if must_exist and not path.is_file():
         known = ", ".join(available_lists(config)) or "none yet"
+        what = "there is no such list"
+        if path.exists():
+            what = "is a folder, not a list file" if path.is_dir() else "is not a regular file"
         raise SubscriberError(
-            f"{path}: there is no such list (lists in {config.subscribers_dir}: {known}). "
+            f"{path}: {what} (lists in {config.subscribers_dir}: {known}). "
             "Give a list name or the path of a CSV file."
         )
     return path
@@ -132,6 +135,8 @@ def load_list(
         if blank(record.cells):
             continue
         result.rows += 1
+        if formula := next((cell for cell in record.cells if formula_like(cell)), None):
+            result.warnings.append(_formula_warning(table, record, formula))
         item = _subscriber(table, columns, record, checker)
         if isinstance(item, Location):
             result.problems.append(item)
@@ -173,6 +178,16 @@ def _subscriber(
     fields = {key: _clean(cells[i]) for i, key in columns.fields}
     name = _clean(columns.name_of(cells)) or display_name
     return Subscriber(email, name, fields, f"{table.label}:{record.line}")
+
+
+def _formula_warning(table: CsvTable, record: Record, cell: str) -> Location:
+    shown = cell if len(cell) <= 40 else cell[:39] + "…"
+    return _at(
+        table,
+        record,
+        f"{shown!r} starts with {cell[0]!r}, so Excel would run it as a formula; the tool "
+        "writes it with a ' in front (as text) in every file it makes. Check the value.",
+    )
 
 
 def _clean(value: str) -> str:

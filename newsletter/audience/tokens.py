@@ -8,7 +8,9 @@ newsletter key, so the server needs the state database to map it back.
 from __future__ import annotations
 
 __all__ = [
+    "SECRET_FILE",
     "TokenSigner",
+    "key_fingerprint",
     "load_secret",
     "mailto_unsubscribe",
 ]
@@ -23,9 +25,11 @@ from urllib.parse import quote
 
 from newsletter.config import Config, NewsletterConfig
 from newsletter.errors import TokenError
+from newsletter.fileio import UnreadableFile, private_folder, read_regular
 
 SECRET_FILE = "secret.key"
 _MAC_BYTES = 16
+_FINGERPRINT_LABEL = b"newsletter-key-fingerprint\0v1"
 
 
 def _b64(data: bytes) -> str:
@@ -36,13 +40,23 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def key_fingerprint(secret: bytes, /) -> str:
+    """A short public name of SECRET: the same key, the same name; it tells nothing of the key.
+
+    A truncated HMAC of a fixed label under the key, never the key or a plain hash of
+    it: 48 bits tell two keys apart, and showing it (on /health, in `newsletter check`,
+    next to each send) gives nobody anything to work from.
+    """
+    return _b64(hmac.digest(secret, _FINGERPRINT_LABEL, "sha256")[:6])
+
+
 def load_secret(config: Config) -> bytes:
     """NEWSLETTER_SECRET, else a random key generated once into the state folder."""
     if secret := config.secret:
         return secret.get_secret_value().encode("utf-8")
     path: Path = config.state_dir / SECRET_FILE
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(path.parent)
         # O_EXCL: two processes starting at once must not write two different keys.
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -51,7 +65,12 @@ def load_secret(config: Config) -> bytes:
         else:
             with os.fdopen(fd, "w", encoding="ascii") as out:
                 out.write(secrets.token_urlsafe(32))
-    return path.read_text(encoding="ascii").strip().encode("ascii")
+    try:
+        return read_regular(path, limit=4096, what="a key file").strip()
+    except UnreadableFile as exc:
+        raise TokenError(
+            f"{path}: cannot read the key for unsubscribe links: {exc.reason}."
+        ) from None
 
 
 class TokenSigner:
@@ -62,6 +81,7 @@ class TokenSigner:
             raise TokenError("the secret is too short: use at least 16 random characters")
         self._mac_key = hashlib.sha256(b"newsletter-token-mac\0" + secret).digest()
         self._id_key = hashlib.sha256(b"newsletter-address-id\0" + secret).digest()
+        self.fingerprint = key_fingerprint(secret)
 
     def address_id(self, address: str, newsletter: str) -> str:
         """A keyed, stable id for (address, newsletter); reveals neither without the secret."""

@@ -116,7 +116,7 @@ def resolve(
     if newsletter not in config.newsletters:
         raise TokenError(_UNKNOWN)
     address = find_address(config, db, signer, newsletter, address_id)
-    if address is None:
+    if not address:
         raise TokenError(_UNKNOWN)
     return newsletter, address
 
@@ -130,10 +130,13 @@ def find_address(
     /,
 ) -> str | None:
     """The address whose id for NEWSLETTER is ADDRESS_ID: from the journal, else the
-    sign-ups, else the lists."""
+    sign-ups, else the lists.
+
+    A forgotten address is blank in the journal: its links name nobody any more.
+    """
     row = db.execute(
         "SELECT r.address FROM recipients r JOIN sends s ON s.id = r.send_id"
-        " WHERE r.address_id = ? AND s.newsletter = ? LIMIT 1",
+        " WHERE r.address_id = ? AND s.newsletter = ? AND r.address != '' LIMIT 1",
         (address_id, newsletter),
     ).fetchone()
     if row is not None:

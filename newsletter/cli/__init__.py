@@ -36,6 +36,7 @@ COMMANDS = {
     "signup-form": ("signup", "Print a sign-up form to paste into your website."),
     "archive": ("web", "Build the public archive as static files."),
     "bounces": ("bounces", "Read bounces and complaints into the suppression list."),
+    "state": ("state", "Back up, restore and check the state database."),
 }
 
 
@@ -62,11 +63,41 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except NewsletterError as exc:
-            click.echo(f"Error: {exc}" if "\n" not in str(exc) else str(exc), err=True)
-            sys.exit(exc.exit_code)
+            _fail(exc)
+        except BrokenPipeError:
+            sys.exit(1)  # the reader went away (`| head`): nobody to tell
+        except OSError as exc:
+            # A full disk, a read-only file system, a file gone: a plain message, no traceback.
+            _fail(_os_error(exc))
+        except Exception as exc:
+            if (found := _state_error(exc)) is None:
+                raise
+            _fail(found)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             sys.exit(130)
+
+
+def _fail(exc: NewsletterError) -> None:
+    click.echo(f"Error: {exc}" if "\n" not in str(exc) else str(exc), err=True)
+    sys.exit(exc.exit_code)
+
+
+def _os_error(exc: OSError) -> NewsletterError:
+    from newsletter.fileio import describe_os_error
+
+    where = f"{exc.filename}: " if exc.filename else ""
+    return NewsletterError(f"{where}{describe_os_error(exc)}.")
+
+
+def _state_error(exc: Exception) -> NewsletterError | None:
+    """A SQLite error that escaped the library, in plain words; None for anything else."""
+    sqlite3 = sys.modules.get("sqlite3")  # not imported for `--help`
+    if sqlite3 is None or not isinstance(exc, sqlite3.Error):
+        return None
+    from newsletter.state import explain
+
+    return explain(exc)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from newsletter.errors import IssueFileError, NewsletterError
+from newsletter.errors import IssueFileError, Location, NewsletterError
 
 if TYPE_CHECKING:
     from newsletter.config import Config
@@ -47,11 +47,17 @@ def summary(issue: Issue) -> str:
 
 
 def _expand(paths: tuple[Path, ...]) -> list[Path]:
-    """Folders stand for the issue files in them."""
+    """Folders stand for the issue files in them; a folder without any is an error."""
     expanded: list[Path] = []
     for path in paths:
         if path.is_dir():
-            expanded += sorted(p for p in path.iterdir() if p.suffix in {".yaml", ".yml"})
+            found = sorted(p for p in path.iterdir() if p.suffix in {".yaml", ".yml"})
+            if not found:
+                raise IssueFileError(
+                    [Location(str(path), 0, 0, "", "there are no issue files (*.yaml) in this "
+                              "folder; give the files, or write one with `newsletter new`")]
+                )  # fmt: skip
+            expanded += found
         else:
             expanded.append(path)
     return expanded

@@ -71,6 +71,12 @@ ISSUE = click.Path(exists=True, dir_okay=False, path_type=Path)
     is_flag=True,
     help="When resuming: also send to those added to the lists since the send started.",
 )
+@click.option(
+    "--new-key",
+    is_flag=True,
+    help="Sign the links with a key other than the last send's, on purpose: the "
+    "unsubscribe links in every message sent before stop working.",
+)
 def send_command(
     issue_path: Path,
     lists: Sequence[str],
@@ -81,6 +87,7 @@ def send_command(
     resend_uncertain: bool,
     retry_failed: bool,
     add_new: bool,
+    new_key: bool,
 ) -> None:
     """Send ISSUE to its newsletter's subscribers, each exactly once.
 
@@ -88,6 +95,8 @@ def send_command(
     recorded before the first message. Running the command again resumes an
     interrupted send and never sends a message twice. Without an SMTP host in
     newsletter.toml, the messages are written to the outbox folder as .eml files.
+    The state database is backed up before and after (see `newsletter state`), and
+    a send refuses to start on a database that lacks sends the project shows.
     Exits 0 when every message was sent, 1 when any failed.
 
     \b
@@ -108,7 +117,7 @@ def send_command(
     issue, config = load(issue_path)
     if tests:
         raise SystemExit(_send_test(config, _render(issue, config, issue_path), tests))
-    options = Options(lists, limit, resend_uncertain, retry_failed, add_new)
+    options = Options(lists, limit, resend_uncertain, retry_failed, add_new, new_key)
     db = _state(config)
     with sendlock.lock(config, issue.newsletter, issue.slug):
         # The lists before the rendering: see the note in newsletter.delivery.campaign.
@@ -158,7 +167,9 @@ def _dry_run(
 ) -> int:
     from newsletter.delivery import campaign
 
-    sizes = campaign.dry_run(config, db, plan, rendered, options)
+    sizes, failures = campaign.dry_run(config, db, plan, rendered, options)
+    for address, reason in failures:
+        click.echo(f"{address}: would fail: {reason}", err=True)
     if config.smtp.host:
         where = asyncio.run(campaign.check(config, plan.issue))
         click.echo(f"Connected to {where}: the server accepts the connection.")
@@ -173,7 +184,9 @@ def _dry_run(
         f"Dry run: {len(sizes)} message(s) would be sent to {where}. Nothing was sent and "
         "nothing was recorded."
     )
-    return 0
+    if failures:
+        click.echo(f"{len(failures)} message(s) would fail: fix those rows in the list first.")
+    return 1 if failures else 0
 
 
 # --- the send --------------------------------------------------------------------------
@@ -217,7 +230,7 @@ def _send(
     if report.interrupted:
         return 130
     failed = counts.failed or counts.sending or report.stopped or report.error
-    return 1 if failed else 0
+    return 1 if failed or report.unrecorded or report.unreleased else 0
 
 
 def _nothing_to_do(config: Config, db: sqlite3.Connection, plan: Plan, issue_path: Path) -> int:

@@ -140,12 +140,16 @@ def echo_report(
             f"quota), then continue with: {again}",
             err=True,
         )
-    if report.error:
+    if report.error and (report.unrecorded or report.unreleased):
+        _echo_unrecorded(report, again)
+    elif report.error:
         click.echo(
             f"The send stopped: {report.error}\nEverything sent so far is recorded. "
             f"When the problem is fixed, continue with: {again}",
             err=True,
         )
+    for warning in report.warnings:
+        click.echo(f"Warning: {warning}", err=True)
     if report.aborted:
         click.echo(
             "Interrupted twice: the messages in flight may or may not have arrived; "
@@ -161,6 +165,31 @@ def echo_report(
     elif queued and not report.stopped and not report.error:
         click.echo(f"{queued} message(s) still queued. Send on with: {again}")
     echo_receipts(report.receipts)
+
+
+def _echo_unrecorded(report: RunReport, again: str) -> None:
+    """The journal could not be written: say exactly what it does not know."""
+    click.echo(f"The send stopped: {report.error}", err=True)
+    if report.unrecorded:
+        click.echo(
+            f"The journal could not record what became of these {len(report.unrecorded)} "
+            "message(s); it lists them as uncertain. Keep this list:",
+            err=True,
+        )
+        for delivery in report.unrecorded:
+            click.echo(f"  {delivery.address}: {delivery.outcome}: {delivery.reply}", err=True)
+    if report.unreleased:
+        click.echo(
+            f"{report.unreleased} more message(s) were about to be sent and were not; the "
+            "journal lists them as uncertain too.",
+            err=True,
+        )
+    click.echo(
+        f"When the problem is fixed, continue with: {again}\nIt goes on with the rest. The "
+        "uncertain ones are sent again only with --resend-uncertain; those marked 'sent' "
+        "above did arrive.",
+        err=True,
+    )
 
 
 def echo_receipts(paths: Sequence[Path]) -> None:

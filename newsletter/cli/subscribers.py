@@ -74,11 +74,11 @@ def check(lists: Sequence[str], key: str | None, check_dns: bool) -> None:
         newsletter subscribers check --newsletter medborgardialog
     """
     from newsletter.audience import signups
-    from newsletter.audience.subscribers import recipients
+    from newsletter.audience.subscribers import available_lists, recipients
     from newsletter.cli.signup_report import echo_signups, takes_signups
 
     config, db = open_state()
-    names = list(lists) or [p.stem for p in sorted(config.subscribers_dir.glob("*.csv"))]
+    names = list(lists) or available_lists(config)
     key = key or _newsletter_of(config, names)
     if not lists and key and takes_signups(config, db, key):
         names.append(signups.LIST_NAME)
@@ -303,7 +303,7 @@ def export(list_name: str | None, output: Path | None, key: str | None, address:
         newsletter subscribers export --address anna@example.org -o anna.json
     """
     from newsletter.audience import privacy, signups
-    from newsletter.audience.csvfile import CsvFormat, display_path, write
+    from newsletter.audience.csvfile import display_path, excel_safe
     from newsletter.audience.subscribers import load_list, resolve_list
     from newsletter.cli.signup_report import signup_rows
 
@@ -327,22 +327,37 @@ def export(list_name: str | None, output: Path | None, key: str | None, address:
         header = ["email", "name", *loaded.headers.values()]
         rows = [[s.email, s.name, *s.fields.values()] for s in keep]
     if output:
-        write(output, header, rows, CsvFormat(bom=True, delimiter=";", newline="\r\n"))
+        _write_export(output, header, rows)
         click.echo(f"{display_path(output)}: {len(rows)} subscriber(s) written.", err=True)
     else:
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerows([header, *rows])
+        safe = ([excel_safe(cell) for cell in row] for row in [header, *rows])
+        csv.writer(buffer, lineterminator="\n").writerows(safe)
         click.echo(buffer.getvalue(), nl=False)
+
+
+def _write_export(output: Path, header: list[str], rows: list[list[str]]) -> None:
+    from newsletter.audience.csvfile import CsvFormat, write
+    from newsletter.fileio import describe_os_error
+
+    try:
+        write(output, header, rows, CsvFormat(bom=True, delimiter=";", newline="\r\n"))
+    except OSError as exc:
+        raise SubscriberError(f"{output}: cannot write it: {describe_os_error(exc)}.") from None
+    output.chmod(0o600)  # an export holds personal data, whatever the file was before
 
 
 def _output(text: str, output: Path | None) -> None:
     from newsletter.audience.csvfile import display_path
+    from newsletter.fileio import describe_os_error, replace_atomically
 
     if output is None:
         click.echo(text, nl=False)
         return
-    output.write_text(text, encoding="utf-8")
-    output.chmod(0o600)
+    try:
+        replace_atomically(output, text.encode("utf-8"))  # 0600: it holds personal data
+    except OSError as exc:
+        raise SubscriberError(f"{output}: cannot write it: {describe_os_error(exc)}.") from None
     click.echo(f"{display_path(output)}: written; it holds personal data.", err=True)
 
 

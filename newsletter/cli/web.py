@@ -23,8 +23,14 @@ if TYPE_CHECKING:
 @click.option(
     "--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="TCP port."
 )
-def serve(host: str, port: int) -> None:
-    """Serve one-click unsubscribe, the web versions of issues and the archive.
+@click.option(
+    "--new-key",
+    is_flag=True,
+    help="Start with a key other than the last send's, on purpose: the unsubscribe links "
+    "in every message sent before stop working.",
+)
+def serve(host: str, port: int, new_key: bool) -> None:
+    """Serve sign-up, one-click unsubscribe, the web versions of issues and the archive.
 
     Reads newsletter.toml and the state database, as the other commands do. Run it
     behind a reverse proxy that terminates TLS, with base_url set to the proxy's
@@ -34,11 +40,16 @@ def serve(host: str, port: int) -> None:
     Example:
         newsletter serve --host 127.0.0.1 --port 8000
     """
+    from newsletter.audience.tokens import TokenSigner, load_secret
+    from newsletter.delivery.continuity import check_key
     from newsletter.urls import signup_url
     from newsletter.web import create_app
     from newsletter.web.server import make_server
 
     config, db = open_state()  # a database that cannot be used is reported now, plainly
+    key_source = _secret_source(config)  # before load_secret makes a key
+    # Links in mail already sent are checked with this key: refuse one that cannot.
+    check_key(config, db, TokenSigner(load_secret(config)), new_key=new_key)
     db.close()
     listener = _listen(host, port)
     # An IPv6 address stands in brackets in a URL (RFC 3986): http://[::1]:8000/.
@@ -47,7 +58,7 @@ def serve(host: str, port: int) -> None:
         f"Serving {len(config.newsletters)} newsletter(s) at http://{where}:{port}/ "
         f"for the public address {config.base_url}/. Press Ctrl+C to stop."
     )
-    click.echo(_secret_source(config))
+    click.echo(key_source)
     for key, newsletter in config.newsletters.items():
         if newsletter.signup:
             click.echo(

@@ -2,17 +2,73 @@
 
 from __future__ import annotations
 
-__all__ = ["ClockTime", "Markdown", "StrictModel", "field_problem", "swedish_number"]
+__all__ = [
+    "PERSONAL_FIELD",
+    "ClockTime",
+    "Markdown",
+    "StrictModel",
+    "field_problem",
+    "markdown_links",
+    "markdown_parser",
+    "swedish_number",
+]
 
 import datetime as dt
 import re
+from functools import cache
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from markdown_it import MarkdownIt
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from newsletter.values import check_text, check_url
+
+# What an editor writes in issue text: {{ name }}, {{ kommun }}, {{ organisation }}.
+PERSONAL_FIELD = re.compile(r"\{\{\s*([^\W\d][\w-]*)\s*\}\}")
+# Stands for a personal field while the links are checked: its URL is each reader's own,
+# checked when their message is built.
+_PERSONAL_URL = "zpersonalfieldy"
+
+
+@cache
+def markdown_parser() -> MarkdownIt:
+    """The editors' markdown: CommonMark without raw HTML, images, headings or code blocks."""
+    # Raw HTML is off: an editor's `<script>` or `<font>` shows as the text it is.
+    # Images are off too: an item's `image:` has the required alt text and the right width.
+    md = MarkdownIt("commonmark", {"html": False, "typographer": False})
+    md.disable(["image", "heading", "lheading", "code", "fence", "html_block", "html_inline"])
+    return md
+
+
+def markdown_links(markdown: str) -> list[str]:
+    """The addresses of every link in MARKDOWN, in order."""
+    return [
+        str(token.attrs["href"])
+        for block in markdown_parser().parse(markdown)
+        for token in block.children or []
+        if token.type == "link_open"
+    ]
+
+
+def _check_links(markdown: str) -> str:
+    for href in markdown_links(PERSONAL_FIELD.sub(_PERSONAL_URL, markdown)):
+        if href.startswith(_PERSONAL_URL):
+            continue
+        try:
+            check_url(href)
+        except ValueError as exc:
+            raise ValueError(f"the link to {href!r} cannot be used: {exc}") from None
+    return markdown
+
+
 # Markdown text: paragraphs, **bold**, *italic*, [links](https://...) and lists.
-Markdown = Annotated[str, Field(min_length=1, json_schema_extra={"format": "markdown"})]
+Markdown = Annotated[
+    str,
+    Field(min_length=1, json_schema_extra={"format": "markdown"}),
+    AfterValidator(check_text),
+    AfterValidator(_check_links),
+]
 
 _CLOCK = re.compile(r"(\d{1,2})[:.](\d{2})")
 

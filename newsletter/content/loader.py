@@ -26,6 +26,7 @@ from newsletter.content.model import Issue, effective_editor
 from newsletter.content.suggest import suggestion
 from newsletter.content.yamlsource import MAX_BYTES, YamlSource, parse_yaml
 from newsletter.errors import IssueFileError, Location
+from newsletter.fileio import UnreadableFile, read_regular
 
 
 def load_issue(path: Path, /, *, config: Config | None = None) -> Issue:
@@ -48,14 +49,13 @@ def read_issue_text(path: Path) -> str:
     """The text of PATH, refusing files that are too large or not UTF-8."""
     name = str(path)
     try:
-        _check_size(path.stat().st_size, name)
-        data = path.read_bytes()
-    except OSError as exc:
-        message = {
-            FileNotFoundError: "there is no such file; check the name",
-            IsADirectoryError: "is a folder, not an issue file",
-        }.get(type(exc), f"cannot be read: {exc.strerror}")
-        raise IssueFileError([Location(name, 0, 0, "", message)]) from None
+        # Regular files only, the cap enforced while reading: /dev/zero, a FIFO, a
+        # device given as an issue file must neither exhaust memory nor hang.
+        data = read_regular(path, limit=MAX_BYTES, what="an issue file")
+    except UnreadableFile as exc:
+        if exc.reason.startswith("is larger than"):
+            _check_size(max(path.stat().st_size, MAX_BYTES + 1), name)
+        raise IssueFileError([Location(name, 0, 0, "", exc.reason)]) from None
     return _decode(data, name)
 
 

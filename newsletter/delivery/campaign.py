@@ -2,9 +2,9 @@
 
 The plan (newsletter.delivery.planning) is worked out first and shown to the editor;
 the send then connects (TLS and login checked before anything is recorded), asks for
-confirmation, freezes the recipients in the journal, publishes the web version, and
-hands the rows to the engine (newsletter.delivery.engine). A finished send writes its
-receipt.
+confirmation, backs the state database up, freezes the recipients in the journal,
+publishes the web version, and hands the rows to the engine (newsletter.delivery.engine).
+A finished send writes its receipt; every run ends with another backup.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from newsletter import state_backup
+from newsletter.audience.returnpath import RefSigner
 from newsletter.audience.tokens import TokenSigner, load_secret
 from newsletter.config import Config
 from newsletter.content.model import Issue
@@ -28,6 +30,9 @@ from newsletter.delivery.planning import Options, Plan, outbox_folder
 from newsletter.delivery.ratelimit import RateLimiter
 from newsletter.delivery.replies import Result
 from newsletter.delivery.transport import open_transport
+from newsletter.errors import RecipientError, StateError
+from newsletter.fileio import describe_os_error
+from newsletter.state import database_path, explain
 
 if TYPE_CHECKING:
     # The renderer's libraries are imported only once the lists are loaded: the memory
@@ -107,14 +112,38 @@ async def send(
     async with transport:
         if not confirm(transport.description):
             return None
+        # Before anything is recorded: a copy to go back to, whatever happens next.
+        state_backup.backup(db, database_path(config), reason="before-send")
         started = start(db, config, plan, rendered, options, signer=signer)
         report = await deliver(db, started, builder, transport,
                                concurrency=config.smtp.concurrency,
                                retry_failed=options.retry_failed, limit=options.limit,
-                               on_result=on_result)  # fmt: skip
+                               on_result=on_result,
+                               refs=RefSigner(load_secret(config)))  # fmt: skip
     report.send, report.transport = started, transport.description
-    report.receipts = conclude(config, db, started, transport=transport.description)
+    if not (report.unrecorded or report.unreleased):
+        _conclude(config, db, report)
     return report
+
+
+def _conclude(config: Config, db: sqlite3.Connection, report: RunReport) -> None:
+    """The receipt (when the send is finished) and the backup after the run, if they can be
+    written: what was sent is recorded in the journal already, so a failure here is told,
+    not raised."""
+    assert report.send is not None
+    try:
+        report.receipts = conclude(config, db, report.send, transport=report.transport)
+    except OSError as exc:
+        report.warnings.append(
+            f"the receipt could not be written: {describe_os_error(exc)}. Everything is "
+            f"recorded; `newsletter status` writes it once there is room."
+        )
+    except sqlite3.Error as exc:
+        report.warnings.append(f"the send could not be marked finished: {explain(exc)}")
+    try:
+        state_backup.backup(db, database_path(config), reason="after-send")
+    except StateError as exc:
+        report.warnings.append(f"no backup was made after the send: {exc}")
 
 
 async def send_test(
@@ -138,8 +167,9 @@ async def send_test(
 
 def dry_run(
     config: Config, db: sqlite3.Connection, plan: Plan, rendered: RenderedIssue, options: Options
-) -> list[int]:
-    """Build every message the run would send, sending and recording nothing: their sizes."""
+) -> tuple[list[int], list[tuple[str, str]]]:
+    """Build every message the run would send, sending and recording nothing: their sizes,
+    and (address, reason) of those that could not be built (they would fail)."""
     builder = MessageBuilder(rendered, config, signer=TokenSigner(load_secret(config)))
     if plan.send is None:
         assert plan.recipients is not None
@@ -149,8 +179,13 @@ def dry_run(
         status += ["sending"] if options.resend_uncertain else []
         rows = journal.rows(db, plan.send, statuses=status)
         people = (Recipient(r["address"], r["name"], json.loads(r["fields"])) for r in rows)
-    todo = plan.todo(options)
-    return [len(builder.build(person).data) for person, _ in zip(people, range(todo), strict=False)]
+    sizes, failures = [], []
+    for person, _ in zip(people, range(plan.todo(options)), strict=False):
+        try:
+            sizes.append(len(builder.build(person).data))
+        except (RecipientError, ValueError) as exc:
+            failures.append((person.email, str(exc)))
+    return sizes, failures
 
 
 async def check(

@@ -11,7 +11,7 @@ It is not a newsletter issue, so no List-* headers; `Auto-Submitted: auto-genera
 
 from __future__ import annotations
 
-__all__ = ["SIGNED_HEADERS", "build", "outbox_folder", "send"]
+__all__ = ["OUTBOX_FOLDER", "SIGNED_HEADERS", "build", "outbox_folder", "send"]
 
 import ssl
 from email.headerregistry import Address
@@ -31,6 +31,8 @@ from newsletter.delivery.transport import open_transport
 from newsletter.render.colours import palette
 from newsletter.render.i18n import label
 
+# Beside the sends' OUTBOX/NEWSLETTER/SLUG folders; no newsletter's name starts with "_".
+OUTBOX_FOLDER = "_confirmations"
 SIGNED_HEADERS: tuple[str, ...] = (
     "From", "To", "Subject", "Date", "Message-ID", "Reply-To", "MIME-Version",
     "Content-Type", "Auto-Submitted",
@@ -50,8 +52,8 @@ def _environment(autoescape: bool) -> Environment:
 
 
 def outbox_folder(config: Config, newsletter: str, /) -> Path:
-    """Where confirmation mails go without an SMTP server: OUTBOX/confirmations/NEWSLETTER."""
-    return config.outbox / "confirmations" / newsletter
+    """Where confirmation mails go without an SMTP server: OUTBOX/_confirmations/NEWSLETTER."""
+    return config.outbox / OUTBOX_FOLDER / newsletter
 
 
 def build(

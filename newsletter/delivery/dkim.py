@@ -17,6 +17,7 @@ from dkim.crypto import UnparsableKeyError, parse_pem_private_key
 
 from newsletter.config import DkimSettings
 from newsletter.errors import ConfigError
+from newsletter.fileio import UnreadableFile, read_regular
 
 SIGNED_HEADERS: tuple[str, ...] = (
     "From",
@@ -67,10 +68,10 @@ class DkimSigner:
 def _read_key(path: Path) -> bytes:
     where = f"dkim.key_file {path}"
     try:
-        key = path.read_bytes()
-    except OSError as exc:
+        key = read_regular(path, limit=1 << 16, what="a key file")
+    except UnreadableFile as exc:
         raise ConfigError(
-            f"{where}: cannot read the DKIM private key ({exc.strerror}). Check the "
+            f"{where}: cannot read the DKIM private key ({exc.reason}). Check the "
             "path in newsletter.toml (or NEWSLETTER_DKIM_KEY_FILE) and the file's permissions."
         ) from None
     try:

@@ -4,7 +4,9 @@ A producer claims journal rows in batches and hands them to `concurrency` worker
 building one message at a time and sending it. Memory stays flat whatever the number of
 recipients: only a batch of rows and the messages in flight are held. Results are
 recorded in batches; Ctrl-C (or SIGTERM) lets the messages in flight finish, a second
-Ctrl-C leaves them uncertain. Ten identical refusals in a row stop the send.
+Ctrl-C leaves them uncertain. Ten identical refusals in a row stop the send. When the
+journal cannot be written (a full disk, a read-only file system) the send stops at once;
+what could not be recorded is kept in the report for the editor, never guessed at.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 __all__ = ["BATCH", "SAME_REFUSALS", "RunReport", "deliver"]
 
 import asyncio
+import contextlib
 import signal
 import sqlite3
 import threading
@@ -21,11 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from newsletter.audience.returnpath import RefSigner
 from newsletter.delivery import journal
-from newsletter.delivery.message import MessageBuilder, Recipient, UnusableAddress
+from newsletter.delivery.message import MessageBuilder, Recipient
 from newsletter.delivery.replies import NotDelivered
 from newsletter.delivery.transport import Transport
-from newsletter.errors import TransportError
+from newsletter.errors import RecipientError, TransportError
+from newsletter.state import explain
 
 # Rows claimed (and results recorded) per transaction. After a crash at most about this
 # many rows (plus those in flight) are uncertain; 50 keeps that small and the commits few.
@@ -49,6 +54,11 @@ class RunReport:
     send: journal.Send | None = None
     transport: str = ""  # where the messages went, e.g. "smtp.example.org:587 (STARTTLS)"
     receipts: tuple[Path, ...] = ()  # written when the send is finished
+    # When the journal could not be written: results it does not hold (its rows still say
+    # `sending`, uncertain), and claimed rows never sent that could not go back to the queue.
+    unrecorded: list[journal.Delivery] = field(default_factory=list)
+    unreleased: int = 0
+    warnings: list[str] = field(default_factory=list)  # e.g. the backup after the send failed
 
 
 async def deliver(
@@ -62,9 +72,13 @@ async def deliver(
     retry_failed: bool = False,
     limit: int | None = None,
     on_result: Callable[[str], None] = lambda outcome: None,
+    refs: RefSigner | None = None,
 ) -> RunReport:
-    """Send the journal's queued (or failed) rows; SIGINT stops after the messages in flight."""
-    engine = _Engine(db, send, builder, transport, on_result)
+    """Send the journal's queued (or failed) rows; SIGINT stops after the messages in flight.
+
+    REFS signs each message's return-path token (X-Newsletter-Ref, and VERP where set).
+    """
+    engine = _Engine(db, send, builder, transport, on_result, refs)
     status: Literal["queued", "failed"] = "failed" if retry_failed else "queued"
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
@@ -98,7 +112,8 @@ async def deliver(
                 loop.remove_signal_handler(signum)
         engine.close()
     if engine.report.stopped or engine.report.error:
-        journal.note(db, send, engine.report.stopped or engine.report.error)
+        with contextlib.suppress(sqlite3.Error):  # the reason is in the report either way
+            journal.note(db, send, engine.report.stopped or engine.report.error)
     return engine.report
 
 
@@ -118,9 +133,10 @@ class _Engine:
         builder: MessageBuilder,
         transport: Transport,
         on_result: Callable[[str], None],
+        refs: RefSigner | None = None,
     ) -> None:
         self.db, self.send, self.builder, self.transport = db, send, builder, transport
-        self.on_result = on_result
+        self.on_result, self.refs = on_result, refs
         # A short queue: the next batch is claimed only when this one is nearly handed out.
         self.queue: asyncio.Queue[journal.Row | None] = asyncio.Queue(maxsize=1)
         self.stopping = asyncio.Event()
@@ -147,7 +163,12 @@ class _Engine:
         after, left = 0, limit
         while not self.stopping.is_set() and (left is None or left > 0):
             size = BATCH if left is None else min(BATCH, left)
-            rows, last = journal.claim(self.db, self.send, status=status, after=after, limit=size)
+            try:
+                rows, last = journal.claim(self.db, self.send, status=status, after=after,
+                                           limit=size)  # fmt: skip
+            except sqlite3.Error as exc:
+                self._journal_failed(exc)  # nothing was claimed: the transaction rolled back
+                break
             if last is None:
                 self.exhausted = True
                 break
@@ -169,9 +190,11 @@ class _Engine:
                 continue  # stays in self.unsent: released to the queue at the end
             self.unsent.discard(row.seq)
             try:
-                message = self.builder.build(Recipient(row.address, row.name, row.fields))
-            except UnusableAddress as exc:
-                # Nothing went out: a failed row with the reason, and the send goes on.
+                ref = self.refs.make(self.send.id, row.seq) if self.refs else ""
+                message = self.builder.build(Recipient(row.address, row.name, row.fields, ref))
+            except (RecipientError, ValueError) as exc:
+                # Nothing went out: a failed row with the reason, and the send goes on. A
+                # ValueError from the email package is one row's data too, never the send's.
                 self._add(journal.Delivery(row.seq, row.address, "failed", f"not sent: {exc}",
                                            "", False))  # fmt: skip
                 continue
@@ -215,12 +238,27 @@ class _Engine:
 
     def _flush(self) -> None:
         if self.pending:
-            journal.record(self.db, self.send, self.pending)
+            try:
+                journal.record(self.db, self.send, self.pending)
+            except sqlite3.Error as exc:
+                # Kept in self.pending: tried again at the end, else reported as unrecorded.
+                self._journal_failed(exc)
+                return
             self.pending = []
         self.flushed_at = time.monotonic()
+
+    def _journal_failed(self, exc: sqlite3.Error) -> None:
+        # Sending on without recording would make the journal lie: stop at once.
+        self.report.error = self.report.error or str(explain(exc))
+        self.stopping.set()
 
     def close(self) -> None:
         """Record what was delivered; rows never handed to the transport go back in the queue."""
         self._flush()
-        journal.release(self.db, self.send, self.unsent)
+        self.report.unrecorded = list(self.pending)
+        try:
+            journal.release(self.db, self.send, self.unsent)
+        except sqlite3.Error as exc:
+            self._journal_failed(exc)
+            self.report.unreleased = len(self.unsent)
         self.unsent.clear()

@@ -26,6 +26,8 @@ __all__ = [
     "finish",
     "freeze",
     "frozen_subscribers",
+    "known",
+    "last_signed",
     "note",
     "record",
     "refingerprint",
@@ -67,6 +69,7 @@ class Send:
     created_at: str
     finished_at: str | None
     note: str | None
+    key_fingerprint: str | None = None  # of the key its links were signed with
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,15 +110,37 @@ class Counts:
 def find(db: sqlite3.Connection, newsletter: str, slug: str, /) -> Send | None:
     """The send of issue SLUG of NEWSLETTER, if it was ever frozen."""
     row = db.execute(
-        "SELECT id, newsletter, slug, subject, lists, fingerprint, created_at, finished_at,"
-        " note FROM sends WHERE newsletter = ? AND slug = ?",
+        f"SELECT {_SEND_COLUMNS} FROM sends WHERE newsletter = ? AND slug = ?",
         (newsletter, slug),
     ).fetchone()
-    if row is None:
-        return None
-    id_, newsletter, slug, subject, lists, fingerprint, created_at, finished_at, note = row
+    return None if row is None else _send(row)
+
+
+_SEND_COLUMNS = (
+    "id, newsletter, slug, subject, lists, fingerprint, created_at, finished_at, note,"
+    " key_fingerprint"
+)
+
+
+def _send(row: sqlite3.Row) -> Send:
+    id_, newsletter, slug, subject, lists, fingerprint, created_at, finished_at, note, key = row
     return Send(id_, newsletter, slug, subject, json.loads(lists), fingerprint, created_at,
-                finished_at, note)  # fmt: skip
+                finished_at, note, key)  # fmt: skip
+
+
+def last_signed(db: sqlite3.Connection, /) -> Send | None:
+    """The most recent send that recorded the fingerprint of its signing key."""
+    row = db.execute(
+        f"SELECT {_SEND_COLUMNS} FROM sends WHERE key_fingerprint IS NOT NULL"
+        " ORDER BY created_at DESC, id DESC LIMIT 1"
+    ).fetchone()
+    return None if row is None else _send(row)
+
+
+def known(db: sqlite3.Connection, /) -> dict[tuple[str, str], str]:
+    """(newsletter, slug) -> created_at of every send the journal knows."""
+    found = db.execute("SELECT newsletter, slug, created_at FROM sends")
+    return {(newsletter, slug): created for newsletter, slug, created in found}
 
 
 def freeze(
@@ -133,10 +158,11 @@ def freeze(
     """Record the send and its recipients, all queued, in one transaction."""
     with transaction(db):
         cursor = db.execute(
-            "INSERT INTO sends (newsletter, slug, subject, lists, fingerprint)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (newsletter, slug, subject, json.dumps(list(lists), ensure_ascii=False), fingerprint),
-        )
+            "INSERT INTO sends (newsletter, slug, subject, lists, fingerprint, key_fingerprint)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (newsletter, slug, subject, json.dumps(list(lists), ensure_ascii=False), fingerprint,
+             signer.fingerprint),
+        )  # fmt: skip
         send_id = cursor.lastrowid
         _insert(db, send_id, 0, subscribers, signer, newsletter)
     send = find(db, newsletter, slug)

@@ -21,6 +21,7 @@ from email.utils import formatdate, make_msgid
 from typing import TYPE_CHECKING
 
 from newsletter import urls
+from newsletter.audience import returnpath
 from newsletter.audience.tokens import TokenSigner, mailto_unsubscribe
 from newsletter.config import Config
 from newsletter.delivery.headers import (
@@ -31,9 +32,11 @@ from newsletter.delivery.headers import (
     fold_urls,
     header_line,
     list_id_line,
+    phrase_line,
+    unstructured_line,
 )
 from newsletter.delivery.quotedprintable import BodyEncoder
-from newsletter.errors import SendError
+from newsletter.errors import RecipientError
 from newsletter.render import i18n
 from newsletter.render.personalize import Personal, Personalizer
 
@@ -46,7 +49,7 @@ _TEXT_MARK = "zzskeletontextbodyzz"
 _HTML_MARK = "zzskeletonhtmlbodyzz"
 
 
-class UnusableAddress(SendError):
+class UnusableAddress(RecipientError):
     """An address no message can be sent to as it is: that recipient fails, the rest go on."""
 
 
@@ -55,11 +58,12 @@ class Recipient:
     email: str
     name: str = ""
     fields: Mapping[str, str] = field(default_factory=dict)  # extra CSV columns
+    ref: str = ""  # the journal row's return-path token (newsletter.audience.returnpath)
 
 
 @dataclass(frozen=True, slots=True)
 class OutgoingMessage:
-    sender: str  # envelope MAIL FROM (the newsletter's from_address)
+    sender: str  # envelope MAIL FROM: from_address, or [bounces] return_path with a token
     recipient: str  # envelope RCPT TO
     message_id: str  # "<...@sender-domain>"
     data: bytes  # the whole message as sent: CRLF line ends, DKIM-signed when configured
@@ -143,6 +147,7 @@ class MessageBuilder:
                 header_line("Message-ID", message_id),
                 address_line(name, address),
                 fold_urls("List-Unsubscribe", [f"<{unsubscribe}>", f"<{mailto}>"]).encode(),
+                header_line(returnpath.HEADER, recipient.ref) if recipient.ref else b"",
                 self._head,
                 self._text.encode(text),
                 self._middle,
@@ -152,7 +157,12 @@ class MessageBuilder:
         )
         if self._dkim is not None:
             data = self._dkim.sign(data, headers=self._signed)
-        return OutgoingMessage(self._sender, address, message_id, data)
+        return OutgoingMessage(self._envelope(recipient.ref), address, message_id, data)
+
+    def _envelope(self, ref: str) -> str:
+        """MAIL FROM: the return path with the row's token (VERP) where it is set."""
+        return_path = self._config.bounces.return_path
+        return returnpath.verp_address(return_path, ref) if ref and return_path else self._sender
 
     def _date_line(self) -> bytes:
         # formatdate costs as much as the rest of a header block: once a second will do.
@@ -163,6 +173,7 @@ class MessageBuilder:
 
     def _sample(self, letter: str) -> tuple[str, str]:
         values = {key: letter * 3 for key in self._personalizer.fields}
+        values |= {key: f"https://{letter * 3}.example/" for key in self._personalizer.url_fields}
         return self._personalizer.personalize(
             Personal(f"{letter}@example.org", letter, values, letter, self._web_url)
         )
@@ -173,22 +184,30 @@ class MessageBuilder:
         subject = rendered.issue.subject_line
         if test:
             subject = i18n.label(rendered.issue.language, "test_subject").format(subject=subject)
+        # Free text (the subject, the names) is written by headers, never by the email
+        # package: it would read `=?...?=` in the text as encoded words (see headers).
+        own = b"".join(
+            (
+                list_id_line(newsletter.name, newsletter.list_id),
+                phrase_line("From", newsletter.from_name, _address(newsletter.from_address)),
+                phrase_line("Reply-To", "", _address(newsletter.reply_to)),
+                unstructured_line("Subject", subject),
+                unstructured_line("Feedback-ID", newsletter.feedback_id)
+                if newsletter.feedback_id
+                else b"",
+            )
+        )
         message = EmailMessage(policy=POLICY)
-        message["From"] = newsletter.sender
-        message["Reply-To"] = newsletter.reply_to
-        message["Subject"] = subject
         # RFC 8058: the https address in List-Unsubscribe takes a one-click POST.
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         message["List-Archive"] = f"<{urls.archive_url(self._config, newsletter.key)}>"
         message["Archived-At"] = f"<{self._web_url}>"
         # Keeps Exchange's out-of-office and auto replies from answering a newsletter.
         message["X-Auto-Response-Suppress"] = "OOF, AutoReply"
-        if newsletter.feedback_id:
-            message["Feedback-ID"] = newsletter.feedback_id
         message.set_content(_TEXT_MARK, charset="utf-8", cte="quoted-printable")
         message.add_alternative(_HTML_MARK, subtype="html", charset="utf-8", cte="quoted-printable")
         # A boundary cannot occur in a quoted-printable body: "=" is always encoded there.
         data = message.as_bytes()
         head, rest = data.split(_TEXT_MARK.encode() + CRLF)
         middle, tail = rest.split(_HTML_MARK.encode() + CRLF)
-        return list_id_line(newsletter.name, newsletter.list_id) + head, middle, tail
+        return own + head, middle, tail

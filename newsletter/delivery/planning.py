@@ -1,7 +1,9 @@
 """Planning a send: what a run would do, worked out before anything is written or sent.
 
 A new send freezes the lists as they are; a resumed one keeps its recipients, and the
-plan says how the lists have changed since (new, taken off, renamed).
+plan says how the lists have changed since (new, taken off, renamed). No plan is made on
+a state database younger than the project's records, or with another key than the last
+send's (see continuity).
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from newsletter.audience.subscribers import (
     resolve_list,
 )
 from newsletter.audience.suppression import address_hash, suppressed_hashes
+from newsletter.audience.tokens import TokenSigner, load_secret
 from newsletter.config import Config
 from newsletter.content.model import Issue
-from newsletter.delivery import journal
+from newsletter.delivery import continuity, journal
 from newsletter.errors import SendError
 
 
@@ -35,6 +38,7 @@ class Options:
     resend_uncertain: bool = False
     retry_failed: bool = False
     add_new: bool = False
+    new_key: bool = False  # sign with a key other than the last send's, on purpose
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +95,10 @@ def outbox_folder(config: Config, newsletter: str, slug: str, *, test: bool = Fa
 
 
 def plan(config: Config, db: sqlite3.Connection, issue: Issue, options: Options) -> Plan:
-    """Work out what a run would do; SendError when the options do not fit the journal."""
+    """Work out what a run would do; SendError when the options do not fit the journal,
+    or the journal does not fit the project (see continuity)."""
+    continuity.check(config, db)
+    continuity.check_key(config, db, TokenSigner(load_secret(config)), new_key=options.new_key)
     send = journal.find(db, issue.newsletter, issue.slug)
     if send is None:
         if options.retry_failed or options.resend_uncertain:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["lock", "running"]
+__all__ = ["lock", "running", "running_sends"]
 
 import fcntl
 import os
@@ -39,6 +39,16 @@ def running(config: Config, newsletter: str, slug: str) -> bool:
         return False
     with path.open("a+") as file:
         return not _try_lock(file)
+
+
+def running_sends(config: Config, /) -> list[str]:
+    """The sends (`newsletter--slug`) a process is running right now."""
+    found = []
+    for path in sorted((config.state_dir / "locks").glob("*.lock")):
+        with path.open("a+") as file:
+            if not _try_lock(file):
+                found.append(path.stem.replace("--", "/", 1))
+    return found
 
 
 def _lock_path(config: Config, newsletter: str, slug: str) -> Path:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 __all__ = ["Outbox", "Transport", "open_transport"]
 
-import os
 import ssl
 from pathlib import Path
 from typing import Protocol
@@ -16,8 +15,9 @@ from typing import Protocol
 from newsletter.config import Config
 from newsletter.delivery.message import OutgoingMessage
 from newsletter.delivery.ratelimit import RateLimiter
-from newsletter.delivery.replies import Result
+from newsletter.delivery.replies import NotDelivered, Result
 from newsletter.errors import TransportError
+from newsletter.fileio import describe_os_error, private_folder, write_new
 
 
 class Transport(Protocol):
@@ -55,7 +55,11 @@ def open_transport(
 
 
 class Outbox:
-    """Writes each message to FOLDER/00001.eml, 00002.eml, ...: a send without a server."""
+    """Writes each message to FOLDER/00001.eml, 00002.eml, ...: a send without a server.
+
+    A file appears under its name only when complete (written beside, then linked), and
+    is private (0600): it holds the recipient's address and unsubscribe link.
+    """
 
     def __init__(self, folder: Path, /, *, root: Path | None = None) -> None:
         self.folder = folder
@@ -68,7 +72,7 @@ class Outbox:
 
     async def __aenter__(self) -> Outbox:
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            private_folder(self.folder)
         except OSError as exc:
             raise TransportError(
                 f"{self.folder}: cannot create the outbox folder ({exc.strerror}). "
@@ -87,21 +91,17 @@ class Outbox:
             self._last += 1
             path = self.folder / f"{self._last:05d}.eml"
             try:
-                # O_EXCL: a file another process wrote meanwhile is skipped, not replaced.
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+                # Never replaces a file another process wrote meanwhile: that number is
+                # skipped. Nothing is left under PATH when the disk fills up mid-write.
+                write_new(path, message.data)
             except FileExistsError:
                 continue
             except OSError as exc:
-                raise self._error(path, exc) from None
+                # Certainly not delivered: the row goes back to the queue for the next run.
+                raise NotDelivered(
+                    f"{path}: cannot write the message: {describe_os_error(exc)}."
+                ) from None
             break
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(message.data)
-        except OSError as exc:
-            raise self._error(path, exc) from None
         # Shown like the description (relative to the project): the receipt is a public
         # record, and an absolute path would tell the editor's user name and folders.
         return Result("sent", str(self._shown / path.name))
-
-    def _error(self, path: Path, exc: OSError) -> TransportError:
-        return TransportError(f"{path}: cannot write the message ({exc.strerror}).")

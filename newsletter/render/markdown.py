@@ -7,11 +7,11 @@ __all__ = ["Block", "links", "to_html", "to_text"]
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
 
 import nh3
-from markdown_it import MarkdownIt
 from markdown_it.token import Token
+
+from newsletter.content.fieldtypes import markdown_links, markdown_parser
 
 _TAGS = {"p", "br", "strong", "em", "a", "ul", "ol", "li", "blockquote", "code", "h4", "hr"}
 _SCHEMES = {"https", "http", "mailto"}
@@ -30,13 +30,7 @@ class Block:
     depth: int = 0
 
 
-@cache
-def _parser() -> MarkdownIt:
-    # Raw HTML is off: an editor's `<script>` or `<font>` shows as the text it is.
-    # Images are off too: an item's `image:` has the required alt text and the right width.
-    md = MarkdownIt("commonmark", {"html": False, "typographer": False})
-    md.disable(["image", "heading", "lheading", "code", "fence", "html_block", "html_inline"])
-    return md
+_parser = markdown_parser
 
 
 def _parse(markdown: str) -> list[Token]:
@@ -71,12 +65,7 @@ def to_html(markdown: str) -> str:
 
 def links(markdown: str) -> list[str]:
     """The addresses of every link in MARKDOWN, in order."""
-    return [
-        str(token.attrs["href"])
-        for block in _parse(markdown)
-        for token in block.children or []
-        if token.type == "link_open"
-    ]
+    return markdown_links(markdown)
 
 
 def to_text(markdown: str) -> list[Block]:

@@ -1,16 +1,23 @@
-"""Per-recipient values (name, unsubscribe and web addresses) filled into a rendered issue."""
+"""Per-recipient values (name, unsubscribe and web addresses) filled into a rendered issue.
+
+A personal field an issue uses as a link address (`[Din anmälan]({{ website }})`) is
+checked for each recipient like every link of the issue: https, http or mailto only.
+A value that fails makes that recipient's message fail (UnusableValue), not the send.
+"""
 
 from __future__ import annotations
 
-__all__ = ["Personal", "Personalizer"]
+__all__ = ["BUILT_IN", "Personal", "Personalizer", "UnusableValue"]
 
 import html
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from newsletter.errors import RecipientError
 from newsletter.render.i18n import label
 from newsletter.render.placeholders import Placeholders
+from newsletter.values import check_url
 
 if TYPE_CHECKING:
     # Type-only: the web side fills in archived issues without loading the renderer.
@@ -28,6 +35,15 @@ class Personal:
     web_url: str  # the issue's web version (urls.issue_url)
 
 
+# The values the tool fills in itself; every other key is a column of the lists.
+BUILT_IN = frozenset({"name", "email", "unsubscribe_url", "web_url", "unsubscribe_label",
+                      "unsubscribe_note"})  # fmt: skip
+
+
+class UnusableValue(RecipientError):
+    """A recipient's value that cannot go where the issue puts it (a bad link address)."""
+
+
 def _keep(text: str) -> str:
     return text
 
@@ -39,6 +55,7 @@ class Personalizer:
         self._placeholders = Placeholders(rendered.issue)
         self._html = self._placeholders.compile(rendered.html)
         self._text = self._placeholders.compile(rendered.text)
+        self.url_fields = frozenset(self._placeholders.url_keys(rendered.html) - BUILT_IN)
         language = rendered.issue.language
         self._mail_words = {
             "unsubscribe_label": label(language, "unsubscribe"),
@@ -55,7 +72,9 @@ class Personalizer:
         return set(self._html.keys) | set(self._text.keys)
 
     def personalize(self, personal: Personal, /) -> tuple[str, str]:
-        """(html, text) of one recipient's copy."""
+        """(html, text) of one recipient's copy; UnusableValue for a bad link address."""
+        for key in self.url_fields:
+            _check_link(key, personal.fields.get(key, ""))
         values = {
             **personal.fields,
             **self._mail_words,
@@ -73,6 +92,17 @@ class Personalizer:
     def _fill(self, values: Mapping[str, str]) -> tuple[str, str]:
         # Values are escaped in the HTML only: the text part shows them as they are.
         return self._html.fill(values, _html_escape), self._text.fill(values, _keep)
+
+
+def _check_link(key: str, value: str) -> None:
+    try:
+        check_url(value)
+    except ValueError as exc:
+        shown = value if len(value) <= 60 else value[:59] + "…"
+        raise UnusableValue(
+            f"the column {key!r} is used as a link address in the issue, but holds {shown!r}: "
+            f"{exc}. Fix the value in the list."
+        ) from None
 
 
 def _html_escape(text: str) -> str:

@@ -14,10 +14,8 @@ import hashlib
 import re
 from collections.abc import Callable, Mapping
 
+from newsletter.content.fieldtypes import PERSONAL_FIELD
 from newsletter.content.model import Issue
-
-# What an editor writes in issue text: {{ name }}, {{ kommun }}, {{ organisation }}.
-PERSONAL_FIELD = re.compile(r"\{\{\s*([^\W\d][\w-]*)\s*\}\}")
 
 # An empty value takes the space before it along: "Hej {{ name }}!" becomes "Hej!", never
 # "Hej !". A line break counts: the text part may have been wrapped just there.
@@ -39,6 +37,11 @@ class Placeholders:
     def fill_editor_text(self, text: str) -> str:
         """Replace the {{ field }} an editor wrote with placeholders."""
         return PERSONAL_FIELD.sub(lambda match: self(match.group(1)), text)
+
+    def url_keys(self, html: str, /) -> set[str]:
+        """The keys whose value HTML uses as a whole link address (`href="{{ website }}"`)."""
+        starts = re.findall(rf'(?:href|src)="z{self.marker}([0-9a-f]+)y', html)
+        return {bytes.fromhex(hexkey).decode() for hexkey in starts}
 
     def compile(self, text: str, /) -> _Compiled:
         pieces = self.pattern.split(text)

@@ -11,7 +11,6 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import (
     HTMLResponse,
-    JSONResponse,
     PlainTextResponse,
     RedirectResponse,
     Response,
@@ -20,9 +19,8 @@ from starlette.routing import Route
 
 from newsletter.delivery import archive
 from newsletter.web import documents, pages
-from newsletter.web.database import Unavailable
-from newsletter.web.errors import RETRY_AFTER
 from newsletter.web.feed import CONTENT_TYPE as FEED_TYPE
+from newsletter.web.health import health
 from newsletter.web.site import site
 
 # Published issues change rarely; a proxy or browser may keep them for a few minutes.
@@ -79,16 +77,6 @@ async def robots(request: Request) -> Response:
     # Unsubscribe and confirmation pages are nobody's business but the subscriber's: keep
     # them out of search.
     return PlainTextResponse("User-agent: *\nDisallow: /u/\nDisallow: /c/\n", headers=_CACHE)
-
-
-async def health(request: Request) -> Response:
-    """For systemd, a container or a load balancer: 200 when the database answers."""
-    try:
-        await site(request).db.run(lambda db: db.execute("SELECT count(*) FROM migrations"))
-    except Unavailable:
-        body = {"status": "unavailable", "database": "unavailable"}
-        return JSONResponse(body, 503, headers={"Retry-After": RETRY_AFTER})
-    return JSONResponse({"status": "ok", "database": "ok"}, headers={"Cache-Control": "no-store"})
 
 
 async def folder(request: Request) -> Response:

@@ -18,7 +18,7 @@ import anyio
 import anyio.to_thread
 
 from newsletter.errors import StateError
-from newsletter.state import connect
+from newsletter.state import connect, explain
 
 T = TypeVar("T")
 
@@ -28,7 +28,12 @@ BUSY_TIMEOUT_MS = 10_000
 
 
 class Unavailable(Exception):
-    """The database is locked, busy or cannot be opened: answer 503, try again later."""
+    """The database is locked, busy, full, read-only, damaged or cannot be opened: answer
+    503, try again later. `kind` says which (StateError.kind)."""
+
+    def __init__(self, message: str, /, *, kind: str = "unavailable") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class Database:
@@ -36,6 +41,7 @@ class Database:
         self.path = path
         self._db: sqlite3.Connection | None = None
         self._limiter = anyio.CapacityLimiter(1)
+        self.checked_at = float("-inf")  # when /health last ran quick_check
 
     async def run(self, function: Callable[[sqlite3.Connection], T], /) -> T:
         """FUNCTION(connection) in a worker thread; Unavailable when SQLite cannot serve."""
@@ -44,15 +50,18 @@ class Database:
     def _call(self, function: Callable[[sqlite3.Connection], T]) -> T:
         try:
             return function(self._connection())
-        except sqlite3.OperationalError as exc:
-            raise Unavailable(str(exc)) from None
+        except sqlite3.DatabaseError as exc:
+            found = explain(exc, self.path)
+            if found.kind == "other" and not isinstance(exc, sqlite3.OperationalError):
+                raise  # a constraint broken by our own code is a bug: a 500, logged
+            raise Unavailable(str(found), kind=found.kind) from None
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:
             try:
                 self._db = connect(self.path)
             except StateError as exc:
-                raise Unavailable(str(exc)) from None
+                raise Unavailable(str(exc), kind=exc.kind) from None
             self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         return self._db
 

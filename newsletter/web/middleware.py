@@ -12,6 +12,8 @@ from collections.abc import Callable
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from newsletter.web.logs import escape
+
 # Our own pages: a stylesheet from here, forms posting here, no script anywhere.
 PAGE_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -25,8 +27,10 @@ log = logging.getLogger("newsletter.web")
 
 
 def redact(path: str) -> str:
-    """PATH with an unsubscribe or confirmation token left out: it stands for an address."""
-    return _TOKEN.sub(r"\1…", path)
+    """PATH with an unsubscribe or confirmation token left out (it stands for an address),
+    and its control characters escaped: `%0d%0a` in a request cannot write a line of its
+    own."""
+    return escape(_TOKEN.sub(r"\1…", path))
 
 
 def harden(headers: MutableHeaders, /, *, https: bool) -> None:
@@ -62,7 +66,8 @@ class PublicResponses:
             nonlocal logged
             logged = True
             elapsed = (time.perf_counter() - start) * 1000
-            log.info("%s %s %d %.1fms", scope["method"], redact(scope["path"]), status, elapsed)
+            method, path = escape(scope["method"]), redact(scope["path"])
+            log.info("%s %s %d %.1fms", method, path, status, elapsed)
 
         async def respond(message: Message) -> None:
             nonlocal status, started
@@ -76,7 +81,7 @@ class PublicResponses:
         try:
             await self.app(scope, receive, respond)
         except Exception:
-            log.exception("%s %s failed", scope["method"], redact(scope["path"]))
+            log.exception("%s %s failed", escape(scope["method"]), redact(scope["path"]))
             if started:
                 raise  # half an answer cannot be mended; the server drops the connection
             # Answered here, not re-raised as starlette's error middleware does: the

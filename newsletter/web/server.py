@@ -10,16 +10,35 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
+from newsletter.web.connections import ACCEPT_BATCH, KEEP_ALIVE, GuardedH11, max_connections
+
 # uvicorn's own access log would print client addresses and unsubscribe tokens;
 # newsletter.web logs each request with the token redacted instead.
+# Every line through SafeFormatter (control characters escaped: a request path cannot
+# forge a line) and OncePerInterval (running out of file descriptors is logged once a
+# minute, not once per connection).
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {
+            "()": "newsletter.web.logs.SafeFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+        }
+    },
+    "filters": {"resources": {"()": "newsletter.web.logs.OncePerInterval"}},
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["resources"],
+        }
+    },
     "loggers": {
         "uvicorn": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
         "uvicorn.access": {"level": "WARNING"},
+        # The event loop reports failed accept() calls (EMFILE) here.
+        "asyncio": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
         "newsletter.web": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
     },
 }
@@ -28,6 +47,21 @@ LOGGING: dict[str, Any] = {
 # A burst of one-click requests (a provider working through its queue) waits in the
 # kernel's queue rather than being refused.
 BACKLOG = 4096
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, accepting at most ACCEPT_BATCH connections an event-loop turn.
+
+    asyncio accepts up to its `backlog` connections in one go before any of them is set
+    up: with 4096, a burst takes every free file descriptor, accept() fails (EMFILE) and
+    asyncio stops accepting for a second at a time. So uvicorn is given ACCEPT_BATCH as
+    its backlog, and the kernel's queue is set back to BACKLOG once it listens.
+    """
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        for sock in sockets or []:
+            sock.listen(BACKLOG)
 
 
 def listen(host: str, port: int, /) -> socket.socket:
@@ -55,18 +89,23 @@ def make_server(
 ) -> uvicorn.Server:
     """A server for APP; run it with `.run(sockets=[...])` on a socket bound beforehand.
 
+    Connections are bounded by the open-files limit and idle time (see connections):
+    many slow clients cannot starve the others or the process of file descriptors.
     X-Forwarded-For and X-Forwarded-Proto are believed from TRUSTED_PROXIES only (None:
     uvicorn's default, FORWARDED_ALLOW_IPS or this machine); the client is then the first
     address from the right that is no trusted proxy, which a client cannot forge.
     """
-    return uvicorn.Server(
+    return _Server(
         uvicorn.Config(
             app,
+            http=GuardedH11,
             log_config=log_config,
             access_log=False,
             server_header=False,
             lifespan="on",
-            backlog=BACKLOG,
+            backlog=ACCEPT_BATCH,
+            limit_concurrency=max_connections(),
+            timeout_keep_alive=KEEP_ALIVE,
             forwarded_allow_ips=trusted_proxies,
         )
     )

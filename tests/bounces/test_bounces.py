@@ -1,4 +1,8 @@
-"""`bounces import`: real mailboxes (mbox, Maildir, .eml) into a real state database."""
+"""`bounces import`: real mailboxes (mbox, Maildir, .eml) into a real state database.
+
+The fixtures are reports about messages the journal knows (by their Message-ID), as
+`journaled` records them; reports about anything else suppress nobody (test_tie.py).
+"""
 
 import mailbox
 import shutil
@@ -11,6 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from newsletter.audience import suppression
+from newsletter.audience.tokens import TokenSigner
 from newsletter.bounces.importer import import_mailbox
 from newsletter.cli import main
 from newsletter.config import Config, load_config
@@ -63,6 +68,16 @@ HARD = [
     "bo.lund@kommun.example.net",
     "ingen.alls@yahoo.com",
 ]
+# Whom the journal sent the messages the fixtures return (their Message-IDs).
+SENT = {
+    "olle@example.org": "<176449044000.6.17@nyhetsbrev.example.org>",
+    "anna.svensson@kommun.example.se": "<176449044000.6.18@nyhetsbrev.example.org>",
+    "sven.nosuchuser@gmail.com": "<176449044000.6.19@nyhetsbrev.example.org>",
+    "per@example.net": "<176449044000.6.20@nyhetsbrev.example.org>",
+    "karin@example.org": "<176449044000.6.22@nyhetsbrev.example.org>",
+    "bo.lund@kommun.example.net": "<176449044000.6.23@nyhetsbrev.example.org>",
+    "ingen.alls@yahoo.com": "<176449044000.6.25@nyhetsbrev.example.org>",
+}
 
 
 @pytest.fixture
@@ -84,8 +99,16 @@ def config(folder: Path) -> Config:
 @pytest.fixture
 def db(config: Config) -> Iterator[sqlite3.Connection]:
     connection = connect(database_path(config))
+    for address, message_id in SENT.items():
+        journal(connection, 6, address, message_id)
     yield connection
     connection.close()
+
+
+@pytest.fixture
+def journaled(db: sqlite3.Connection) -> sqlite3.Connection:
+    """The state database with the fixtures' messages in the journal (for the CLI tests)."""
+    return db
 
 
 def mbox(path: Path, names: list[str]) -> Path:
@@ -121,10 +144,11 @@ def journal(db: sqlite3.Connection, send_id: int, address: str, message_id: str)
         " VALUES (?, 'medborgardialog', ?, 'Nr', '[]', 'f')",
         (send_id, f"nr-{send_id}"),
     )
+    address_id = TokenSigner(SECRET.encode()).address_id(address, "medborgardialog")
     db.execute(
         "INSERT INTO recipients (send_id, seq, address, address_id, status, message_id)"
-        " VALUES (?, (SELECT count(*) FROM recipients WHERE send_id = ?), ?, 'id', 'sent', ?)",
-        (send_id, send_id, address, message_id),
+        " VALUES (?, (SELECT count(*) + 1 FROM recipients WHERE send_id = ?), ?, ?, 'sent', ?)",
+        (send_id, send_id, address, address_id, message_id),
     )
 
 
@@ -200,6 +224,7 @@ def test_soft_bounces_suppress_at_the_limit(
     path = mbox(tmp_path / "soft.mbox", [])
     box = mailbox.mbox(path)
     for n in range(3):
+        journal(db, 10 + n, "per@example.net", f"<soft-{n}@nyhetsbrev.example.org>")
         box.add(soft_bounce(f"<soft-{n}@nyhetsbrev.example.org>", own_id=f"soft{n}"))
     box.close()
     report = import_mailbox(config, db, path)
@@ -216,6 +241,7 @@ def test_soft_bounces_suppress_at_the_limit(
 def test_delayed_then_failed_for_one_message_counts_once(
     config: Config, db: sqlite3.Connection, tmp_path: Path
 ) -> None:
+    journal(db, 10, "per@example.net", "<one@nyhetsbrev.example.org>")
     box = mailbox.mbox(tmp_path / "same.mbox")
     box.add(soft_bounce("<one@nyhetsbrev.example.org>", own_id="first"))
     box.add(soft_bounce("<one@nyhetsbrev.example.org>", own_id="second"))
@@ -227,11 +253,11 @@ def test_delayed_then_failed_for_one_message_counts_once(
 def test_a_send_that_did_not_bounce_starts_the_count_again(
     config: Config, db: sqlite3.Connection, tmp_path: Path
 ) -> None:
-    for send_id in (1, 2, 3):
+    for send_id in (11, 12, 13):
         journal(db, send_id, "per@example.net", f"<m{send_id}@nyhetsbrev.example.org>")
     box = mailbox.mbox(tmp_path / "reset.mbox")
-    box.add(soft_bounce("<m1@nyhetsbrev.example.org>", own_id="b1"))
-    box.add(soft_bounce("<m3@nyhetsbrev.example.org>", own_id="b3"))
+    box.add(soft_bounce("<m11@nyhetsbrev.example.org>", own_id="b1"))
+    box.add(soft_bounce("<m13@nyhetsbrev.example.org>", own_id="b3"))
     box.close()
     import_mailbox(config, db, tmp_path / "reset.mbox")
     assert soft_count(db, "per@example.net") == 1  # send 2 reached per@example.net
@@ -240,6 +266,7 @@ def test_a_send_that_did_not_bounce_starts_the_count_again(
 def test_a_report_of_delivery_clears_the_soft_count(
     config: Config, db: sqlite3.Connection, tmp_path: Path
 ) -> None:
+    journal(db, 10, "per@example.net", "<later@nyhetsbrev.example.org>")
     delivered = soft_bounce("<later@nyhetsbrev.example.org>", own_id="ok")
     delivered = delivered.replace(b"Action: delayed", b"Action: delivered")
     delivered = delivered.replace(b"Status: 4.2.2", b"Status: 2.0.0")
@@ -255,19 +282,27 @@ def test_a_report_of_delivery_clears_the_soft_count(
 def test_the_journal_names_the_address_a_bounce_was_about(
     config: Config, db: sqlite3.Connection, folder: Path
 ) -> None:
-    # Anna is on no list any more; the journal knows the message went to her.
+    # Anna is on no list any more; the journal knows the message went to her. Exchange
+    # reports her tenant's alias as Final-Recipient and her address as Original-Recipient.
     (folder / "subscribers" / "medborgardialog.csv").write_text("email\nolle@example.org\n")
-    journal(db, 1, "anna.svensson@kommun.example.se", "<176449044000.6.18@nyhetsbrev.example.org>")
     report = import_mailbox(config, db, FIXTURES / "exchange_online_ndr.eml")
-    assert [o.address for o in report.of("hard")] == ["anna.svensson@kommun.example.se"]
+    [hard] = report.of("hard")
+    assert (hard.address, hard.tie) == ("anna.svensson@kommun.example.se", "Message-ID")
+    assert hard.reported == "anna.svensson@kommunexample.onmicrosoft.com"
 
 
-def test_a_bounce_about_our_list_id_counts_without_list_or_journal(
-    config: Config, db: sqlite3.Connection, folder: Path
+def test_our_list_id_or_a_subscriber_named_is_no_tie(
+    config: Config, db: sqlite3.Connection
 ) -> None:
-    (folder / "subscribers" / "medborgardialog.csv").write_text("email\nolle@example.org\n")
+    # Sven is on our list, and the report returns our List-Id, but the journal does not
+    # know the message it returns: anyone could have written it.
+    db.execute("DELETE FROM recipients WHERE address = 'sven.nosuchuser@gmail.com'")
+    journal(db, 7, "sven.nosuchuser@gmail.com", "<another@nyhetsbrev.example.org>")
     report = import_mailbox(config, db, FIXTURES / "gmail_failure.eml")
-    assert [o.address for o in report.of("hard")] == ["sven.nosuchuser@gmail.com"]
+    [outcome] = report.outcomes
+    assert outcome.kind == "unverified" and outcome.address == "sven.nosuchuser@gmail.com"
+    assert "we did not send" in outcome.why
+    assert suppressed(db) == {}
 
 
 def test_dry_run_changes_nothing(config: Config, db: sqlite3.Connection, tmp_path: Path) -> None:
@@ -289,12 +324,13 @@ def test_a_complaint_with_the_address_hidden_is_found_by_its_unsubscribe_token(
     report = import_mailbox(config, db, tmp_path / "hidden.eml")
     assert [o.address for o in report.of("complained")] == ["karin@example.org"]
     assert suppressed(db) == {("karin@example.org", ""): "complained"}
-    # Without the token too, nobody can be named: the operator is told.
+    # Without the token and the Message-ID too, nobody can be named: the operator is told.
     (tmp_path / "hidden.eml").write_bytes(data.replace(b"/u/bWVk", b"/x/bWVk").replace(
-        b"subject=unsubscribe%20", b"subject="))  # fmt: skip
+        b"subject=unsubscribe%20", b"subject=").replace(b"6.22@", b"6.99@"))  # fmt: skip
     db.execute("DELETE FROM bounce_messages")
     [outcome] = import_mailbox(config, db, tmp_path / "hidden.eml").outcomes
-    assert outcome.kind == "not-understood" and "names no address" in outcome.detail
+    assert (outcome.kind, outcome.verdict) == ("unverified", "complained")
+    assert outcome.why.startswith("names nobody (the provider hid the address) and returns")
 
 
 def test_a_forged_unsubscribe_token_is_not_understood(
@@ -347,7 +383,7 @@ def run(*args: str) -> Result:
     return CliRunner().invoke(main, ["bounces", "import", *args])
 
 
-def test_cli_reports_what_it_did(folder: Path, tmp_path: Path) -> None:
+def test_cli_reports_what_it_did(journaled: sqlite3.Connection, tmp_path: Path) -> None:
     path = mbox(tmp_path / "retur.mbox", UNDERSTOOD)
     result = run(str(path))
     assert result.exit_code == 0, result.output
@@ -370,7 +406,7 @@ def test_cli_reports_what_it_did(folder: Path, tmp_path: Path) -> None:
                                  "Every message was understood.\n")  # fmt: skip
 
 
-def test_cli_summary_names_nobody(folder: Path, tmp_path: Path) -> None:
+def test_cli_summary_names_nobody(journaled: sqlite3.Connection, tmp_path: Path) -> None:
     path = mbox(tmp_path / "retur.mbox", [*UNDERSTOOD, "human_reply.eml"])
     result = run(str(path), "--summary")
     assert result.exit_code == 1
@@ -379,7 +415,9 @@ def test_cli_summary_names_nobody(folder: Path, tmp_path: Path) -> None:
     assert "@" not in result.output.replace("@nyhetsbrev", "")
 
 
-def test_cli_lists_what_it_did_not_understand_and_exits_1(folder: Path, tmp_path: Path) -> None:
+def test_cli_lists_what_it_did_not_understand_and_exits_1(
+    journaled: sqlite3.Connection, tmp_path: Path
+) -> None:
     path = maildir(tmp_path / "Maildir", ["postfix_user_unknown.eml", "garbage.eml",
                                           "human_reply.eml"])  # fmt: skip
     result = run(str(path))
@@ -394,7 +432,9 @@ def test_cli_lists_what_it_did_not_understand_and_exits_1(folder: Path, tmp_path
     assert "Traceback" not in result.output
 
 
-def test_cli_dry_run_says_so_and_changes_nothing(folder: Path, config: Config) -> None:
+def test_cli_dry_run_says_so_and_changes_nothing(
+    journaled: sqlite3.Connection, config: Config
+) -> None:
     result = run(str(FIXTURES / "arf_complaint.eml"), "--dry-run")
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("Dry run, nothing changed. ")
@@ -428,7 +468,7 @@ def test_cli_reads_an_empty_mbox_as_no_messages(folder: Path) -> None:
     assert result.stdout == "retur.mbox: 0 message(s) read.\n"
 
 
-def test_cli_reads_a_folder_of_eml_files(folder: Path) -> None:
+def test_cli_reads_a_folder_of_eml_files(folder: Path, journaled: sqlite3.Connection) -> None:
     (folder / "saved").mkdir()
     for name in ("gmail_failure.eml", "autoreply_sv.eml"):
         shutil.copy(FIXTURES / name, folder / "saved" / name)
@@ -440,14 +480,18 @@ def test_cli_reads_a_folder_of_eml_files(folder: Path) -> None:
     )
 
 
-def test_cli_single_eml_and_copied_fixture_names(folder: Path) -> None:
+def test_cli_single_eml_and_copied_fixture_names(
+    folder: Path, journaled: sqlite3.Connection
+) -> None:
     shutil.copy(FIXTURES / "qmail_bounce.eml", folder / "bounce.eml")
     result = run("bounce.eml")
     assert result.exit_code == 0, result.output
     assert "  bo.lund@kommun.example.net: 5.1.1: Sorry, no mailbox here" in result.stdout
 
 
-def test_cli_prints_no_control_characters_from_a_report(folder: Path, tmp_path: Path) -> None:
+def test_cli_prints_no_control_characters_from_a_report(
+    journaled: sqlite3.Connection, tmp_path: Path
+) -> None:
     # A remote server writes the diagnostic and the address: an escape sequence in them
     # must not reach the operator's terminal (it could rewrite what the screen shows).
     data = (FIXTURES / "not_ours.eml").read_bytes()
@@ -463,7 +507,9 @@ def test_cli_prints_no_control_characters_from_a_report(folder: Path, tmp_path: 
         assert "5.1.1" in result.stdout
 
 
-def test_cli_lists_the_other_files_of_a_folder_of_eml_files(folder: Path) -> None:
+def test_cli_lists_the_other_files_of_a_folder_of_eml_files(
+    folder: Path, journaled: sqlite3.Connection
+) -> None:
     (folder / "saved").mkdir()
     shutil.copy(FIXTURES / "gmail_failure.eml", folder / "saved" / "gmail_failure.eml")
     (folder / "saved" / "Undeliverable.msg").write_bytes(b"\xd0\xcf\x11\xe0 an Outlook file")
@@ -472,3 +518,48 @@ def test_cli_lists_the_other_files_of_a_folder_of_eml_files(folder: Path) -> Non
     assert "saved: 2 message(s) read." in result.stdout
     assert "Hard bounces, suppressed for every newsletter: 1" in result.stdout
     assert "saved/Undeliverable.msg: not understood" in result.stderr
+
+
+def test_reports_not_about_our_mail_can_still_be_trusted_later(
+    config: Config, db: sqlite3.Connection
+) -> None:
+    # A lost journal, an old mailbox: "not ours" today, acted on when the operator says so.
+    report = import_mailbox(config, db, FIXTURES / "not_ours.eml")
+    assert [o.kind for o in report.outcomes] == ["not-ours"] and suppressed(db) == {}
+    assert import_mailbox(config, db, FIXTURES / "not_ours.eml").of("done-before")
+    trusted = import_mailbox(config, db, FIXTURES / "not_ours.eml", trust_unverified=True)
+    [outcome] = trusted.of("hard")
+    assert (outcome.address, outcome.tie) == ("okand@example.com", "trusted")
+    assert suppressed(db) == {("okand@example.com", ""): "bounced"}
+
+
+def test_an_opt_out_report_unsubscribes_from_the_newsletter_of_its_message(
+    config: Config, db: sqlite3.Connection, tmp_path: Path
+) -> None:
+    data = (FIXTURES / "arf_complaint.eml").read_bytes()
+    (tmp_path / "opt-out.eml").write_bytes(
+        data.replace(b"Feedback-Type: abuse", b"Feedback-Type: opt-out")
+    )
+    report = import_mailbox(config, db, tmp_path / "opt-out.eml")
+    [outcome] = report.of("unsubscribed")
+    assert (outcome.address, outcome.tie) == ("karin@example.org", "Message-ID")
+    assert suppressed(db) == {("karin@example.org", "medborgardialog"): "unsubscribed"}
+
+
+def test_every_recipient_a_complaint_names_but_only_the_tied_one_is_suppressed(
+    config: Config, db: sqlite3.Connection, tmp_path: Path
+) -> None:
+    data = (
+        (FIXTURES / "arf_complaint.eml")
+        .read_bytes()
+        .replace(
+            b"Original-Rcpt-To: <karin@example.org>\n",
+            b"Original-Rcpt-To: <karin@example.org>\nOriginal-Rcpt-To: <olle@example.org>\n",
+        )
+    )
+    (tmp_path / "two.eml").write_bytes(data)
+    report = import_mailbox(config, db, tmp_path / "two.eml")
+    assert [o.address for o in report.of("complained")] == ["karin@example.org"]
+    [other] = report.of("unverified")
+    assert other.address == "olle@example.org" and other.verdict == "complained"
+    assert suppressed(db) == {("karin@example.org", ""): "complained"}

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import json
@@ -20,6 +21,7 @@ from newsletter.audience.consent import consent_for
 from newsletter.audience.tokens import TokenSigner, load_secret
 from newsletter.cli import main
 from newsletter.config import load_config
+from newsletter.delivery import confirmation
 from newsletter.state import connect, database_path
 from newsletter.web import create_app
 
@@ -40,7 +42,7 @@ def run(*args: str) -> Result:
     return CliRunner().invoke(main, list(args))
 
 
-def sign_up(project: Path, address: str, *, confirm: bool) -> None:
+def sign_up(project: Path, address: str, *, confirm: bool, name: str = "Ny Läsare") -> None:
     """A reader of medborgardialog signing up on the web (and confirming, or not)."""
     config = load_config(project / "newsletter.toml")
     db = connect(database_path(config))
@@ -48,8 +50,7 @@ def sign_up(project: Path, address: str, *, confirm: bool) -> None:
     now = dt.datetime.now(dt.UTC)
     address_id = signer.address_id(address, "medborgardialog")
     consent = consent_for(config.newsletter("medborgardialog"))
-    wanted = signups.Request("medborgardialog", address, address_id, "Ny Läsare", consent,
-                             "web form")  # fmt: skip
+    wanted = signups.Request("medborgardialog", address, address_id, name, consent, "web form")
     assert signups.request(db, wanted, limit=3, now=now) == "mail"
     if confirm:
         assert signups.confirm(db, "medborgardialog", address_id, now=now) is not None
@@ -164,6 +165,18 @@ def test_export_writes_the_sign_ups_with_their_consent(project: Path) -> None:
     assert rows[0]["signed_up_at"].endswith("Z") and rows[0]["confirmed_at"].endswith("Z")
 
 
+def test_a_name_typed_as_a_formula_is_exported_as_text(project: Path) -> None:
+    sign_up(project, READER, confirm=True, name='=HYPERLINK("https://evil.example")')
+    out = project / "webb.csv"
+    run("subscribers", "export", "signups", "--newsletter", "medborgardialog", "-o", str(out))
+    lines = out.read_text(encoding="utf-8-sig").splitlines()
+    (row,) = csv.DictReader(lines, delimiter=";")
+    assert row["name"] == '\'=HYPERLINK("https://evil.example")'  # text, not a formula
+    screen = run("subscribers", "export", "signups", "--newsletter", "medborgardialog")
+    (shown,) = csv.DictReader(screen.stdout.splitlines())
+    assert shown["name"].startswith("'=")
+
+
 def test_export_address_and_forget_cover_the_sign_up(project: Path) -> None:
     sign_up(project, READER, confirm=True)
     report = json.loads(run("subscribers", "export", "--address", READER).stdout)
@@ -180,6 +193,13 @@ def test_export_address_and_forget_cover_the_sign_up(project: Path) -> None:
 def test_send_reaches_confirmed_readers_and_never_pending_ones(project: Path) -> None:
     sign_up(project, READER, confirm=True)
     sign_up(project, WAITING, confirm=False)
+    # A confirmation mail written to the outbox (no SMTP server) is no send of an issue:
+    # the check that the database knows every send in the outbox lets the send start.
+    config = load_config(project / "newsletter.toml")
+    mail = confirmation.build(config, config.newsletter("medborgardialog"), address=WAITING,
+                              link=f"{config.base_url}/c/x.y", language="sv")  # fmt: skip
+    asyncio.run(confirmation.send(config, mail, newsletter="medborgardialog"))
+    assert list((project / "outbox" / "_confirmations" / "medborgardialog").glob("*.eml"))
     result = run("send", ISSUE, "--yes")
     assert result.exit_code == 0, result.output
     assert "Lists:      medborgardialog, signups" in result.stdout

@@ -138,7 +138,7 @@ def test_sent_through_the_smtp_server_or_written_to_the_outbox(
     monkeypatch.delenv("NEWSLETTER_SMTP_HOST")
     config = make_config(tmp_path, SIGNUP)
     where, result = asyncio.run(confirmation.send(config, message, newsletter="test"))
-    written = tmp_path / "outbox" / "confirmations" / "test" / "00001.eml"
+    written = tmp_path / "outbox" / "_confirmations" / "test" / "00001.eml"
     assert result.outcome == "sent" and written.read_bytes() == message.data
 
 
