@@ -24,6 +24,7 @@ import click
 if TYPE_CHECKING:
     from newsletter.config import Config
     from newsletter.content.model import Issue
+    from newsletter.delivery.engine import Progress as SendProgress
     from newsletter.delivery.engine import RunReport
     from newsletter.delivery.journal import Send
     from newsletter.delivery.planning import Options, Plan
@@ -132,7 +133,7 @@ def echo_report(
             f"ones refused this way with: {again} --retry-failed",
             err=True,
         )
-    elif report.stopped:
+    elif report.stopped and not report.stalled:
         click.echo(
             f"The server refused the message and every further one: {report.stopped}\n"
             "The send is stopped; everything sent so far is recorded. This is a policy "
@@ -140,7 +141,16 @@ def echo_report(
             f"quota), then continue with: {again}",
             err=True,
         )
-    if report.error and (report.unrecorded or report.unreleased):
+    if report.stalled:
+        click.echo(
+            f"The server asked to wait for {report.stalled} s and accepted nothing meanwhile: "
+            f"{report.stopped}\nThe send is stopped; everything sent so far is recorded. "
+            f"Try again later with: {again}",
+            err=True,
+        )
+    if report.uncertain:
+        _echo_uncertain(report, again)
+    if report.error and report.unrecorded:
         _echo_unrecorded(report, again)
     elif report.error:
         click.echo(
@@ -178,16 +188,26 @@ def _echo_unrecorded(report: RunReport, again: str) -> None:
         )
         for delivery in report.unrecorded:
             click.echo(f"  {delivery.address}: {delivery.outcome}: {delivery.reply}", err=True)
-    if report.unreleased:
-        click.echo(
-            f"{report.unreleased} more message(s) were about to be sent and were not; the "
-            "journal lists them as uncertain too.",
-            err=True,
-        )
     click.echo(
         f"When the problem is fixed, continue with: {again}\nIt goes on with the rest. The "
         "uncertain ones are sent again only with --resend-uncertain; those marked 'sent' "
         "above did arrive.",
+        err=True,
+    )
+
+
+def _echo_uncertain(report: RunReport, again: str) -> None:
+    """Connections lost after the data went out: say which, and how to send them again."""
+    click.echo(
+        f"{len(report.uncertain)} message(s) are uncertain: the connection was lost after the "
+        "message was sent, before the server confirmed it, so it may or may not have "
+        "arrived:",
+        err=True,
+    )
+    for delivery in report.uncertain[:20]:
+        click.echo(f"  {delivery.address}: {delivery.reply}", err=True)
+    click.echo(
+        f"They are not sent again by themselves; to send them anyway: {again} --resend-uncertain",
         err=True,
     )
 
@@ -200,11 +220,15 @@ def echo_receipts(paths: Sequence[Path]) -> None:
 
 
 class Progress:
-    """A rich progress bar with rate and ETA on a terminal; a line every few seconds otherwise."""
+    """A rich progress bar with rate and ETA on a terminal; a line every few seconds otherwise.
+
+    The engine reports a few times a second (never per message), with what it waits for.
+    """
 
     def __init__(self, total: int) -> None:
         self.total, self.done = total, 0
         self.started = self.shown = time.monotonic()
+        self.note = ""
         self.bar: Any = None
 
     def start(self) -> None:
@@ -225,20 +249,27 @@ class Progress:
                 MofNCompleteColumn(),
                 TextColumn("{task.fields[rate]}"),
                 TimeRemainingColumn(),
+                TextColumn("{task.fields[note]}"),
                 console=Console(stderr=True),
             )
             self.bar.start()
-            self.task = self.bar.add_task("send", total=self.total, rate="")
+            self.task = self.bar.add_task("send", total=self.total, rate="", note="")
 
-    def advance(self, outcome: str) -> None:
-        self.done += 1
+    def update(self, progress: SendProgress) -> None:
+        self.done = progress.done
         rate = f"{self.done / max(time.monotonic() - self.started, 1e-6):,.0f}/s"
+        note = progress.waiting
+        if progress.retrying and not note:
+            note = f"{progress.retrying} to try again"
         if self.bar is not None:
-            self.bar.update(self.task, advance=1, rate=rate)
-        elif self.done == self.total or time.monotonic() - self.shown > 5:
-            # Not a terminal (a log file, cron): a line every few seconds, not a bar.
+            self.bar.update(self.task, completed=self.done, rate=rate, note=note)
+        elif self.done == self.total or note != self.note or time.monotonic() - self.shown > 5:
+            # Not a terminal (a log file, cron): a line every few seconds, not a bar, and
+            # one whenever the reason to wait changes.
             self.shown = time.monotonic()
-            click.echo(f"Sent {self.done}/{self.total} ({rate})", err=True)
+            click.echo(f"Sent {self.done}/{self.total} ({rate})" + (f"; {note}" if note else ""),
+                       err=True)  # fmt: skip
+        self.note = note
 
     def stop(self) -> None:
         if self.bar is not None:

@@ -24,12 +24,12 @@ from newsletter.audience.tokens import TokenSigner, load_secret
 from newsletter.config import Config
 from newsletter.content.model import Issue
 from newsletter.delivery import journal, receipt
-from newsletter.delivery.engine import RunReport, deliver
+from newsletter.delivery.engine import Progress, RunReport, deliver
 from newsletter.delivery.message import MessageBuilder, Recipient
 from newsletter.delivery.planning import Options, Plan, outbox_folder
 from newsletter.delivery.ratelimit import RateLimiter
 from newsletter.delivery.replies import Result
-from newsletter.delivery.transport import open_transport
+from newsletter.delivery.transport import open_transport, send_one
 from newsletter.errors import RecipientError, StateError
 from newsletter.fileio import describe_os_error
 from newsletter.state import database_path, explain
@@ -92,13 +92,15 @@ async def send(
     /,
     *,
     confirm: Callable[[str], bool] = lambda transport: True,
-    on_result: Callable[[str], None] = lambda outcome: None,
+    on_progress: Callable[[Progress], None] = lambda progress: None,
     tls_context: ssl.SSLContext | None = None,
     retry_delay: float = 2.0,
 ) -> RunReport | None:
     """Connect (checking TLS and login), ask CONFIRM, freeze, deliver, conclude.
 
     None when CONFIRM, given the transport's description, says no: nothing was recorded.
+    ON_PROGRESS hears a few times a second how far the send is; RETRY_DELAY is the first
+    wait before a deferred message goes again.
     """
     signer = TokenSigner(load_secret(config))
     builder = MessageBuilder(rendered, config, signer=signer)
@@ -118,10 +120,10 @@ async def send(
         report = await deliver(db, started, builder, transport,
                                concurrency=config.smtp.concurrency,
                                retry_failed=options.retry_failed, limit=options.limit,
-                               on_result=on_result,
-                               refs=RefSigner(load_secret(config)))  # fmt: skip
+                               on_progress=on_progress, refs=RefSigner(load_secret(config)),
+                               retry_delay=retry_delay)  # fmt: skip
     report.send, report.transport = started, transport.description
-    if not (report.unrecorded or report.unreleased):
+    if not report.unrecorded:
         _conclude(config, db, report)
     return report
 
@@ -161,7 +163,10 @@ async def send_test(
     transport = open_transport(config, outbox=outbox, tls_context=tls_context,
                                retry_delay=retry_delay)  # fmt: skip
     async with transport:
-        results = [(a, await transport.send(builder.build(Recipient(a)))) for a in addresses]
+        results = [
+            (a, await send_one(transport, builder.build(Recipient(a)), delay=retry_delay))
+            for a in addresses
+        ]
     return transport.description, results
 
 

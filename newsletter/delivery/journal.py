@@ -1,26 +1,32 @@
 """The send journal: who gets an issue, frozen before the first message, and how it went.
 
-Each recipient row goes `queued → sending → sent | failed` (or `skipped`). `sending` is
-committed before a message's data goes out and `sent` only after the server's 250 reply,
-so after a crash a row still in `sending` is the only kind whose fate is unknown: it is
-reported as *uncertain* and sent again only when the editor asks for it.
+Each recipient row goes `queued → sending → sent | failed` (or `skipped`). A row becomes
+`sending` when its message is handed to a connection, committed before the message's data
+goes out, and `sent` (or `failed`) as soon as the server's reply arrives; a message the
+server deferred goes back to `queued` until it is tried again. So after a crash the rows
+still in `sending` are exactly the messages that were on the wire, at most one per
+connection: they are reported as *uncertain* and sent again only when the editor asks.
 
-Writes are batched (a batch is claimed in one transaction, results are recorded in
-another): 100,000 rows cost a few hundred commits, not 200,000. Every statement on the
-journal is here, which makes the module longer than most: its states are read in one place.
+The engine hands these changes over as they happen and they are committed in groups
+(`apply`: whatever came in while the last commit ran, in one transaction, in order).
+SQLite in WAL mode with synchronous=NORMAL commits in microseconds and a killed process
+loses nothing committed. Every statement on the journal is here, which makes the module
+longer than most: its states are read in one place.
 """
 
 from __future__ import annotations
 
 __all__ = [
     "STATUSES",
+    "Change",
     "Counts",
     "Delivery",
+    "Handed",
     "Row",
     "Send",
     "Status",
     "append",
-    "claim",
+    "apply",
     "counts",
     "find",
     "finish",
@@ -28,10 +34,10 @@ __all__ = [
     "frozen_subscribers",
     "known",
     "last_signed",
+    "next_rows",
     "note",
     "record",
     "refingerprint",
-    "release",
     "requeue_uncertain",
     "rows",
     "sent_ages",
@@ -39,6 +45,7 @@ __all__ = [
     "suppressed_failures",
 ]
 
+import itertools
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -84,14 +91,24 @@ class Row:
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """What became of one claimed row: OUTCOME as the transport said, with its reply."""
+    """What became of one row's message: OUTCOME as the transport said, with its reply."""
 
     seq: int
     address: str
-    outcome: Literal["sent", "failed", "stop"]
+    outcome: Literal["sent", "failed", "stop", "deferred", "uncertain"]
     reply: str
     message_id: str = ""
     bounced: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Handed:
+    """A row whose message is handed to a connection: `sending` until its reply is recorded."""
+
+    seq: int
+
+
+Change = Handed | Delivery
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +250,7 @@ def requeue_uncertain(db: sqlite3.Connection, send: Send, /) -> int:
         ).rowcount
 
 
-def claim(
+def next_rows(
     db: sqlite3.Connection,
     send: Send,
     /,
@@ -242,29 +259,26 @@ def claim(
     after: int,
     limit: int,
 ) -> tuple[list[Row], int | None]:
-    """Mark up to LIMIT rows in STATUS with seq > AFTER as `sending`: (them, the last seq seen).
+    """Up to LIMIT rows in STATUS with seq > AFTER, to send: (them, the last seq seen).
 
-    Rows whose address was suppressed since the send was frozen are skipped instead,
-    but a failed row stays failed with its reply: a 5.1.1 bounce suppresses the address,
-    and retrying the failures must not turn that recorded failure into a skip.
-    The last seq is None when no row was left to claim.
+    They stay in STATUS: a row becomes `sending` only when its message is handed over
+    (`apply`), so a crash now leaves nothing uncertain; the send lock keeps other
+    processes away meanwhile. Rows whose address was suppressed since the send was frozen
+    are skipped instead, but a failed row stays failed with its reply: a 5.1.1 bounce
+    suppresses the address, and retrying the failures must not turn that recorded failure
+    into a skip. The last seq is None when no row was left.
     """
-    with transaction(db):
-        found = db.execute(
-            "SELECT seq, address, name, fields FROM recipients"
-            " WHERE send_id = ? AND status = ? AND seq > ? ORDER BY seq LIMIT ?",
-            (send.id, status, after, limit),
-        ).fetchall()
-        rows = [Row(seq, address, name, json.loads(fields)) for seq, address, name, fields in found]
-        unwanted = _suppressed(db, send.newsletter, ((row.seq, row.address) for row in rows))
-        if unwanted and status == "queued":
+    found = db.execute(
+        "SELECT seq, address, name, fields FROM recipients"
+        " WHERE send_id = ? AND status = ? AND seq > ? ORDER BY seq LIMIT ?",
+        (send.id, status, after, limit),
+    ).fetchall()
+    rows = [Row(seq, address, name, json.loads(fields)) for seq, address, name, fields in found]
+    unwanted = _suppressed(db, send.newsletter, ((row.seq, row.address) for row in rows))
+    if unwanted and status == "queued":
+        with transaction(db):
             _set(db, send, "skipped", unwanted, reply=SUPPRESSED_SINCE)
-        rows = [row for row in rows if row.seq not in unwanted]
-        db.executemany(
-            "UPDATE recipients SET status = 'sending', attempts = attempts + 1,"
-            f" updated_at = {_NOW} WHERE send_id = ? AND seq = ?",
-            ((send.id, row.seq) for row in rows),
-        )
+    rows = [row for row in rows if row.seq not in unwanted]
     return rows, (found[-1][0] if found else None)
 
 
@@ -290,36 +304,49 @@ def _suppressed(
     return seqs
 
 
+# What each outcome leaves in the journal. A "stop" (a policy rejection) and a deferral
+# were not delivered: the row goes back to the queue with the reply, to be sent again. An
+# uncertain message (the connection went after its data) stays `sending`, with the reason.
+_STATUS_AFTER = {"sent": "sent", "failed": "failed", "stop": "queued", "deferred": "queued",
+                 "uncertain": "sending"}  # fmt: skip
+_HANDED = (
+    f"UPDATE recipients SET status = 'sending', attempts = attempts + 1, updated_at = {_NOW}"
+    " WHERE send_id = ? AND seq = ?"
+)
+_REPLIED = (
+    f"UPDATE recipients SET status = ?, reply = ?, message_id = ?, updated_at = {_NOW}"
+    " WHERE send_id = ? AND seq = ?"
+)
+
+
+def apply(db: sqlite3.Connection, send: Send, changes: Sequence[Change], /) -> None:
+    """Record CHANGES in order, in one transaction: messages handed to a connection
+    (`sending`) and what the server said to them; suppress addresses that bounced."""
+    with transaction(db):
+        for handed, run in itertools.groupby(changes, key=lambda c: isinstance(c, Handed)):
+            if handed:
+                db.executemany(_HANDED, ((send.id, change.seq) for change in run))
+            else:
+                _replied(db, send, [c for c in run if isinstance(c, Delivery)])
+
+
 def record(db: sqlite3.Connection, send: Send, deliveries: Sequence[Delivery], /) -> None:
-    """Record what the server said, in one transaction; suppress addresses that bounced.
-
-    A "stop" (a policy rejection) was not delivered and does not count as a failure of the
-    address: the row goes back to the queue, its reply kept, to be sent on the next run.
-    """
-    status = {"sent": "sent", "failed": "failed", "stop": "queued"}
-    with transaction(db):
-        db.executemany(
-            f"UPDATE recipients SET status = ?, reply = ?, message_id = ?, updated_at = {_NOW}"
-            " WHERE send_id = ? AND seq = ?",
-            (
-                (status[d.outcome], d.reply, d.message_id or None, send.id, d.seq)
-                for d in deliveries
-            ),
-        )
-        for delivery in deliveries:
-            if delivery.bounced:
-                source = f"send of {send.newsletter}/{send.slug}: {delivery.reply}"
-                suppression.suppress(db, delivery.address, reason="bounced", source=source)
+    """Record what the server said to DELIVERIES, in one transaction."""
+    apply(db, send, deliveries)
 
 
-def release(db: sqlite3.Connection, send: Send, seqs: Iterable[int], /) -> None:
-    """Rows claimed but never handed to the transport go back to the queue."""
-    with transaction(db):
-        db.executemany(
-            "UPDATE recipients SET status = 'queued', attempts = attempts - 1"
-            " WHERE send_id = ? AND seq = ? AND status = 'sending'",
-            ((send.id, seq) for seq in seqs),
-        )
+def _replied(db: sqlite3.Connection, send: Send, deliveries: Sequence[Delivery]) -> None:
+    db.executemany(
+        _REPLIED,
+        (
+            (_STATUS_AFTER[d.outcome], d.reply, d.message_id or None, send.id, d.seq)
+            for d in deliveries
+        ),
+    )
+    for delivery in deliveries:
+        if delivery.bounced:
+            source = f"send of {send.newsletter}/{send.slug}: {delivery.reply}"
+            suppression.suppress(db, delivery.address, reason="bounced", source=source)
 
 
 def skip(db: sqlite3.Connection, send: Send, seqs: Iterable[int], /, *, reply: str) -> None:
