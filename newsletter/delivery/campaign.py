@@ -105,6 +105,7 @@ async def send(
     signer = TokenSigner(load_secret(config))
     builder = MessageBuilder(rendered, config, signer=signer)
     outbox = outbox_folder(config, plan.newsletter, plan.slug)
+    todo = plan.todo(options)
     # The relay's minute, hour and day quotas count what earlier runs sent too.
     limiter = RateLimiter.from_settings(config.smtp)
     if limiter.window:
@@ -117,7 +118,9 @@ async def send(
         # Before anything is recorded: a copy to go back to, whatever happens next.
         state_backup.backup(db, database_path(config), reason="before-send")
         started = start(db, config, plan, rendered, options, signer=signer)
-        report = await deliver(db, started, builder, transport,
+        helper_from = config.smtp.helper_from
+        helper = database_path(config) if helper_from and todo >= helper_from else None
+        report = await deliver(db, started, builder, transport, helper=helper,
                                concurrency=config.smtp.concurrency,
                                retry_failed=options.retry_failed, limit=options.limit,
                                on_progress=on_progress, refs=RefSigner(load_secret(config)),

@@ -68,6 +68,7 @@ class DkimSigner:
     """Signs messages for the settings' domain (the sender's domain unless set)."""
 
     def __init__(self, settings: DkimSettings, /, *, default_domain: str, root: Path) -> None:
+        self._made = (settings, default_domain, root)
         self.selector = settings.selector
         self.domain = settings.domain or default_domain
         self.key_file = root / settings.key_file
@@ -79,6 +80,14 @@ class DkimSigner:
             self._keys.append((settings.ed25519_selector.encode("ascii"), key))
         self._keys.append((self.selector.encode("ascii"), _read_key(self.key_file)))
         self._domain = domain
+
+    def __getstate__(self) -> tuple[DkimSettings, str, Path]:
+        # OpenSSL's keys do not pickle: a helper process reads the key files itself.
+        return self._made
+
+    def __setstate__(self, made: tuple[DkimSettings, str, Path]) -> None:
+        settings, default_domain, root = made
+        self.__init__(settings, default_domain=default_domain, root=root)  # type: ignore[misc]
 
     def sign(self, data: bytes, /, *, headers: Sequence[str] = SIGNED_HEADERS) -> bytes:
         """DATA with DKIM-Signature fields in front, covering HEADERS."""

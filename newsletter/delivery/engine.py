@@ -1,8 +1,9 @@
 """The engine of a send: read journal rows, build and send their messages, record results.
 
-A feeder reads the rows to send, a batch ahead; `concurrency` workers build a message and
-hand it to the transport. A row becomes `sending` just before its message's data goes out
-and `sent` as soon as the server's reply comes (newsletter.delivery.recorder), so a crash
+A feeder gets the rows to send with their messages built, a batch ahead, from a source
+(newsletter.delivery.source: this process, or a helper process for large sends);
+`concurrency` workers hand them to the transport. A row becomes `sending` just before its
+message's data goes out and `sent` as soon as the server's reply comes, so a crash
 leaves at most one uncertain row per connection. A deferred message (a 4xx reply) waits
 in the retry queue while the workers send others, and goes again when it is due. Memory
 stays flat whatever the number of recipients: a batch of rows, the rows waiting for a
@@ -24,17 +25,19 @@ import sqlite3
 import threading
 from collections import deque
 from collections.abc import Callable
+from pathlib import Path
 from typing import Literal
 
 from newsletter.audience.returnpath import RefSigner
 from newsletter.delivery import journal
-from newsletter.delivery.message import MessageBuilder, OutgoingMessage, Recipient
+from newsletter.delivery.message import MessageBuilder, OutgoingMessage
 from newsletter.delivery.recorder import Recorder
 from newsletter.delivery.replies import Result
 from newsletter.delivery.report import Progress, RunReport
 from newsletter.delivery.retries import Retries
+from newsletter.delivery.source import Local, Source
 from newsletter.delivery.transport import Transport
-from newsletter.errors import RecipientError, StateError, TransportError
+from newsletter.errors import StateError, TransportError
 from newsletter.state import explain
 
 BATCH = 64  # rows read at a time; the next batch is read when half of this one is out
@@ -62,11 +65,14 @@ async def deliver(
     on_progress: Callable[[Progress], None] = lambda progress: None,
     refs: RefSigner | None = None,
     retry_delay: float = 2.0,
+    helper: Path | None = None,
 ) -> RunReport:
     """Send the journal's queued (or failed) rows; SIGINT stops after the messages in flight.
 
     REFS signs each message's return-path token (X-Newsletter-Ref, and VERP where set);
     RETRY_DELAY is the first wait before a deferred message goes again (then 2, 4, 8 ×).
+    With HELPER (the state database's location) the rows are read and their messages
+    built in a helper process (newsletter.delivery.helper), else in this one.
     """
     engine = _Engine(db, send, builder, transport, on_progress, refs, retry_delay)
     status: Literal["queued", "failed"] = "failed" if retry_failed else "queued"
@@ -88,6 +94,7 @@ async def deliver(
         for signum in _STOP_SIGNALS:
             loop.add_signal_handler(signum, interrupt)
     try:
+        engine.source = await engine.open(helper)
         await engine.run(status, limit, concurrency)
         if engine.all_handed():
             # Ctrl-C came after the last message was handed over: nothing was left undone.
@@ -108,7 +115,7 @@ async def deliver(
 
 
 class _Engine:
-    """A feeder reading rows, N workers sending, a recorder committing, a retry queue."""
+    """A feeder reading built messages, N workers sending them, a retry queue."""
 
     def __init__(
         self,
@@ -124,9 +131,10 @@ class _Engine:
         self.on_progress, self.refs = on_progress, refs
         self.report = RunReport()
         self.recorder = Recorder(db, send, on_failure=self._journal_failed)
+        self.source: Source = Local(db, send, builder, refs)
         self.retries = Retries(delay=retry_delay)
         self.stalled_after = retry_delay * _STALLED
-        self.ready: deque[journal.Row] = deque()
+        self.ready: deque[tuple[journal.Row, OutgoingMessage]] = deque()
         self.wake = asyncio.Event()  # for the workers: rows to send, or a stop
         self.room = asyncio.Event()  # for the feeder: room for the next batch, or a stop
         self.stopping = asyncio.Event()
@@ -147,6 +155,14 @@ class _Engine:
             raise group.exceptions[0] from None
         self.on_progress(self.report.progress(len(self.retries), ""))
 
+    async def open(self, helper: Path | None) -> Source:
+        """The source of the messages: a helper process, or this one."""
+        if helper is None:
+            return self.source
+        from newsletter.delivery.helper import Helper
+
+        return await Helper.start(helper, self.send, self.builder, self.refs)
+
     def stop(self) -> None:
         self.stopping.set()
         self.wake.set()
@@ -160,9 +176,7 @@ class _Engine:
         while not self.stopping.is_set() and (left is None or left > 0):
             size = BATCH if left is None else min(BATCH, left)
             try:
-                rows, last = await self.recorder.call(
-                    journal.next_rows, self.db, self.send, status=status, after=after, limit=size
-                )
+                built, last = await self.source.next(status, after, size)
             except (sqlite3.Error, StateError) as exc:
                 self._journal_failed(exc if isinstance(exc, StateError) else explain(exc))
                 break
@@ -170,25 +184,38 @@ class _Engine:
                 break
             after = last
             if left is not None:
-                left -= len(rows)
-            self.ready.extend(rows)
+                left -= len(built)
+            for row, message in built:
+                if isinstance(message, str):
+                    self._record(journal.Delivery(row.seq, row.address, "failed", message))
+                else:
+                    self.ready.append((row, message))
             self.wake.set()
-            while len(self.ready) > BATCH // 2 and not self.stopping.is_set():
+            # The next batch is read and built while this one goes out.
+            while len(self.ready) > BATCH and not self.stopping.is_set():
                 self.room.clear()
                 await self.room.wait()
         self.fed = True
         self.wake.set()
 
-    async def _next(self) -> journal.Row | None:
-        """The next row to send: a retry that is due, else the next one read; None: done."""
+    async def _next(self) -> tuple[journal.Row, OutgoingMessage] | None:
+        """The next message to send: a retry that is due, else the next one built."""
         while not self.stopping.is_set():
             if (row := self.retries.due()) is not None:
-                return row
+                try:
+                    message = await self.source.rebuild(row)
+                except StateError as exc:  # the helper process is gone
+                    self._journal_failed(exc)
+                    return None
+                if isinstance(message, str):
+                    self._record(journal.Delivery(row.seq, row.address, "failed", message))
+                    continue
+                return row, message
             if self.ready:
-                row = self.ready.popleft()
-                if len(self.ready) <= BATCH // 2:
+                item = self.ready.popleft()
+                if len(self.ready) <= BATCH:
                     self.room.set()
-                return row
+                return item
             if self.fed and not self.retries:
                 return None
             self.wake.clear()
@@ -199,10 +226,8 @@ class _Engine:
     async def _work(self) -> None:
         # Checking `aborted` too: Python 3.11's asyncio.wait_for (inside aiosmtplib) can
         # swallow a cancellation, and a worker must not then wait for rows nobody sends.
-        while not self.report.aborted and (row := await self._next()) is not None:
-            message = self._build(row)
-            if message is None:
-                continue
+        while not self.report.aborted and (item := await self._next()) is not None:
+            row, message = item
             handed = functools.partial(self.recorder.handed, row.seq)
             self.report.begin()
             try:
@@ -216,16 +241,6 @@ class _Engine:
                 self.stop()
                 continue
             self._result(row, message, result)
-
-    def _build(self, row: journal.Row) -> OutgoingMessage | None:
-        try:
-            ref = self.refs.make(self.send.id, row.seq) if self.refs else ""
-            return self.builder.build(Recipient(row.address, row.name, row.fields, ref))
-        except (RecipientError, ValueError) as exc:
-            # Nothing went out: a failed row with the reason, and the send goes on. A
-            # ValueError from the email package is one row's data too, never the send's.
-            self._record(journal.Delivery(row.seq, row.address, "failed", f"not sent: {exc}"))
-            return None
 
     def _result(self, row: journal.Row, message: OutgoingMessage, result: Result) -> None:
         outcome, reply = result.outcome, result.reply
@@ -288,7 +303,9 @@ class _Engine:
 
     async def close(self) -> None:
         """Record what is pending; keep what could not be recorded in the report."""
+        await self.source.close()
         await self.recorder.close()
+        self.report.ended()
         self.report.unrecorded = list(self.recorder.unrecorded)
         self.report.commits = self.recorder.commits
         self.report.retrying = len(self.retries)

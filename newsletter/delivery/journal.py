@@ -320,14 +320,33 @@ _REPLIED = (
 
 
 def apply(db: sqlite3.Connection, send: Send, changes: Sequence[Change], /) -> None:
-    """Record CHANGES in order, in one transaction: messages handed to a connection
+    """Record CHANGES as if in order, in one transaction: messages handed to a connection
     (`sending`) and what the server said to them; suppress addresses that bounced."""
+    handed = [change.seq for change in changes if isinstance(change, Handed)]
+    replied = [change for change in changes if isinstance(change, Delivery)]
     with transaction(db):
-        for handed, run in itertools.groupby(changes, key=lambda c: isinstance(c, Handed)):
-            if handed:
+        if _in_order(changes):
+            # A row is handed over before its reply comes: the hand-overs first, then the
+            # replies, in two statements whatever their mix.
+            db.executemany(_HANDED, ((send.id, seq) for seq in handed))
+            _replied(db, send, replied)
+            return
+        for is_handed, run in itertools.groupby(changes, key=lambda c: isinstance(c, Handed)):
+            if is_handed:
                 db.executemany(_HANDED, ((send.id, change.seq) for change in run))
             else:
                 _replied(db, send, [c for c in run if isinstance(c, Delivery)])
+
+
+def _in_order(changes: Sequence[Change]) -> bool:
+    """Whether no row of CHANGES is handed over again after a reply in them (a retry)."""
+    replied: set[int] = set()
+    for change in changes:
+        if isinstance(change, Handed) and change.seq in replied:
+            return False
+        if isinstance(change, Delivery):
+            replied.add(change.seq)
+    return True
 
 
 def record(db: sqlite3.Connection, send: Send, deliveries: Sequence[Delivery], /) -> None:

@@ -53,18 +53,29 @@ class RunReport:
     commits: int = 0  # journal transactions during the run
     first: float = 0.0  # time.perf_counter() when the first message was handed over
     last: float = 0.0  # ... and when the last reply came
+    cpu: tuple[float, float] = (0.0, 0.0)  # time.process_time() at those moments (benchmarks)
 
     @property
     def seconds(self) -> float:
         """From the first message handed over to the last reply."""
         return max(self.last - self.first, 0.0)
 
+    @property
+    def cpu_seconds(self) -> float:
+        """Processor time of this process from the first hand-over to the last reply."""
+        return max(self.cpu[1] - self.cpu[0], 0.0)
+
     def begin(self) -> None:
         if not self.first:
             self.first = time.perf_counter()
+            self.cpu = (time.process_time(), 0.0)
 
     def end(self) -> None:
         self.last = time.perf_counter()
+
+    def ended(self) -> None:
+        """The run is over: the processor time up to now counts."""
+        self.cpu = (self.cpu[0], time.process_time())
 
     def progress(self, retrying: int, waiting: str) -> Progress:
         return Progress(self.sent, self.failed, retrying, len(self.uncertain), waiting)
