@@ -22,7 +22,6 @@ __all__ = [
 
 import hashlib
 import re
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +32,7 @@ from newsletter.audience.csvfile import CsvTable, Record, blank, formula_like, o
 from newsletter.audience.suppression import address_hash, suppressed_hashes
 from newsletter.config import Config
 from newsletter.errors import Location, SubscriberError
+from newsletter.state import Connection
 
 # Control characters other than tab and line feed have no place in a personal field.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
@@ -211,7 +211,7 @@ def merge(first: Subscriber, later: Subscriber) -> Subscriber:
 
 def recipients(
     config: Config,
-    db: sqlite3.Connection,
+    db: Connection,
     lists: Sequence[str],
     /,
     *,

@@ -94,9 +94,9 @@ def _state_error(exc: Exception) -> NewsletterError | None:
     sqlite3 = sys.modules.get("sqlite3")  # not imported for `--help`
     if sqlite3 is None or not isinstance(exc, sqlite3.Error):
         return None
-    from newsletter.state import explain
+    from newsletter.errors import StateError
 
-    return explain(exc)
+    return StateError(f"the state database cannot be used (SQLite: {exc}).")
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

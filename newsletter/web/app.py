@@ -12,7 +12,6 @@ from starlette.middleware import Middleware
 
 from newsletter.audience.tokens import TokenSigner, load_secret
 from newsletter.config import Config
-from newsletter.state import database_path
 from newsletter.web import browse, unsubscribe
 from newsletter.web.database import Database
 from newsletter.web.errors import handlers, server_error
@@ -22,7 +21,7 @@ from newsletter.web.site import Site
 
 def create_app(config: Config, /) -> Starlette:
     """The web side for CONFIG's newsletters, on the same state database as the CLI."""
-    site = Site(config, Database(database_path(config)), TokenSigner(load_secret(config)))
+    site = Site(config, Database(config), TokenSigner(load_secret(config)))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -1,11 +1,12 @@
 """Backups of the state database: made while it is in use, checked, and restored.
 
-A backup is SQLite's online backup API copying the live database (what the WAL holds
-included, while `serve` and others read and write) to a new file in the backups folder
-beside it, `state-YYYYMMDDTHHMMSSZ-REASON.sqlite3`, private (0600). A send makes one
-before it starts and one when it ends; of those automatic backups the newest KEEP are
-kept. `verify` reads a database file without changing it. `restore` checks the backup,
-keeps a copy of the database it replaces, then copies the backup into place.
+A backup is a SQLite file in the backups folder, `state-YYYYMMDDTHHMMSSZ-REASON.sqlite3`,
+private (0600): of a SQLite state, SQLite's online backup API copying the live database
+(what the WAL holds included, while `serve` and others read and write); of a PostgreSQL
+state, a copy of every table from one consistent snapshot (newsletter.state.copy). A
+send makes one before it starts and one when it ends; of those automatic backups the
+newest KEEP are kept. `verify` reads a backup without changing it. `restore` checks the
+backup, keeps a backup of the database it replaces, then copies the backup into place.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ __all__ = [
     "Backup",
     "Verdict",
     "backup",
-    "backup_folder",
     "backups",
     "copy_to",
     "restore",
     "verify",
+    "verify_database",
 ]
 
 import contextlib
@@ -29,14 +30,24 @@ import re
 import shutil
 import sqlite3
 import stat
+import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from newsletter.errors import StateError
 from newsletter.fileio import PRIVATE_FILE, describe_os_error, private_folder
-from newsletter.state import BACKUP_FOLDER, connect, explain, migrations
+from newsletter.state import connect
+from newsletter.state.connection import Connection
+from newsletter.state.copy import copy_state, counts
+from newsletter.state.location import Target, target
+from newsletter.state.migrations import applied, latest, migrate
+from newsletter.state.sqlite import SqliteConnection, explain, open_file
+
+if TYPE_CHECKING:
+    from newsletter.config import Config
 
 KEEP = 10
 AUTOMATIC = frozenset({"before-send", "after-send", "before-restore"})
@@ -54,7 +65,7 @@ class Backup:
 class Verdict:
     """What `verify` found in one database file."""
 
-    path: Path
+    where: str  # the file, or the PostgreSQL database
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     migration: int = 0  # the newest migration applied to it
@@ -67,13 +78,8 @@ class Verdict:
         return not self.problems
 
 
-def backup_folder(db_path: Path, /) -> Path:
-    return db_path.parent / BACKUP_FOLDER
-
-
-def backup(db: sqlite3.Connection, db_path: Path, /, *, reason: str) -> Path:
-    """Copy the open database DB (at DB_PATH) into its backups folder; the new file."""
-    folder = backup_folder(db_path)
+def backup(db: Connection, folder: Path, /, *, reason: str) -> Path:
+    """Copy the open database DB into the backups FOLDER; the new file."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     try:
         private_folder(folder)
@@ -83,14 +89,14 @@ def backup(db: sqlite3.Connection, db_path: Path, /, *, reason: str) -> Path:
         raise StateError(
             f"{folder}: cannot back up the state database: {describe_os_error(exc)}."
         ) from None
-    except sqlite3.Error as exc:
-        raise StateError(f"{folder}: cannot back up: {explain(exc, db_path)}") from None
+    except StateError as exc:
+        raise StateError(f"{folder}: cannot back up: {exc}", kind=exc.kind) from None
     if reason in AUTOMATIC:
         _prune(folder)
     return target
 
 
-def copy_to(db: sqlite3.Connection, target: Path, /) -> Path:
+def copy_to(db: Connection, target: Path, /) -> Path:
     """Copy the open database DB to the new file TARGET (e.g. on another disk)."""
     if target.exists():
         raise StateError(f"{target}: exists already; choose a new file name.")
@@ -99,8 +105,8 @@ def copy_to(db: sqlite3.Connection, target: Path, /) -> Path:
         _copy(db, target)
     except OSError as exc:
         raise StateError(f"{target}: cannot write the backup: {describe_os_error(exc)}.") from None
-    except sqlite3.Error as exc:
-        raise StateError(f"{target}: cannot write the backup: {explain(exc, target)}") from None
+    except StateError as exc:
+        raise StateError(f"{target}: cannot write the backup: {exc}", kind=exc.kind) from None
     return target
 
 
@@ -111,10 +117,26 @@ def _free_name(folder: Path, stem: str) -> Path:
     return path
 
 
-def _copy(db: sqlite3.Connection, target: Path) -> None:
-    """DB's pages into a temporary file beside TARGET, renamed to TARGET when complete."""
+def _copy(db: Connection, target: Path) -> None:
+    """DB into a temporary file beside TARGET, renamed to TARGET when complete."""
     temporary = target.with_name(f".{target.name}.tmp")
     os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE))
+    try:
+        if isinstance(db, SqliteConnection):
+            _sqlite_backup(db.raw, temporary)
+        else:
+            _snapshot(db, temporary)
+        with open(temporary, "rb") as file:
+            os.fsync(file.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        for leftover in (temporary, Path(f"{temporary}-wal"), Path(f"{temporary}-shm")):
+            with contextlib.suppress(OSError):
+                os.unlink(leftover)
+        raise
+
+
+def _sqlite_backup(db: sqlite3.Connection, temporary: Path) -> None:
     try:
         copy = sqlite3.connect(temporary, isolation_level=None)
         try:
@@ -123,13 +145,20 @@ def _copy(db: sqlite3.Connection, target: Path) -> None:
             copy.execute("PRAGMA journal_mode = DELETE")
         finally:
             copy.close()
-        with open(temporary, "rb") as file:
-            os.fsync(file.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    except sqlite3.Error as exc:
+        raise explain(exc, temporary) from None
+
+
+def _snapshot(db: Connection, temporary: Path) -> None:
+    """Every table of DB (PostgreSQL) into a new SQLite file of the same schema."""
+
+    copy = open_file(temporary, check=False)
+    try:
+        migrate(copy)
+        copy_state(db, copy)
+        copy.execute("PRAGMA journal_mode = DELETE")
+    finally:
+        copy.close()
 
 
 def _prune(folder: Path) -> None:
@@ -159,7 +188,7 @@ def _mtime(path: Path) -> int:
 
 def verify(path: Path, /) -> Verdict:
     """Check the database file at PATH thoroughly (integrity_check), changing nothing."""
-    verdict = Verdict(path)
+    verdict = Verdict(str(path))
     try:
         mode = path.stat().st_mode
     except OSError as exc:
@@ -194,7 +223,7 @@ def _inspect(db: sqlite3.Connection, verdict: Verdict) -> None:
         verdict.problems.append("is not a newsletter state database (no migrations table)")
         return
     verdict.migration = db.execute("SELECT max(number) FROM migrations").fetchone()[0] or 0
-    if verdict.migration > max(number for number, _, _ in migrations()):
+    if verdict.migration > latest():
         verdict.problems.append(
             f"was made by a newer version of newsletter (migration {verdict.migration}); "
             "upgrade newsletter to use it"
@@ -205,10 +234,33 @@ def _inspect(db: sqlite3.Connection, verdict: Verdict) -> None:
             setattr(verdict, table, count)
 
 
-def restore(db_path: Path, source: Path, /) -> Path | None:
-    """Put the backup SOURCE in place of the database at DB_PATH.
+def verify_database(db: Connection, /) -> Verdict:
+    """Check a PostgreSQL state: this version's schema, every table there, and the counts.
 
-    The database it replaces is kept in the backups folder first (a damaged one as a
+    (The server checks its own pages; `amcheck` and its backups are its administrator's.)
+    """
+    verdict = Verdict(db.where)
+    done = applied(db)
+    verdict.migration = max(done, default=0)
+    if not done:
+        verdict.problems.append("has no newsletter tables (run `newsletter state migrate`)")
+        return verdict
+    if verdict.migration != latest():
+        verdict.problems.append(
+            f"has the schema of migration {verdict.migration}, this version's is {latest()} "
+            "(`newsletter state migrate`, or upgrade newsletter)"
+        )
+        return verdict
+    found = counts(db)
+    for table in ("sends", "recipients", "suppression"):
+        setattr(verdict, table, found.get(table, 0))
+    return verdict
+
+
+def restore(config: Config, source: Path, /) -> Path | None:
+    """Put the backup SOURCE in place of CONFIG's state database.
+
+    The database it replaces is kept in the backups folder first (a damaged file as a
     plain copy of its files): a restore never loses what was there. The path of that
     copy, None when there was no database.
     """
@@ -218,8 +270,12 @@ def restore(db_path: Path, source: Path, /) -> Path | None:
             f"{source}: cannot restore from it: {'; '.join(verdict.problems)}. Choose another "
             "backup (`newsletter state verify` lists them)."
         )
+    found = target(config)
+    if found.path is None:
+        return _restore_into_server(config, found, source)
+    db_path = found.path
     try:
-        kept = _keep_current(db_path)
+        kept = _keep_current(db_path, found.backups)
         _copy_in(source, db_path)
     except OSError as exc:
         raise StateError(f"{db_path}: cannot restore: {describe_os_error(exc)}.") from None
@@ -229,17 +285,36 @@ def restore(db_path: Path, source: Path, /) -> Path | None:
     return kept
 
 
-def _keep_current(db_path: Path) -> Path | None:
+def _restore_into_server(config: Config, found: Target, source: Path) -> Path:
+    """The backup SOURCE's tables in place of the PostgreSQL state's, in one transaction."""
+    db = connect(config)
+    try:
+        kept = backup(db, found.backups, reason="before-restore")
+        with tempfile.TemporaryDirectory() as folder:
+            # The backup itself is never changed: a copy of it is brought up to date.
+            copy_path = Path(folder) / "backup.sqlite3"
+            shutil.copyfile(source, copy_path)
+            copy = connect(copy_path)
+            try:
+                copy_state(copy, db, replace=True)
+            finally:
+                copy.close()
+    finally:
+        db.close()
+    return kept
+
+
+def _keep_current(db_path: Path, folder: Path) -> Path | None:
     if not db_path.exists() or db_path.stat().st_size == 0:
         return None
     if verify(db_path).ok:
-        db = sqlite3.connect(db_path)
+        db = open_file(db_path, check=False)
         try:
-            return backup(db, db_path, reason="before-restore")
+            return backup(db, folder, reason="before-restore")
         finally:
             db.close()
     # Damaged: keep its files as they are, for whoever wants to look into it later.
-    folder = private_folder(backup_folder(db_path))
+    private_folder(folder)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     kept = _free_name(folder, f"state-{stamp}-damaged")
     for suffix in ("", "-wal"):
