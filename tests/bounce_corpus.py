@@ -20,7 +20,7 @@ from pathlib import Path
 
 from newsletter.bounces.importer import import_mailbox
 from newsletter.config import Config, load_config
-from newsletter.state import connect, database_path
+from newsletter.state import connect
 
 ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENT = "NEWSLETTER_BOUNCE_CORPUS"
@@ -277,7 +277,7 @@ def run(folder: Path) -> Report:
     """Score today's `bounces import` on the corpus, in an empty project in FOLDER."""
     (folder / "newsletter.toml").write_text(CONFIG, encoding="utf-8")
     config = load_config(folder / "newsletter.toml")
-    db = connect(database_path(config))
+    db = connect(config)
     try:
         return score(corpus_dir(), importer_answer(config, db))
     finally:

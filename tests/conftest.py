@@ -36,3 +36,8 @@ def browser() -> Iterator[Browser]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield browser
         browser.close()
+
+
+# The state database on both engines: `state_engine` (and `db`, a connection of the test's
+# own) run a test on SQLite and on PostgreSQL; see backends.py.
+from backends import db, state_engine  # noqa: E402, F401

@@ -5,11 +5,11 @@ import stat
 from pathlib import Path
 
 import pytest
+from newsletter.state_backup import KEEP, backup, backups, copy_to, restore, verify
 
 from newsletter.audience import suppression
 from newsletter.errors import StateError
 from newsletter.state import connect
-from newsletter.state_backup import KEEP, backup, backups, copy_to, restore, verify
 
 
 def state(tmp_path: Path, *addresses: str) -> tuple[sqlite3.Connection, Path]:

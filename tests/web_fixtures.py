@@ -14,7 +14,7 @@ from newsletter.audience.tokens import TokenSigner, load_secret
 from newsletter.config import Config
 from newsletter.delivery import archive
 from newsletter.render.issue import RenderedIssue, render_issue
-from newsletter.state import connect, database_path
+from newsletter.state import connect
 from newsletter.web import create_app
 
 SUBSCRIBERS = "email;name\nanna@example.org;Anna\nbertil@example.org;Bertil\n"
@@ -44,7 +44,7 @@ def rendered_issue(config: Config, **changes: object) -> RenderedIssue:
 
 
 def serve(config: Config, *published: RenderedIssue) -> Iterator[Project]:
-    db = connect(database_path(config))
+    db = connect(config)
     for rendered in published:
         archive.publish(db, config, rendered)
     with running(create_app(config)) as url:

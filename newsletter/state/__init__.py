@@ -20,6 +20,7 @@ __all__ = [
     "connect",
     "database_path",
     "now",
+    "open_server",
     "target",
     "transaction",
 ]
@@ -67,10 +68,18 @@ def connect(
     found = target(where, url)
     if found.path is not None:
         return _open_sqlite(found.path, check=check)
+    password = where.state_password
+    return open_server(found, password=password.get_secret_value() if password else None,
+                       schema=schema)  # fmt: skip
+
+
+def open_server(
+    found: Target, /, *, password: str | None = None, schema: Schema = "current"
+) -> Connection:
+    """A session on the PostgreSQL database FOUND names; see connect for SCHEMA."""
     from newsletter.state.postgres import open_database
 
-    password = where.state_password
-    db = open_database(found, password=password.get_secret_value() if password else None)
+    db = open_database(found, password=password)
     try:
         if schema == "current":
             check_current(db)

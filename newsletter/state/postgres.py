@@ -200,6 +200,10 @@ class PostgresConnection(Connection):
         with contextlib.suppress(Exception):
             self.raw.close()
 
+    def __del__(self) -> None:
+        # As a SQLite connection does: closed when forgotten (psycopg would warn instead).
+        self.close()
+
     def explain(self, exc: Exception, /) -> StateError:
         import psycopg
 

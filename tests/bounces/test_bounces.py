@@ -98,7 +98,7 @@ def config(folder: Path) -> Config:
 
 @pytest.fixture
 def db(config: Config) -> Iterator[sqlite3.Connection]:
-    connection = connect(database_path(config))
+    connection = connect(config)
     for address, message_id in SENT.items():
         journal(connection, 6, address, message_id)
     yield connection
@@ -140,8 +140,9 @@ def soft_count(db: sqlite3.Connection, address: str) -> int:
 
 def journal(db: sqlite3.Connection, send_id: int, address: str, message_id: str) -> None:
     db.execute(
-        "INSERT OR IGNORE INTO sends (id, newsletter, slug, subject, lists, fingerprint)"
-        " VALUES (?, 'medborgardialog', ?, 'Nr', '[]', 'f')",
+        "INSERT INTO sends (id, newsletter, slug, subject, lists, fingerprint)"
+        " VALUES (?, 'medborgardialog', ?, 'Nr', '[]', 'f')"
+        " ON CONFLICT DO NOTHING",
         (send_id, f"nr-{send_id}"),
     )
     address_id = TokenSigner(SECRET.encode()).address_id(address, "medborgardialog")
@@ -353,7 +354,7 @@ def test_a_busy_database_stops_the_import_plainly_and_it_resumes(
     db.execute("DELETE FROM bounce_messages")
     db.execute("DELETE FROM suppression")
     db.execute("PRAGMA busy_timeout = 50")
-    other = connect(database_path(config))
+    other = connect(config)
     other.execute("BEGIN IMMEDIATE")  # a send writing its journal, say
     with pytest.raises(StateError, match=r"busy .* 0 message\(s\) of .* were imported"):
         import_mailbox(config, db, path)
@@ -439,7 +440,7 @@ def test_cli_dry_run_says_so_and_changes_nothing(
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("Dry run, nothing changed. ")
     assert "karin@example.org: marked as spam" in result.stdout
-    assert suppression.entries(connect(database_path(config))) == []
+    assert suppression.entries(connect(config)) == []
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from newsletter.audience import suppression
 from newsletter.audience.returnpath import HEADER, RefSigner, token_in
 from newsletter.cli import main
 from newsletter.config import load_config
-from newsletter.state import connect, database_path
+from newsletter.state import connect
 
 SECRET = "tie test secret, long enough"
 RETURN_PATH = "bounces@nyhetsbrev.example.org"
@@ -122,7 +122,7 @@ def test_every_message_carries_a_signed_token_for_its_journal_row(
         assert row is not None, ref
         rows.add(row)
         assert message.sender == "medborgardialog@nyhetsbrev.example.org"  # no VERP unset
-    db = connect(database_path(load_config(project / "newsletter.toml")))
+    db = connect(load_config(project / "newsletter.toml"))
     rows_found = db.execute("SELECT send_id, seq, address FROM recipients")
     journal = {(send_id, seq): address for send_id, seq, address in rows_found}
     assert {journal[row] for row in rows} == set(received)
@@ -208,7 +208,7 @@ def test_a_forged_report_naming_10000_subscribers_suppresses_nobody(
     attacker = sorted(received)[0]
     victims = [f"reader{n:05d}@kommun{n % 290}.example.se" for n in range(10_000)]
     config = load_config(project / "newsletter.toml")
-    db = connect(database_path(config))
+    db = connect(config)
     db.executemany(
         "INSERT INTO recipients (send_id, seq, address, address_id, status, message_id)"
         " VALUES (1, ?, ?, 'x', 'sent', ?)",

@@ -18,7 +18,7 @@ from web_fixtures import make_project
 from newsletter.audience import suppression
 from newsletter.audience.tokens import TokenSigner, load_secret
 from newsletter.config import Config
-from newsletter.state import connect, database_path
+from newsletter.state import connect
 
 
 def free_port() -> int:
@@ -83,7 +83,7 @@ def test_serve_unsubscribes_logs_plainly_and_stops_on_ctrl_c(
     assert "Warning: no key for unsubscribe links yet" in stdout
     assert "POST /u/… 200" in stderr
     assert token not in stderr and "anna" not in stderr and "Traceback" not in stderr
-    db = connect(database_path(config))
+    db = connect(config)
     assert suppression.is_suppressed(db, "anna@example.org", newsletter="test")
 
 

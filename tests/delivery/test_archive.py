@@ -8,7 +8,7 @@ from render_fixtures import make_config, make_issue
 from newsletter.config import Config
 from newsletter.delivery import archive
 from newsletter.render.issue import RenderedIssue, render_issue
-from newsletter.state import connect, database_path
+from newsletter.state import connect
 
 
 @pytest.fixture(scope="module")
@@ -105,5 +105,5 @@ def test_issues_are_listed_newest_first(
 
 
 def test_the_state_database_of_a_project_has_the_table(config: Config) -> None:
-    db = connect(database_path(config))
+    db = connect(config)
     assert archive.newsletters(db) == []

@@ -27,7 +27,7 @@ from newsletter.content.project import load
 from newsletter.delivery import campaign, journal, planning
 from newsletter.delivery.engine import RunReport
 from newsletter.render.issue import render_issue
-from newsletter.state import connect, database_path
+from newsletter.state import connect
 
 ISSUE = "issues/medborgardialog-2020-06.yaml"
 
@@ -50,7 +50,7 @@ def serve(monkeypatch: pytest.MonkeyPatch, handler: Recorder, **kw: str) -> Smtp
 def run(project: Path, options: planning.Options | None = None) -> RunReport:
     options = options or planning.Options()
     issue, config = load(project / ISSUE)
-    db = connect(database_path(config))
+    db = connect(config)
     plan = planning.plan(config, db, issue, options)
     report = asyncio.run(campaign.send(config, db, plan, render_issue(issue, config), options,
                                        tls_context=client_context(), retry_delay=0.01))  # fmt: skip
@@ -248,7 +248,7 @@ def test_ctrl_c_after_the_last_message_was_handed_over_is_no_interruption(
     project: Path,
 ) -> None:
     issue, config = load(project / ISSUE)
-    db = connect(database_path(config))
+    db = connect(config)
     options = planning.Options()
     plan = planning.plan(config, db, issue, options)
     done: list[str] = []
@@ -273,7 +273,7 @@ def test_messages_that_never_reached_a_vanished_server_stay_queued_not_uncertain
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("NEWSLETTER_SMTP_CONCURRENCY", "4")
     issue, config = load(project / ISSUE)
-    db = connect(database_path(config))
+    db = connect(config)
     options = planning.Options()
     plan = planning.plan(config, db, issue, options)
 
@@ -304,7 +304,7 @@ def test_an_hourly_quota_counts_the_messages_of_earlier_runs(
         # The relay takes 12 an hour: the resumed send may send 2 now, then must wait.
         monkeypatch.setenv("NEWSLETTER_SMTP_PER_HOUR", "12")
         issue, config = load(project / ISSUE)
-        db = connect(database_path(config))
+        db = connect(config)
         plan = planning.plan(config, db, issue, planning.Options())
         sending = campaign.send(config, db, plan, render_issue(issue, config), planning.Options())
         with pytest.raises(TimeoutError):

@@ -82,7 +82,7 @@ def served(
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
     config = make_project(tmp_path)
-    db = connect(database_path(config))
+    db = connect(config)
     archive.publish(db, config, rendered_issue(config))
     db.close()
     return config
