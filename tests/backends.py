@@ -88,5 +88,7 @@ def everything(db: Connection) -> str:
     from newsletter.state.copy import tables
 
     return "\n".join(
-        " ".join(map(str, row)) for name in tables(db) for row in db.execute(f"SELECT * FROM {name}")
+        " ".join(map(str, row))
+        for name in tables(db)
+        for row in db.execute(f"SELECT * FROM {name}")
     )

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 __all__ = ["Migration", "applied", "check_current", "latest", "migrate", "migrations"]
 
+import contextlib
 import re
 import sqlite3
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 
@@ -22,7 +24,7 @@ from newsletter.errors import StateError
 from newsletter.state.connection import Connection
 
 _FILE = re.compile(r"^(\d{3})_([a-z0-9_]+?)(?:\.(sqlite|postgresql))?\.sql$")
-# pg_advisory_xact_lock's key while migrating: two `state migrate` at once take turns.
+# The advisory lock's key while migrating: two `state migrate` at once take turns.
 _MIGRATING = 0x6E6C_0001
 
 
@@ -104,26 +106,34 @@ def _refuse_newer(done: set[int], where: str) -> None:
 
 def migrate(db: Connection, /) -> list[Migration]:
     """Apply to DB the migrations it lacks, each in a transaction; those applied."""
-    present = applied(db)
-    _refuse_newer(present, db.where)
-    todo = [m for m in migrations(db.dialect.name) if m.number not in present]
-    if todo:
-        db.execute(db.dialect.migrations_table)
-    done: list[Migration] = []
-    for migration in todo:
-        with db.transaction():
-            if db.dialect.name == "postgresql":
-                # Another `state migrate` may have applied it meanwhile: look again, locked.
-                db.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATING,))
-                if migration.number in applied(db):
-                    continue
-            _apply(db, migration)
-            db.execute(
-                "INSERT INTO migrations (number, name) VALUES (?, ?)",
-                (migration.number, migration.name),
-            )
-        done.append(migration)
-    return done
+    with _migrating(db):
+        present = applied(db)
+        _refuse_newer(present, db.where)
+        todo = [m for m in migrations(db.dialect.name) if m.number not in present]
+        if todo:
+            db.execute(db.dialect.migrations_table)
+        for migration in todo:
+            with db.transaction():
+                _apply(db, migration)
+                db.execute(
+                    "INSERT INTO migrations (number, name) VALUES (?, ?)",
+                    (migration.number, migration.name),
+                )
+    return todo
+
+
+@contextmanager
+def _migrating(db: Connection) -> Iterator[None]:
+    """On PostgreSQL, one `state migrate` at a time: another waits, then finds it done."""
+    if db.dialect.name != "postgresql":
+        yield
+        return
+    db.execute("SELECT pg_advisory_lock(?)", (_MIGRATING,))
+    try:
+        yield
+    finally:
+        with contextlib.suppress(StateError):
+            db.execute("SELECT pg_advisory_unlock(?)", (_MIGRATING,))
 
 
 def _apply(db: Connection, migration: Migration) -> None:

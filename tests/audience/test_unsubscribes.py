@@ -69,9 +69,7 @@ def test_an_address_only_on_a_list_is_found_there(
     assert left.suppressed == 1
 
 
-def test_a_changed_list_is_read_again(
-    config: Config, db: Connection, signer: TokenSigner
-) -> None:
+def test_a_changed_list_is_read_again(config: Config, db: Connection, signer: TokenSigner) -> None:
     unsubscribes.unsubscribe(config, db, signer.make("anna@example.org", "test"), source="x")
     with (config.subscribers_dir / "test.csv").open("a", encoding="utf-8") as out:
         out.write("david@example.org;David\n")
@@ -99,9 +97,7 @@ def test_a_forged_token_is_refused(config: Config, db: Connection, token: str) -
     assert suppression.entries(db) == []
 
 
-def test_a_tampered_token_is_refused(
-    config: Config, db: Connection, signer: TokenSigner
-) -> None:
+def test_a_tampered_token_is_refused(config: Config, db: Connection, signer: TokenSigner) -> None:
     token = signer.make("anna@example.org", "test")
     tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
     with pytest.raises(TokenError):
