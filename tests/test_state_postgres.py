@@ -110,7 +110,7 @@ def test_tables_of_a_newer_version_are_refused(project: Path) -> None:
     with connect_url(url) as db:
         db.execute("INSERT INTO migrations (number, name) VALUES (999, 'future')")
     config = load_config(project / "newsletter.toml")
-    with pytest.raises(StateError, match="newer version of newsletter .migration 999"):
+    with pytest.raises(StateError, match=r"newer version of newsletter .migration 999"):
         connect(config, url=url)
     with pytest.raises(StateError, match="newer version"), connect_url(url) as db:
         migrate(db)

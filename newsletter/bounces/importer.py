@@ -58,7 +58,7 @@ def import_mailbox(
             report.messages += 1
             report.outcomes += importer.process(sort(item))
     except StateError as exc:
-        if exc.kind == "constraint":
+        if exc.kind not in ("busy", "full", "read-only", "unavailable"):
             raise
         done = max(report.messages - 1, 0)
         advice = "later" if exc.kind == "busy" else "once it can be written"

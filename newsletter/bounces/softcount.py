@@ -40,7 +40,7 @@ def count(
         " last_message, last_source) VALUES (?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (address_hash) DO UPDATE SET count = excluded.count,"
         " first_seen = CASE WHEN excluded.count = 1 THEN excluded.first_seen"
-        " ELSE first_seen END, last_seen = excluded.last_seen,"
+        " ELSE soft_bounces.first_seen END, last_seen = excluded.last_seen,"
         " last_status = excluded.last_status, last_message = excluded.last_message,"
         " last_source = excluded.last_source",
         (key, number, day, day, status, message, source),

@@ -25,6 +25,7 @@ __all__ = [
 import contextlib
 import functools
 import os
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -160,8 +161,12 @@ class PostgresConnection(Connection):
 
     dialect = POSTGRESQL
 
-    def __init__(self, raw: psycopg.Connection[Any], url: str, /) -> None:
+    def __init__(self, raw: psycopg.Connection[Any], url: str, /, *, owned: bool = True) -> None:
         self.raw, self.where = raw, url
+        if owned:
+            # As a SQLite connection is: closed when forgotten (psycopg would warn instead).
+            # A finalizer, unlike __del__, runs before psycopg's own even in a reference cycle.
+            weakref.finalize(self, _close_quietly, raw)
 
     def execute(self, sql: str, params: Sequence[Any] = (), /) -> Cursor:
         try:
@@ -197,12 +202,7 @@ class PostgresConnection(Connection):
             yield self
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.raw.close()
-
-    def __del__(self) -> None:
-        # As a SQLite connection does: closed when forgotten (psycopg would warn instead).
-        self.close()
+        _close_quietly(self.raw)
 
     def explain(self, exc: Exception, /) -> StateError:
         import psycopg
@@ -212,6 +212,11 @@ class PostgresConnection(Connection):
         if not isinstance(exc, psycopg.Error):
             raise exc
         return explain(exc, self.where)
+
+
+def _close_quietly(raw: psycopg.Connection[Any]) -> None:
+    with contextlib.suppress(Exception):
+        raw.close()
 
 
 def explain(exc: psycopg.Error, where: str, /) -> StateError:

@@ -77,7 +77,7 @@ class Database:
         pool = self._pool or self._open_pool()
         try:
             with pool.connection() as raw:
-                return function(PostgresConnection(raw, self.target.url))
+                return function(PostgresConnection(raw, self.target.url, owned=False))
         except StateError:
             raise
         except Exception as exc:  # psycopg_pool.PoolTimeout: no connection could be had

@@ -1,5 +1,3 @@
-from pathlib import Path
-
 from newsletter.audience import suppression
 from newsletter.state import Connection
 

@@ -25,6 +25,8 @@ from newsletter.cli import main
 from newsletter.config import load_config
 from newsletter.state import connect
 
+pytestmark = pytest.mark.usefixtures("state_engine")
+
 SECRET = "tie test secret, long enough"
 RETURN_PATH = "bounces@nyhetsbrev.example.org"
 USER_UNKNOWN = "smtp; 550 5.1.1 <{}>: Recipient address rejected: User unknown"
@@ -102,7 +104,7 @@ def as_json(result: Result) -> list[dict[str, object]]:
 
 
 def suppressed(project: Path) -> set[str]:
-    db = connect(project / ".newsletter" / "state.sqlite3")
+    db = connect(load_config(project / "newsletter.toml"))
     try:
         return {entry.address or "" for entry in suppression.entries(db)}
     finally:
@@ -282,7 +284,7 @@ def test_several_refusals_for_our_sake_come_first_and_count_against_nobody(
     assert "What to do: Check the SPF record" in result.stderr
     assert "Refused because of a problem on our side (counted against nobody): 3" in result.stdout
     assert suppressed(project) == set()
-    db = connect(project / ".newsletter" / "state.sqlite3")
+    db = connect(load_config(project / "newsletter.toml"))
     assert db.execute("SELECT count(*) FROM soft_bounces").fetchone()[0] == 0
 
 
@@ -321,5 +323,5 @@ def test_a_report_seen_again_is_not_counted_again(
     again = CliRunner().invoke(main, ["bounces", "import", str(tmp_path / "retur.mbox"), "--json"])
     [found] = as_json(again)
     assert found["action"] == "nothing recorded: imported before"
-    db = connect(project / ".newsletter" / "state.sqlite3")
+    db = connect(load_config(project / "newsletter.toml"))
     assert db.execute("SELECT count FROM soft_bounces").fetchone()[0] == 1

@@ -20,6 +20,8 @@ from newsletter.config import load_config
 from newsletter.delivery import journal, receipt
 from newsletter.state import connect
 
+pytestmark = pytest.mark.usefixtures("state_engine")
+
 STATE = Path(".newsletter")
 DB = STATE / "state.sqlite3"
 ISSUE_7 = "issues/medborgardialog-2020-07.yaml"

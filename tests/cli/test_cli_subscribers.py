@@ -13,6 +13,8 @@ from newsletter.cli.subscribers import subscribers
 from newsletter.config import load_config
 from newsletter.state import connect
 
+pytestmark = pytest.mark.usefixtures("state_engine")
+
 FIXTURES = projects.FIXTURES / "lists"
 
 CONFIG = """

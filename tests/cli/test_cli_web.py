@@ -20,6 +20,8 @@ from newsletter.audience.tokens import TokenSigner, load_secret
 from newsletter.config import Config
 from newsletter.state import connect
 
+pytestmark = pytest.mark.usefixtures("state_engine")
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -34,7 +36,11 @@ def config(tmp_path: Path) -> Config:
 
 
 def start(config: Config, port: int, host: str = "127.0.0.1") -> subprocess.Popen[str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("NEWSLETTER_")}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("NEWSLETTER_") or key.startswith("NEWSLETTER_STATE_")
+    }
     return subprocess.Popen(
         [sys.executable, "-m", "newsletter", "serve", "--host", host, "--port", str(port)],
         cwd=config.root,

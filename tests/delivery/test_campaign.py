@@ -3,7 +3,6 @@
 import asyncio
 import os
 import signal
-import sqlite3
 import threading
 import time
 from collections import Counter
@@ -23,11 +22,14 @@ from smtpserver import (
 
 from newsletter.audience import suppression
 from newsletter.audience.tokens import TokenSigner, load_secret
+from newsletter.config import load_config
 from newsletter.content.project import load
 from newsletter.delivery import campaign, journal, planning
 from newsletter.delivery.engine import RunReport
 from newsletter.render.issue import render_issue
-from newsletter.state import connect
+from newsletter.state import Connection, connect
+
+pytestmark = pytest.mark.usefixtures("state_engine")
 
 ISSUE = "issues/medborgardialog-2020-06.yaml"
 
@@ -58,8 +60,8 @@ def run(project: Path, options: planning.Options | None = None) -> RunReport:
     return report
 
 
-def state(project: Path) -> sqlite3.Connection:
-    return connect(project / ".newsletter" / "state.sqlite3")
+def state(project: Path) -> Connection:
+    return connect(load_config(project / "newsletter.toml"))
 
 
 def rows(project: Path) -> dict[str, tuple[str, str]]:

@@ -22,6 +22,8 @@ from newsletter.delivery import archive
 from newsletter.state import connect
 from newsletter.web.build import build_site
 
+pytestmark = pytest.mark.usefixtures("state_engine")
+
 
 @pytest.fixture
 def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Config:

@@ -21,6 +21,8 @@ from newsletter.render.issue import RenderedIssue
 from newsletter.state import database_path
 from newsletter.web import create_app
 
+pytestmark = pytest.mark.usefixtures("state_engine")
+
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
 ATOM = "{http://www.w3.org/2005/Atom}"
 

@@ -34,6 +34,8 @@ from newsletter.web import create_app, health
 
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
 
+pytestmark = pytest.mark.usefixtures("state_engine")
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -52,7 +54,11 @@ def served(
 ) -> Iterator[str]:
     """`newsletter serve` on CONFIG's project, its log in LOG, until the block ends."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("NEWSLETTER_") or k.startswith("NEWSLETTER_STATE_")
+    }
     with log.open("w") as errors:
         process = subprocess.Popen(
             [*prefix, sys.executable, "-m", "newsletter", "serve", "--port", str(port)],

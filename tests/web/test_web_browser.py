@@ -16,7 +16,7 @@ from newsletter.render.issue import RenderedIssue
 # WCAG 2.1 level A and AA, the level the Swedish accessibility law (DOS-lagen) asks for.
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("state_engine")]
 
 
 @pytest.fixture(scope="module")

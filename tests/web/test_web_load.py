@@ -22,7 +22,7 @@ from newsletter.state import connect, database_path, transaction
 
 PEOPLE = 1000
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("state_engine")]
 
 
 SENT = 3000  # the size of the send under way
@@ -164,7 +164,11 @@ def test_a_thousand_unsubscribes_while_newsletter_send_runs(tmp_path: Path) -> N
 
 
 def start_send(folder: Path, smtp: SmtpServer) -> subprocess.Popen[str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("NEWSLETTER_")}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("NEWSLETTER_") or key.startswith("NEWSLETTER_STATE_")
+    }
     # A rate limit stretches the send over some seconds: the POSTs all land meanwhile.
     env.update(smtp.environment(), NEWSLETTER_SMTP_PER_SECOND="300")
     return subprocess.Popen(
