@@ -152,7 +152,9 @@ def _sqlite_backup(db: sqlite3.Connection, temporary: Path) -> None:
 def _snapshot(db: Connection, temporary: Path) -> None:
     """Every table of DB (PostgreSQL) into a new SQLite file of the same schema."""
 
-    copy = open_file(temporary, check=False)
+    raw = sqlite3.connect(temporary, isolation_level=None)
+    raw.row_factory = sqlite3.Row
+    copy = SqliteConnection(raw, temporary)
     try:
         migrate(copy)
         copy_state(db, copy)

@@ -222,7 +222,8 @@ def _close_quietly(raw: psycopg.Connection[Any]) -> None:
 def explain(exc: psycopg.Error, where: str, /) -> StateError:
     """EXC from PostgreSQL (or from reaching it) in plain words with what to do."""
     code = exc.sqlstate or ""
-    said = f"(PostgreSQL: {str(exc).strip()})"
+    # The server's own sentence, without the query it points into.
+    said = f"(PostgreSQL: {exc.diag.message_primary or ' '.join(str(exc).split())})"
     if not code:
         return _unreachable(exc, where)
     if code == "53100":
@@ -246,7 +247,7 @@ def explain(exc: psycopg.Error, where: str, /) -> StateError:
     if code.startswith(("08", "57P", "53")):
         return _unreachable(exc, where)
     if code.startswith("23"):
-        return StateError(f"{where}: {exc}", kind="constraint")
+        return StateError(f"{where}: {exc.diag.message_primary or exc}", kind="constraint")
     if code.startswith("XX"):
         return StateError(
             f"{where}: the database server reports damaged data {said}. Ask its administrator "
