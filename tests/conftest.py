@@ -43,11 +43,14 @@ def browser() -> Iterator[Browser]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A test marked sqlite_only is about the SQLite file: its PostgreSQL half is not run."""
+    """A test marked sqlite_only is about the SQLite file: its PostgreSQL half is not run;
+    one marked postgresql_only is about the server: its SQLite half is not run."""
     kept, dropped = [], []
     for item in items:
         engine = getattr(getattr(item, "callspec", None), "params", {}).get("state_engine")
-        if engine == "postgresql" and item.get_closest_marker("sqlite_only"):
+        if engine and item.get_closest_marker(
+            f"{'sqlite' if engine != 'sqlite' else 'postgresql'}_only"
+        ):
             dropped.append(item)
         else:
             kept.append(item)

@@ -118,9 +118,9 @@ def configure(db: PostgresConnection, /) -> None:
     db.execute(_TIMEOUTS, (LOCK_TIMEOUT, IDLE_TIMEOUT))
 
 
-def configure_raw(raw: psycopg.Connection[Any], /) -> None:
+def configure_raw(raw: psycopg.Connection[Any], /, *, lock_timeout: str = LOCK_TIMEOUT) -> None:
     """configure() for a connection of psycopg's pool."""
-    raw.execute(pyformat(_TIMEOUTS), (LOCK_TIMEOUT, IDLE_TIMEOUT))
+    raw.execute(pyformat(_TIMEOUTS), (lock_timeout, IDLE_TIMEOUT))
 
 
 _TIMEOUTS = (

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 __all__ = ["BUSY_TIMEOUT_MS", "POOL_SIZE", "Database", "Unavailable"]
 
+import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -72,16 +73,19 @@ class Database:
         return self._db
 
     def _pooled(self, function: Callable[[Connection], T]) -> T:
-        from newsletter.state.postgres import PostgresConnection
+        import psycopg
+        from psycopg_pool import PoolTimeout
+
+        from newsletter.state.postgres import PostgresConnection, explain
 
         pool = self._pool or self._open_pool()
         try:
             with pool.connection() as raw:
                 return function(PostgresConnection(raw, self.target.url, owned=False))
-        except StateError:
-            raise
-        except Exception as exc:  # psycopg_pool.PoolTimeout: no connection could be had
-            raise StateError(f"{self.target}: {exc}", kind="unavailable") from None
+        except PoolTimeout as exc:  # every connection busy, or the server unreachable
+            raise StateError(f"{self.target.url}: {exc}", kind="unavailable") from None
+        except psycopg.Error as exc:  # the pool's own work on a connection that broke
+            raise explain(exc, self.target.url) from None
 
     def _open_pool(self) -> ConnectionPool[Any]:
         from psycopg_pool import ConnectionPool
@@ -96,7 +100,8 @@ class Database:
             kwargs=connection_kwargs(password.get_secret_value() if password else None),
             min_size=1,
             max_size=POOL_SIZE,
-            configure=configure_raw,
+            # A request waits for a lock as long as for SQLite's, then answers "try again".
+            configure=functools.partial(configure_raw, lock_timeout=f"{BUSY_TIMEOUT_MS}ms"),
             # A connection the server closed (a restart, a failover) is replaced, not used.
             check=ConnectionPool.check_connection,
             timeout=BUSY_TIMEOUT_MS / 1000,
