@@ -12,6 +12,7 @@ from __future__ import annotations
 __all__ = ["BUSY_TIMEOUT_MS", "POOL_SIZE", "Database", "Unavailable"]
 
 import functools
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -50,6 +51,7 @@ class Database:
         self._pool: ConnectionPool[Any] | None = None
         size = 1 if self.target.is_sqlite else POOL_SIZE
         self._limiter = anyio.CapacityLimiter(size)
+        self._opening = threading.Lock()
         self.checked_at = float("-inf")  # when /health last ran quick_check
 
     async def run(self, function: Callable[[Connection], T], /) -> T:
@@ -78,7 +80,8 @@ class Database:
 
         from newsletter.state.postgres import PostgresConnection, explain
 
-        pool = self._pool or self._open_pool()
+        with self._opening:  # the first requests arrive together: one pool for them all
+            pool = self._pool or self._open_pool()
         try:
             with pool.connection() as raw:
                 return function(PostgresConnection(raw, self.target.url, owned=False))
