@@ -86,8 +86,10 @@ def test_an_unsubscribe_on_the_server_keeps_every_editors_next_send_from_that_ad
     assert set(sent_to(other_editor, "2020-07")) == subscribers(editor) - {leaving}
     # Issue 6 is not sent again from there either: the journal is the team's.
     again = on(other_editor, monkeypatch, "send", ISSUE, "--yes")
-    assert "Nothing left to send" in again.output and not (other_editor / "outbox" /
-                                                          "medborgardialog" / "2020-06").exists()
+    assert (
+        "Nothing left to send" in again.output
+        and not (other_editor / "outbox" / "medborgardialog" / "2020-06").exists()
+    )
     status = on(editor, monkeypatch, "status", NEXT)
     assert f"{len(subscribers(editor)) - 1} sent" in status.output
     assert on(other_editor, monkeypatch, "state", "verify").exit_code == 0

@@ -1,7 +1,11 @@
 """The journal's state machine: freeze, claim, record, resume, uncertain rows, retries."""
 
+import os
 import sqlite3
 from datetime import UTC, datetime, timedelta
+
+import pytest
+from backends import connect_url
 
 from newsletter.audience import suppression
 from newsletter.audience.subscribers import Subscriber
@@ -189,3 +193,15 @@ def test_suppressed_failures_counts_beyond_sqlites_parameter_limit(
     for row in rows[::2]:
         suppression.suppress(db, row.address, reason="bounced")
     assert journal.suppressed_failures(db, send) == 1_250
+
+
+@pytest.mark.postgresql_only
+def test_rows_another_sender_holds_are_passed_over_not_waited_for(db: Connection) -> None:
+    send = frozen(db, 10)
+    with connect_url(os.environ["NEWSLETTER_STATE_URL"]) as other, other.transaction():
+        other.execute(
+            "SELECT seq FROM recipients WHERE send_id = ? AND seq <= 5 FOR UPDATE", (send.id,)
+        )
+        rows, last = journal.claim(db, send, status="queued", after=0, limit=10)
+    assert [row.seq for row in rows] == [6, 7, 8, 9, 10] and last == 10
+    assert statuses(db) == ["queued"] * 5 + ["sending"] * 5
