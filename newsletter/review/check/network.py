@@ -74,6 +74,8 @@ class Network:
             return DnsAnswer("ok", (str(ipaddress.ip_address(host.strip("[]"))),))
         except ValueError:
             pass
+        if host.lower().rstrip(".") == "localhost" or host.lower().endswith(".localhost"):
+            return DnsAnswer("ok", ("127.0.0.1",))  # RFC 6761 6.3: never asked of DNS
         found = await self.lookup(host, "A")
         if found.outcome == "nodata":
             return await self.lookup(host, "AAAA")

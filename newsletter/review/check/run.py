@@ -89,7 +89,7 @@ def check_issue(
     if rendered is not None:
         at.report.extend(spam.size_findings(rendered, places.file()))
         at.report.extend(_render_warnings(rendered, at))
-    message = sample(rendered, audience) if sample and rendered else None
+    message = (sample(rendered, audience) if sample and rendered else None) or None
     asyncio.run(_online(at, message))
     return at.report
 
