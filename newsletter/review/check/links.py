@@ -60,7 +60,7 @@ class LinkCheck:
         image = target.kind == "image"
         result = await self._fetch(target.url, image=image)
         https = None
-        if result.ok and target.url.lower().startswith("http:") and not _same_but_https(result):
+        if result.ok and _plain_http(target.url) and not _same_but_https(result):
             https = await self._fetch("https:" + target.url[5:], image=image)
         return _Visit(target, result, https)
 
@@ -196,6 +196,15 @@ def _image(target: Target, result: Fetched) -> list[Finding]:
             )
         )
     return found
+
+
+def _plain_http(url: str) -> bool:
+    """An http: address on the default port: its https: twin is worth a try."""
+    return url.lower().startswith("http:") and ":" not in _host_port(url)
+
+
+def _host_port(url: str) -> str:
+    return url.split("://", 1)[-1].split("/", 1)[0].split("?", 1)[0].rsplit("@", 1)[-1]
 
 
 def _same_but_https(result: Fetched) -> bool:
