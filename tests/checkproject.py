@@ -22,10 +22,11 @@ sections:
 """
 
 
-def write_issue(project: Path, items: str, *, name: str = "check.yaml") -> Path:
-    """An issue of ITEMS (YAML, as the list under `items:`) in PROJECT/issues/."""
+def write_issue(project: Path, items: str, *, name: str = "check.yaml", number: int = 7) -> Path:
+    """Issue NUMBER of ITEMS (YAML, as the list under `items:`) in PROJECT/issues/."""
     path = project / "issues" / name
-    path.write_text(HEAD + textwrap.indent(textwrap.dedent(items), "      "), encoding="utf-8")
+    head = HEAD.replace("number: 7", f"number: {number}")
+    path.write_text(head + textwrap.indent(textwrap.dedent(items), "      "), encoding="utf-8")
     return path
 
 

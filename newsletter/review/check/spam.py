@@ -129,6 +129,7 @@ def _parse(program: str, report: str) -> SpamScore:
     found = _SCORE.search(report)
     # spamc -R puts "2.3/5.0" on the first line; spamassassin "(2.3 points, 5.0 required)".
     points = float(found[1]) if found else float(report.split("/", 1)[0].strip() or 0)
+    points = round(points, 1) or 0.0  # not "-0.0"
     details = report.split("Content analysis details:", 1)[-1]
     rules = tuple((float(p), rule, text.strip()) for p, rule, text in _RULE.findall(details))
     return SpamScore(program, points, rules)
