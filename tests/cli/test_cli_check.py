@@ -65,7 +65,9 @@ def test_check_lists_errors_first_and_exits_1(project: Path) -> None:
     path = write_issue(project, BROKEN).relative_to(project)
     result = cli("check", str(path))
     assert result.exit_code == 1
-    lines = [line for line in result.output.splitlines() if ": error: " in line or ": warning: " in line]
+    lines = [
+        line for line in result.output.splitlines() if ": error: " in line or ": warning: " in line
+    ]
     assert ": error: {{ komun }}" in lines[0]
     assert all(": warning: " in line for line in lines[1:])
     assert "1 error, " in result.output

@@ -27,20 +27,28 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def check(path: Path) -> list[str]:
     issue, config = load(path)
-    report = check_issue(path, CheckOptions(offline=True), loaded=(issue, config),
-                         rendered=render_issue(issue, config), sample=sample_message(config))  # fmt: skip
+    report = check_issue(
+        path,
+        CheckOptions(offline=True),
+        loaded=(issue, config),
+        rendered=render_issue(issue, config),
+        sample=sample_message(config),
+    )
     return [f"{f.severity}: {f.message}" for f in found(report, "spam-score")]
 
 
 def test_a_spammy_issue_gets_a_warning_with_the_rules_hit(project: Path) -> None:
     if not SPAMASSASSIN.exists():
         pytest.fail("spamassassin is not installed: run `bash .ci/setup` (Debian's package).")
-    path = write_issue(project, """\
+    path = write_issue(
+        project,
+        """\
         - title: DEAR FRIEND
           body: |
             DEAR FRIEND, 100% GUARANTEED! Cheap Viagra from our online pharmacy,
             ACT NOW, NO RISK, $1,000,000 US DOLLARS for you.
-        """)
+        """,
+    )
     (warning,) = check(path)
     assert warning.startswith("warning: SpamAssassin (spam")
     assert "DEAR_FRIEND (+2.7:" in warning
@@ -58,8 +66,11 @@ def test_without_spamassassin_one_line_says_so(
 ) -> None:
     monkeypatch.setenv("PATH", str(project))  # neither spamc nor spamassassin is found
     issue, config = load(project / "issues" / "medborgardialog-2020-06.yaml")
-    report = check_issue(project / "issues" / "medborgardialog-2020-06.yaml",
-                         CheckOptions(offline=True), loaded=(issue, config),
-                         sample=sample_message(config))  # fmt: skip
+    report = check_issue(
+        project / "issues" / "medborgardialog-2020-06.yaml",
+        CheckOptions(offline=True),
+        loaded=(issue, config),
+        sample=sample_message(config),
+    )
     (note,) = found(report, "spam-unavailable")
     assert note.severity == "note" and "SpamAssassin is not installed" in note.message

@@ -34,7 +34,9 @@ def test_the_2020_example_gets_the_weekday_warning_for_onsdag_den_5_maj(project:
 
 
 def test_dates_in_prose_against_the_sessions(project: Path) -> None:
-    path = write_issue(project, """\
+    path = write_issue(
+        project,
+        """\
         - kind: webinar
           title: Tisdag 9 juni 2030 – webbinarium om dialog
           body: |
@@ -47,7 +49,8 @@ def test_dates_in_prose_against_the_sessions(project: Path) -> None:
           sessions:
             - {date: 2030-09-10}
             - {date: 2030-09-24, label: Del 2 tisdag den 24 september}
-        """)
+        """,
+    )
     report = run(path, today=dt.date(2030, 5, 1))
     (weekday,) = found(report, "weekday")
     assert "9 June 2030 is a Sunday (söndag), not a Tuesday" in weekday.message
@@ -63,13 +66,16 @@ def test_dates_in_prose_against_the_sessions(project: Path) -> None:
 
 
 def test_sessions_already_past_at_send_time(project: Path) -> None:
-    path = write_issue(project, """\
+    path = write_issue(
+        project,
+        """\
         - kind: course
           title: Kurs
           sessions:
             - {date: 2030-03-01}
             - {date: 2030-04-01}
-        """)
+        """,
+    )
     (past,) = found(run(path, today=dt.date(2030, 3, 15)), "session-past")
     assert "1 of the 2 sessions of “Kurs” are past (2030-03-01; today is 2030-03-15)" in str(past)
     assert past.place.line == line_of(path, "sessions:")
@@ -77,11 +83,14 @@ def test_sessions_already_past_at_send_time(project: Path) -> None:
 
 
 def test_starter_text_refuses_a_real_send_and_warns_in_a_rehearsal(project: Path) -> None:
-    path = write_issue(project, """\
+    path = write_issue(
+        project,
+        """\
         - title: Rubrik på nyheten
           body: |
             Några meningar om nyheten. **Fetstil** och [länkar](https://example.org/).
-        """)
+        """,
+    )
     real = run(path, real=True)
     assert {(f.code, f.place.line) for f in real.errors} == {
         ("starter-text", line_of(path, "Rubrik på nyheten")),
@@ -97,11 +106,14 @@ def test_starter_text_refuses_a_real_send_and_warns_in_a_rehearsal(project: Path
 
 
 def test_a_personal_field_no_list_has_is_an_error_with_did_you_mean(project: Path) -> None:
-    path = write_issue(project, """\
+    path = write_issue(
+        project,
+        """\
         - title: Till er
           body: |
             Hej {{ name }}! Vad betyder det för er i {{ komun }}?
-        """)
+        """,
+    )
     report = run(path)
     (unknown,) = report.errors
     assert unknown.code == "field-unknown"
@@ -118,11 +130,14 @@ def test_a_personal_field_empty_for_some_is_a_warning_with_the_count(project: Pa
     header, first, *rest = rows
     emptied = first.rsplit(";", 1)[0] + ";"  # the first subscriber's Kommun left empty
     lists.write_text("\n".join([header, emptied, *rest]) + "\n", encoding="utf-8")
-    path = write_issue(project, """\
+    path = write_issue(
+        project,
+        """\
         - title: Till er
           body: |
             Vad betyder det för er i {{ kommun }}?
-        """)
+        """,
+    )
     (empty,) = found(run(path), "field-empty")
     expected = f"is empty for 1 of {len(rows) - 1} recipients (subscribers/medborgardialog.csv:2)"
     assert expected in empty.message
@@ -136,13 +151,16 @@ def test_without_any_network_the_online_checks_say_so_once(project: Path) -> Non
         closed.bind(("127.0.0.1", 0))
         refused = closed.getsockname()[1]
         closed.close()
-        path = write_issue(project, f"""\
+        path = write_issue(
+            project,
+            f"""\
             - title: Länkar
               links:
                 - {{label: En, url: "https://www.kommun.se/anmalan"}}
                 - {{label: Två, url: "http://127.0.0.1:{refused}/"}}
                 - {{label: Tre, url: "https://www.region.se:{port}/ok"}}
-            """)
+            """,
+        )
         report = run(path, real=True)
     assert not report.errors
     (nothing,) = found(report, "no-network")

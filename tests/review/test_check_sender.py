@@ -6,7 +6,7 @@ import base64
 from pathlib import Path
 
 import pytest
-from checkproject import found, make_project, run
+from checkproject import make_project, run
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from dnsserver import dns_server
@@ -18,10 +18,12 @@ RELAY = "198.51.100.7"
 def new_key() -> tuple[bytes, str]:
     """A private key in PEM, and its public key as a DKIM record's p= value."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())  # fmt: skip
-    der = key.public_key().public_bytes(serialization.Encoding.DER,
-                                        serialization.PublicFormat.SubjectPublicKeyInfo)  # fmt: skip
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    der = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     return pem, base64.b64encode(der).decode("ascii")
 
 
@@ -31,8 +33,12 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     make_project(tmp_path)
     monkeypatch.chdir(tmp_path)
     toml = tmp_path / "newsletter.toml"
-    toml.write_text(toml.read_text(encoding="utf-8").replace(
-        "medborgardialog@nyhetsbrev.example.org", "medborgardialog@kommun.se"), encoding="utf-8")  # fmt: skip
+    toml.write_text(
+        toml.read_text(encoding="utf-8").replace(
+            "medborgardialog@nyhetsbrev.example.org", "medborgardialog@kommun.se"
+        ),
+        encoding="utf-8",
+    )
     pem, _ = new_key()
     (tmp_path / "dkim.key").write_bytes(pem)
     monkeypatch.setenv("NEWSLETTER_SMTP_HOST", "smtp.kommun.se")
@@ -63,16 +69,20 @@ def public_key(project: Path) -> str:
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
     key = load_pem_private_key((project / "dkim.key").read_bytes(), password=None)
-    der = key.public_key().public_bytes(serialization.Encoding.DER,
-                                        serialization.PublicFormat.SubjectPublicKeyInfo)  # fmt: skip
+    der = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     return base64.b64encode(der).decode("ascii")
 
 
 def test_everything_published_and_matching_finds_nothing(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    records = zone(spf=f"v=spf1 ip4:{RELAY} -all", dkim=public_key(project),
-                   dmarc="v=DMARC1; p=reject; adkim=s")  # fmt: skip
+    records = zone(
+        spf=f"v=spf1 ip4:{RELAY} -all",
+        dkim=public_key(project),
+        dmarc="v=DMARC1; p=reject; adkim=s",
+    )
     assert check(project, monkeypatch, records) == []
 
 
@@ -85,8 +95,8 @@ def test_what_is_missing_is_a_warning_naming_the_record(
         monkeypatch.setenv("NEWSLETTER_CHECK_NAMESERVERS", nameserver)
         report = run(project / ISSUE)
     messages = " ".join(f.message for f in report.findings)
-    assert "Publish a TXT record at kommun.se: \"v=spf1 a:smtp.kommun.se ~all\"" in messages
-    assert "Publish a TXT record at _dmarc.kommun.se: \"v=DMARC1; p=none;" in messages
+    assert 'Publish a TXT record at kommun.se: "v=spf1 a:smtp.kommun.se ~all"' in messages
+    assert 'Publish a TXT record at _dmarc.kommun.se: "v=DMARC1; p=none;' in messages
     assert "no DKIM key is published at sel._domainkey.kommun.se" in messages
 
 
@@ -106,5 +116,7 @@ def test_from_aligned_with_neither_dkim_nor_spf(
     monkeypatch.setenv("NEWSLETTER_BOUNCES_RETURN_PATH", "studs@utskick.se")
     records = zone(spf=f"v=spf1 ip4:{RELAY} -all", dkim=None, dmarc="v=DMARC1; p=quarantine")
     records += f'\nutskick.se. 60 IN TXT "v=spf1 ip4:{RELAY} -all"'
-    records += f'\nsel._domainkey.utskick.se. 60 IN TXT "v=DKIM1; k=rsa; " "p={public_key(project)}"'
+    records += (
+        f'\nsel._domainkey.utskick.se. 60 IN TXT "v=DKIM1; k=rsa; " "p={public_key(project)}"'
+    )
     assert check(project, monkeypatch, records) == ["warning:dmarc-alignment"]

@@ -47,8 +47,12 @@ def serve(project: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     env["NEWSLETTER_SECRET"] = SECRET
     process = subprocess.Popen(
         [sys.executable, "-m", "newsletter", "serve", "--port", str(port)],
-        cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
     while True:
