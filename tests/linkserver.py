@@ -18,7 +18,7 @@ from webserver import running
 
 PNG = (ROOT / "tests" / "images" / "skr-vit.png").read_bytes()  # 376 px wide
 PNG_WIDTH = 376
-SLOW_SECONDS = 3.0
+SLOW_SECONDS = 1.5
 
 
 def app() -> Starlette:
@@ -44,6 +44,10 @@ async def _moved(request: Request) -> Response:
 
 async def _gone(request: Request) -> Response:
     return HTMLResponse("<p>Sidan finns inte</p>", status_code=404)
+
+
+async def _loop(request: Request) -> Response:
+    return RedirectResponse("/loop", status_code=302)
 
 
 async def _broken(request: Request) -> Response:
@@ -78,6 +82,7 @@ _ROUTES = {
     "moved": _moved,
     "gone": _gone,
     "broken": _broken,
+    "loop": _loop,
     "slow": _slow,
     "no-head": _no_head,
     "image.png": _image,

@@ -29,7 +29,7 @@ def web(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, 
 def links_issue(project: Path, base: str) -> Path:
     nowhere = base.replace("www.kommun.se", "nosuch.kommun.se")
     pictures = base.replace("www", "bilder")
-    names = ("ok", "moved", "gone", "broken", "slow", "no-head")
+    names = ("ok", "moved", "gone", "broken", "slow", "no-head", "loop")
     links = "".join(f'    - {{label: Länk {n}, url: "{base}/{n}"}}\n' for n in names)
     return write_issue(
         project,
@@ -50,12 +50,13 @@ def links_issue(project: Path, base: str) -> Path:
 def test_every_answer_at_its_line(web: tuple[str, Counter[str]], tmp_path: Path) -> None:
     base, hits = web
     path = links_issue(tmp_path, base)
-    report = run(path, real=True)
+    report = run(path, real=True, timeout=0.5)
     by_code = {(f.code, f.place.line) for f in report.findings}
     assert ("link-broken", line_of(path, f"{base}/gone")) in by_code
     assert ("link-broken", line_of(path, f"{base}/broken")) in by_code
     assert ("link-unreachable", line_of(path, f"{base}/slow")) in by_code
     assert ("link-redirect", line_of(path, f"{base}/moved")) in by_code
+    assert ("link-unreachable", line_of(path, f"{base}/loop")) in by_code
     assert ("link-unreachable", line_of(path, "nosuch.kommun.se")) in by_code
     assert ("image-width", line_of(path, "image.png")) in by_code
     assert ("image-size", line_of(path, "huge.png")) in by_code
@@ -80,7 +81,9 @@ def test_every_answer_at_its_line(web: tuple[str, Counter[str]], tmp_path: Path)
     # The newsletter's own address too: the editor's website, at its setting.
     skr = next(f for f in found(report, "link-unreachable") if "www.skr.se" in f.message)
     assert str(skr.place) == "newsletter.toml: newsletters.medborgardialog.editor.website"
-    assert len(report.errors) == 7
+    loop = next(f for f in found(report, "link-unreachable") if "/loop" in f.message)
+    assert "redirects more than 10 times" in loop.message and hits["HEAD /loop"] == 10
+    assert len(report.errors) == 8
 
 
 def test_a_second_check_within_the_hour_asks_only_what_failed(
@@ -88,10 +91,10 @@ def test_a_second_check_within_the_hour_asks_only_what_failed(
 ) -> None:
     base, hits = web
     path = links_issue(tmp_path, base)
-    first = run(path)
+    first = run(path, timeout=0.5)
     before = Counter(hits)
-    second = run(path)
+    second = run(path, timeout=0.5)
     assert [str(f) for f in second.sorted()] == [str(f) for f in first.sorted()]
     asked_again = {key.split()[1] for key in hits - before}
-    assert asked_again == {"/gone", "/broken", "/slow"}
+    assert asked_again == {"/gone", "/broken", "/slow", "/loop"}
     assert (tmp_path / ".newsletter" / "link-check.json").stat().st_mode & 0o777 == 0o600
