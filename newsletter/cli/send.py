@@ -138,8 +138,9 @@ def send_command(
         echo_plan(config, found, options, issue_path)
         errors = 0
         if found.todo(options):
-            checked = (issue_path, issue, config, rendered, found.recipients)
-            errors = _precheck(*checked, offline=offline, test=False)
+            # No name of ours may keep the lists alive: the send frees them once frozen.
+            errors = _precheck(issue_path, issue, config, rendered, found.recipients,
+                               offline=offline, test=False)  # fmt: skip
             if errors and not dry_run:
                 raise SystemExit(1)
         if dry_run:

@@ -7,8 +7,9 @@ __all__ = ["SAMPLE", "Reader", "reader"]
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from newsletter.audience.subscribers import load_list, resolve_list
+from newsletter.audience.subscribers import SubscriberList, load_list, resolve_list
 from newsletter.config import Config
 from newsletter.errors import SubscriberError
 
@@ -38,7 +39,7 @@ def reader(
     first: Reader | None = None
     for name in names:
         try:
-            loaded = load_list(resolve_list(config, name))
+            loaded = _load(resolve_list(config, name))
         except SubscriberError:
             if wanted:
                 raise
@@ -56,3 +57,18 @@ def reader(
             "(or choose the list with --list)."
         )
     return first or SAMPLE
+
+
+_LOADED: dict[Path, tuple[tuple[int, int], SubscriberList]] = {}
+
+
+def _load(path: Path) -> SubscriberList:
+    """The list at PATH, read again only when it changed: the preview asks at every save."""
+    stat = path.stat()
+    key = (stat.st_mtime_ns, stat.st_size)
+    known = _LOADED.get(path)
+    if known is None or known[0] != key:
+        if len(_LOADED) >= 4:
+            _LOADED.clear()  # a few lists' subscribers at a time are memory enough
+        _LOADED[path] = (key, load_list(path))
+    return _LOADED[path][1]

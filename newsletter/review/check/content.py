@@ -75,7 +75,7 @@ def _dates(text: Text, places: Places, reference: dt.date) -> list[Finding]:
             continue
         if written.weekday is not None and written.weekday != day.weekday():
             found.append(Finding("warning", "weekday", place, _weekday_message(written, day)))
-        if item is not None and text.role != "intro" and not _of_item(day, item):
+        if item is not None and not _of_item(day, item):
             found.append(
                 Finding(
                     "warning",

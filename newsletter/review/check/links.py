@@ -15,7 +15,7 @@ import asyncio
 from dataclasses import dataclass
 
 from newsletter.review.check.cache import LinkCache
-from newsletter.review.check.domains import is_example
+from newsletter.review.check.domains import host_of, is_example
 from newsletter.review.check.fetch import Fetched, Fetcher
 from newsletter.review.check.findings import Finding
 from newsletter.review.check.targets import Target
@@ -35,7 +35,7 @@ class LinkCheck:
     """Visits TARGETS (each address once) and judges the answers."""
 
     def __init__(self, targets: list[Target], fetcher: Fetcher, cache: LinkCache) -> None:
-        self.targets = [t for t in targets if not is_example(_host(t.url))]
+        self.targets = [t for t in targets if not is_example(host_of(t.url))]
         self.fetcher, self.cache = fetcher, cache
         self.visits: list[_Visit] = []
         self._running: dict[tuple[str, bool], asyncio.Task[Fetched]] = {}
@@ -209,9 +209,3 @@ def _host_port(url: str) -> str:
 
 def _same_but_https(result: Fetched) -> bool:
     return result.url.lower().startswith("http:") and result.final_url == "https:" + result.url[5:]
-
-
-def _host(url: str) -> str:
-    rest = url.split("://", 1)[-1]
-    host = rest.split("/", 1)[0].split("?", 1)[0].rsplit("@", 1)[-1]
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host.strip("[]")
