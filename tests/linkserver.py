@@ -50,6 +50,12 @@ async def _loop(request: Request) -> Response:
     return RedirectResponse("/loop", status_code=302)
 
 
+async def _to_https(request: Request) -> Response:
+    if request.url.scheme == "https":
+        return await _ok(request)
+    return RedirectResponse(str(request.url.replace(scheme="https", port=None)), status_code=301)
+
+
 async def _broken(request: Request) -> Response:
     return HTMLResponse("<p>Internal Server Error</p>", status_code=500)
 
@@ -83,6 +89,7 @@ _ROUTES = {
     "gone": _gone,
     "broken": _broken,
     "loop": _loop,
+    "to-https": _to_https,
     "slow": _slow,
     "no-head": _no_head,
     "image.png": _image,
@@ -98,3 +105,37 @@ def link_server() -> Iterator[tuple[str, Counter[str]]]:
     application = app()
     with running(application) as url:
         yield url, application.state.hits
+
+
+@contextmanager
+def served_at(host: str, port: int, *, certificate: object | None = None) -> Iterator[Counter[str]]:
+    """The link server on HOST:PORT (with TLS when given a trustme certificate)."""
+    import tempfile
+    import threading
+    import time
+    from pathlib import Path
+
+    import uvicorn
+
+    application = app()
+    with tempfile.TemporaryDirectory() as folder:
+        tls: dict[str, str] = {}
+        if certificate is not None:
+            chain, key = Path(folder) / "chain.pem", Path(folder) / "key.pem"
+            certificate.cert_chain_pems[0].write_to_path(str(chain))  # type: ignore[attr-defined]
+            certificate.private_key_pem.write_to_path(str(key))  # type: ignore[attr-defined]
+            tls = {"ssl_certfile": str(chain), "ssl_keyfile": str(key)}
+        config = uvicorn.Config(application, host=host, port=port, log_level="error", **tls)
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the test server did not start on {host}:{port}")
+            time.sleep(0.01)
+        try:
+            yield application.state.hits
+        finally:
+            server.should_exit = True
+            thread.join(10)

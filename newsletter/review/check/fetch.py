@@ -116,7 +116,7 @@ class Fetcher:
         host = target.host
         lock = self._hosts.setdefault(host, asyncio.Semaphore(self.per_host))
         async with lock:
-            request_url, extensions, headers = await self._route(target)
+            request_url, headers, extensions = await self._route(target)
             if not (image or body):
                 response = await self._send("HEAD", request_url, headers, extensions)
                 # Some servers refuse HEAD (405, 501) or answer it wrongly: ask with GET.
