@@ -121,3 +121,12 @@ def test_the_outbox_is_a_rehearsal_a_smtp_server_is_a_real_send(
     assert real.exit_code == 1
     assert "error: “Rubrik på nyheten” is the starter's stand-in text" in real.output
     assert server.messages == []
+
+
+def test_check_against_another_list(project: Path) -> None:
+    path = write_issue(project, STARTER.replace("Rubrik på nyheten", "Nytt")).relative_to(project)
+    assert "kommun" not in cli("check", str(path), "--offline").output.split("error")[0]
+    (project / "styrelsen.csv").write_text("email,name\nordf@kommun.se,Eva Ek\n", "utf-8")
+    result = cli("check", str(path), "--offline", "--list", "styrelsen.csv")
+    assert result.exit_code == 1
+    assert "error: {{ kommun }} is not a column of styrelsen.csv" in result.output
