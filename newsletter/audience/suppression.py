@@ -12,6 +12,7 @@ __all__ = [
     "REASONS",
     "Entry",
     "address_hash",
+    "applying",
     "entries",
     "forget",
     "has_entry",
@@ -101,6 +102,16 @@ def is_suppressed(db: sqlite3.Connection, address: str, /, *, newsletter: str) -
         (address_hash(address), newsletter),
     ).fetchone()
     return row is not None
+
+
+def applying(db: sqlite3.Connection, address: str, /, *, newsletter: str) -> list[tuple[str, str]]:
+    """(newsletter, reason) of every entry that keeps ADDRESS from NEWSLETTER ("" = all)."""
+    rows = db.execute(
+        "SELECT newsletter, reason FROM suppression"
+        " WHERE address_hash = ? AND newsletter IN ('', ?)",
+        (address_hash(address), newsletter),
+    )
+    return [(row[0], row[1]) for row in rows]
 
 
 def suppressed_hashes(db: sqlite3.Connection, /, *, newsletter: str) -> set[str]:

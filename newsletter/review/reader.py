@@ -34,7 +34,7 @@ def reader(
     SubscriberError when ADDRESS is on none of them; without ADDRESS, a list that cannot be
     read gives the made-up SAMPLE (the preview shows the issue all the same).
     """
-    names = list(lists) or [config.newsletter(newsletter).default_list]
+    names = list(lists) or list(config.newsletter(newsletter).default_lists)
     wanted = address.strip().lower() if address else None
     first: Reader | None = None
     for name in names:
