@@ -12,6 +12,7 @@ from __future__ import annotations
 __all__ = [
     "CONFIG_NAME",
     "BouncesSettings",
+    "CheckSettings",
     "Config",
     "Contact",
     "DkimSettings",
@@ -140,6 +141,34 @@ class BouncesSettings(_Section):
     # VERP: each message's envelope sender is RETURN_PATH with a token for its recipient,
     # `bounces+TOKEN@example.org`. Only where the relay allows any envelope sender.
     return_path: EmailAddress | None = None
+
+
+class CheckSettings(_Section):
+    """How `newsletter check` (and the check before every send) reaches the network."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSLETTER_CHECK_")
+
+    # host or host:port, comma-separated; empty: the system's resolvers (/etc/resolv.conf).
+    nameservers: str = ""
+    timeout: float = Field(default=10.0, gt=0, le=120)
+    per_host: int = Field(default=3, ge=1, le=16)
+    spamassassin: bool = True
+
+    @property
+    def nameserver_list(self) -> list[tuple[str, int]]:
+        """The nameservers as (address, port): `9.9.9.9`, `127.0.0.1:5353`, `[::1]:5353`."""
+        return [_host_port(item.strip()) for item in self.nameservers.split(",") if item.strip()]
+
+
+def _host_port(item: str) -> tuple[str, int]:
+    if item.startswith("["):
+        host, _, port = item[1:].partition("]")
+        port = port.removeprefix(":")
+    elif item.count(":") == 1:
+        host, _, port = item.partition(":")
+    else:
+        host, port = item, ""
+    return host, int(port) if port.isdigit() else 53
 
 
 class SignupSettings(_Section):
@@ -286,6 +315,7 @@ class Config(BaseModel):
     newsletters: dict[str, NewsletterConfig]
     signup: SignupSettings = SignupSettings()
     web: WebSettings = WebSettings()
+    check: CheckSettings = Field(default_factory=CheckSettings)
 
     @property
     def secret(self) -> SecretStr | None:
@@ -378,6 +408,7 @@ def _build(path: Path | None, root: Path, data: dict[str, Any], text: str = "") 
         ("bounces", BouncesSettings),
         ("signup", SignupSettings),
         ("web", WebSettings),
+        ("check", CheckSettings),
     )
     for name, cls in section_types:
         sections[name] = _validate(cls, data.pop(name, {}), name, where, text)

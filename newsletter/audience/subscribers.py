@@ -83,6 +83,7 @@ class ListCount:
     overlap: int  # subscribers already on an earlier list
     suppressed: int
     targeted: int
+    columns: tuple[str, ...] = ()  # the personal fields the list's columns give
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,7 +285,7 @@ def _combine(loaded: Iterable[SubscriberList], suppressed: set[str]) -> Recipien
                 targeted += 1
         counts.append(
             ListCount(item.label, item.rows, len(item.subscribers), len(item.problems),
-                      item.duplicates, overlap, on_list_suppressed, targeted)
+                      item.duplicates, overlap, on_list_suppressed, targeted, tuple(item.headers))
         )  # fmt: skip
         problems += item.problems
         warnings += item.warnings

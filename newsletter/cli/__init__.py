@@ -30,6 +30,7 @@ COMMANDS = {
     "render": ("render", "Render issues to HTML, text and calendar files."),
     "preview": ("render", "Show an issue in the browser as subscribers will see it."),
     "subscribers": ("subscribers", "Check and edit lists; keep the suppression list."),
+    "check": ("check", "Find broken links, wrong dates and setup problems before sending."),
     "send": ("send", "Send an issue to its subscribers, each exactly once."),
     "status": ("send", "Show how the send of an issue went."),
     "serve": ("web", "Serve sign-up, unsubscribe, web versions and the archive."),
