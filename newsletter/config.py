@@ -12,24 +12,37 @@ from __future__ import annotations
 __all__ = [
     "CONFIG_NAME",
     "BouncesSettings",
+    "CheckSettings",
     "Config",
     "Contact",
     "DkimSettings",
     "NewsletterConfig",
+    "SignupSettings",
     "SmtpSettings",
+    "WebSettings",
     "find_config",
     "load_config",
 ]
 
+import ipaddress
 import os
 import re
 import tomllib
 from email.headerregistry import Address
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from newsletter.errors import ConfigError
 from newsletter.fileio import UnreadableFile, read_regular
@@ -138,6 +151,74 @@ class BouncesSettings(_Section):
     return_path: EmailAddress | None = None
 
 
+class CheckSettings(_Section):
+    """How `newsletter check` (and the check before every send) reaches the network."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSLETTER_CHECK_")
+
+    # host or host:port, comma-separated; empty: the system's resolvers (/etc/resolv.conf).
+    nameservers: str = ""
+    timeout: float = Field(default=10.0, gt=0, le=120)
+    per_host: int = Field(default=3, ge=1, le=16)
+    spamassassin: bool = True
+
+    @property
+    def nameserver_list(self) -> list[tuple[str, int]]:
+        """The nameservers as (address, port): `9.9.9.9`, `127.0.0.1:5353`, `[::1]:5353`."""
+        return [_host_port(item.strip()) for item in self.nameservers.split(",") if item.strip()]
+
+
+def _host_port(item: str) -> tuple[str, int]:
+    if item.startswith("["):
+        host, _, port = item[1:].partition("]")
+        port = port.removeprefix(":")
+    elif item.count(":") == 1:
+        host, _, port = item.partition(":")
+    else:
+        host, port = item, ""
+    return host, int(port) if port.isdigit() else 53
+
+
+class SignupSettings(_Section):
+    """Readers signing themselves up on the web: how long a confirmation link lives, and
+    the limits against bots and against mail-bombing someone else's address."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSLETTER_SIGNUP_")
+
+    expiry_days: int = Field(default=7, ge=1, le=30)
+    mails_per_address: int = Field(default=3, ge=1, le=20, description="per 24 hours")
+    per_client_per_hour: int = Field(default=10, ge=1, le=10_000)
+
+
+class WebSettings(_Section):
+    """`newsletter serve`: which reverse proxies may name the client (X-Forwarded-For)."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSLETTER_WEB_")
+
+    # None: uvicorn's default, FORWARDED_ALLOW_IPS or else this machine (127.0.0.1, ::1).
+    trusted_proxies: Annotated[list[str] | None, NoDecode] = None
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        # From the environment as a plain list: NEWSLETTER_WEB_TRUSTED_PROXIES="10.0.0.5, ::1".
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str] | None) -> list[str] | None:
+        for item in value or []:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{item!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24)"
+                ) from None
+        return value
+
+
 class _General(_Section):
     model_config = SettingsConfigDict(env_prefix="NEWSLETTER_")
 
@@ -173,7 +254,7 @@ class NewsletterConfig(BaseModel):
     from_address: EmailAddress
     reply_to: EmailAddress
     list_id: HeaderText = Field(description="RFC 2919 list id, e.g. medborgardialog.example.org")
-    default_list: str
+    default_list: PlainText | list[PlainText]
     language: Language = "sv"
     brand_color: str = Field(default="#1f4e79", pattern=r"^#[0-9a-fA-F]{6}$")
     logo: SafeUrl | None = None
@@ -181,12 +262,40 @@ class NewsletterConfig(BaseModel):
     templates: str | None = None
     feedback_id: HeaderText | None = None
     editor: Contact = Contact()
+    # Sign-up on the web (GET /KEY/subscribe): off until switched on, and only with the
+    # address of the privacy notice readers must be shown (GDPR art. 13).
+    privacy_url: SafeUrl | None = None
+    consent_text: PlainText | None = Field(default=None, max_length=1000)
+    signup: bool = False
 
     @model_validator(mode="after")
     def _list_id_is_a_domain(self) -> NewsletterConfig:
         if not re.fullmatch(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", self.list_id):
             raise ValueError("list_id must look like a domain name, e.g. news.example.org")
         return self
+
+    @model_validator(mode="after")
+    def _lists_named(self) -> NewsletterConfig:
+        if not self.default_lists:
+            raise ValueError("default_list must name at least one list")
+        return self
+
+    @field_validator("signup")
+    @classmethod
+    def _signup_has_a_privacy_notice(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and not info.data.get("privacy_url"):
+            raise ValueError(
+                "sign-up needs privacy_url, the address of the page that tells readers "
+                "how their data is handled (GDPR art. 13), e.g. "
+                'privacy_url = "https://www.kommun.se/personuppgifter"'
+            )
+        return value
+
+    @property
+    def default_lists(self) -> tuple[str, ...]:
+        """The list names of `default_list`, which may name one list or several."""
+        names = [self.default_list] if isinstance(self.default_list, str) else self.default_list
+        return tuple(dict.fromkeys(names))
 
     @property
     def sender(self) -> Address:
@@ -215,6 +324,9 @@ class Config(BaseModel):
     dkim: DkimSettings
     bounces: BouncesSettings
     newsletters: dict[str, NewsletterConfig]
+    signup: SignupSettings = SignupSettings()
+    web: WebSettings = WebSettings()
+    check: CheckSettings = Field(default_factory=CheckSettings)
 
     @property
     def secret(self) -> SecretStr | None:
@@ -282,14 +394,19 @@ def _refuse_secrets(path: Path, text: str, data: dict[str, Any], section: str = 
             )
 
 
-def _line_of(text: str, dotted: str) -> int:
-    """Best-effort line of a dotted key in TOML text (tomllib keeps no positions)."""
+def _line_of(text: str, dotted: str, *, table: bool = False) -> int:
+    """Best-effort line of a dotted key (or, with TABLE, of its [table] header) in TOML
+    text (tomllib keeps no positions)."""
     *sections, key = dotted.split(".")
+    if table:
+        sections, key = [*sections, key], ""
     lines = text.splitlines()
     start = 0
     if sections:
         header = re.compile(r"^\s*\[\s*" + r"\s*\.\s*".join(map(re.escape, sections)) + r"\s*\]")
         start = next((i for i, line in enumerate(lines) if header.match(line)), 0)
+    if table:
+        return start + 1
     pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
     for number, line in enumerate(lines[start:], start=start + 1):
         if pattern.match(line):
@@ -301,7 +418,15 @@ def _build(path: Path | None, root: Path, data: dict[str, Any], text: str = "") 
     where = str(path or CONFIG_NAME)
     data = dict(data)
     sections: dict[str, Any] = {}
-    for name, cls in (("smtp", SmtpSettings), ("dkim", DkimSettings), ("bounces", BouncesSettings)):
+    section_types: tuple[tuple[str, type[_Section]], ...] = (
+        ("smtp", SmtpSettings),
+        ("dkim", DkimSettings),
+        ("bounces", BouncesSettings),
+        ("signup", SignupSettings),
+        ("web", WebSettings),
+        ("check", CheckSettings),
+    )
+    for name, cls in section_types:
         sections[name] = _validate(cls, data.pop(name, {}), name, where, text)
     raw_newsletters = data.pop("newsletters", {})
     general = _validate(_General, data, "", where, text)
@@ -324,7 +449,7 @@ def _build(path: Path | None, root: Path, data: dict[str, Any], text: str = "") 
 
 # A newsletter's key is the first part of its web addresses (/KEY/, /KEY/feed.atom):
 # it must not be one the web side answers itself.
-_RESERVED_KEYS = {"u", "health", "robots.txt", "site.css"}
+_RESERVED_KEYS = {"u", "c", "health", "robots.txt", "site.css"}
 _KEY = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 
@@ -365,12 +490,13 @@ def _describe(exc: ValidationError, section: str, where: str, text: str) -> str:
     lines = []
     for error in exc.errors():
         field = ".".join(str(part) for part in error["loc"])
-        dotted = f"{section}.{field}" if section else field
+        # A check of the whole table (model_validator) has no field of its own.
+        dotted = ".".join(part for part in (section, field) if part)
         env = "NEWSLETTER_" + dotted.replace(".", "_").upper()
         if env in os.environ:
             origin = f"environment variable {env}"
         else:
-            origin = f"{where}:{_line_of(text, dotted)}" if text else where
+            origin = f"{where}:{_line_of(text, dotted, table=not field)}" if text else where
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "is not a setting here; check its spelling"

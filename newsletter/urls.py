@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-__all__ = ["archive_url", "calendar_url", "feed_url", "issue_url", "unsubscribe_url"]
+__all__ = [
+    "archive_url",
+    "calendar_url",
+    "confirm_url",
+    "feed_url",
+    "issue_url",
+    "signup_url",
+    "unsubscribe_url",
+]
 
 from urllib.parse import quote
 
@@ -29,3 +37,14 @@ def feed_url(config: Config, newsletter: str) -> str:
 def unsubscribe_url(config: Config, token: str) -> str:
     """The RFC 8058 one-click address."""
     return f"{config.base_url}/u/{token}"
+
+
+def signup_url(config: Config, newsletter: str, *, language: str = "en") -> str:
+    """The sign-up form: /KEY/prenumerera for a Swedish newsletter, /KEY/subscribe else."""
+    page = "prenumerera" if language == "sv" else "subscribe"
+    return f"{archive_url(config, newsletter)}{page}"
+
+
+def confirm_url(config: Config, token: str) -> str:
+    """The link in a sign-up's confirmation mail."""
+    return f"{config.base_url}/c/{token}"

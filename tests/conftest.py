@@ -14,6 +14,7 @@ import pytest
 # The state database on both engines: `state_engine` (and `db`, a connection of the test's
 # own) run a test on SQLite and on PostgreSQL; see backends.py.
 from backends import db, state_engine  # noqa: F401
+from dnsserver import dns_server
 from playwright.sync_api import Browser, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
@@ -57,3 +58,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_internet() -> Iterator[None]:
+    """Every check (`newsletter check`, and the one before every send) asks a DNS server on
+    loopback that knows no name: no test reaches the machine's resolver or the internet,
+    and the online checks end at once with their 'no network' warning. SpamAssassin (some
+    seconds a message) scores only in the tests that ask for it."""
+    with dns_server() as (nameserver, _), pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NEWSLETTER_CHECK_NAMESERVERS", nameserver)
+        patch.setenv("NEWSLETTER_CHECK_SPAMASSASSIN", "false")
+        yield

@@ -85,3 +85,56 @@ def test_a_newsletter_name_that_cannot_be_a_web_address_is_refused(
     with pytest.raises(ConfigError) as error:
         load_config(path)
     assert str(error.value).startswith(f"{path}:3: [newsletters.{key}]: the name of a newsletter")
+
+
+NEWSLETTER = """
+[newsletters.x]
+name = "X"
+from_name = "X"
+from_address = "x@example.org"
+reply_to = "x@example.org"
+list_id = "x.example.org"
+"""
+
+
+def test_default_list_may_name_several_lists(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, NEWSLETTER + 'default_list = ["a", "b", "a"]\n'))
+    assert config.newsletter("x").default_lists == ("a", "b")
+    config = load_config(write(tmp_path, NEWSLETTER + 'default_list = "a"\n'))
+    assert config.newsletter("x").default_lists == ("a",)
+    path = write(tmp_path, NEWSLETTER + "default_list = []\n")
+    with pytest.raises(ConfigError, match=rf"{path}:2: newsletters.x: default_list must name"):
+        load_config(path)
+
+
+def test_sign_up_settings_and_their_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_config(write(tmp_path, ""))
+    assert (config.signup.expiry_days, config.signup.mails_per_address) == (7, 3)
+    assert config.signup.per_client_per_hour == 10 and config.web.trusted_proxies is None
+    path = write(tmp_path, "[signup]\nmails_per_address = 0\n")
+    with pytest.raises(ConfigError, match=rf"{path}:2: signup.mails_per_address: Input should"):
+        load_config(path)
+    monkeypatch.setenv("NEWSLETTER_SIGNUP_PER_CLIENT_PER_HOUR", "4")
+    assert load_config(write(tmp_path, "")).signup.per_client_per_hour == 4
+
+
+def test_trusted_proxies_are_addresses_or_networks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = load_config(write(tmp_path, '[web]\ntrusted_proxies = ["10.0.0.5", "fd00::/8"]\n'))
+    assert config.web.trusted_proxies == ["10.0.0.5", "fd00::/8"]
+    path = write(tmp_path, '[web]\ntrusted_proxies = ["proxy.example.org"]\n')
+    with pytest.raises(ConfigError, match=rf"{path}:2: web.trusted_proxies: 'proxy.example.org'"):
+        load_config(path)
+    monkeypatch.setenv("NEWSLETTER_WEB_TRUSTED_PROXIES", "10.0.0.5, 10.0.1.0/24")
+    assert load_config(write(tmp_path, "")).web.trusted_proxies == ["10.0.0.5", "10.0.1.0/24"]
+    monkeypatch.setenv("NEWSLETTER_WEB_TRUSTED_PROXIES", "")  # believe no proxy at all
+    assert load_config(write(tmp_path, "")).web.trusted_proxies == []
+
+
+def test_the_confirmation_links_address_is_no_newsletter_name(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, NEWSLETTER.replace("newsletters.x", "newsletters.c") + 'default_list = "a"\n'
+    )
+    with pytest.raises(ConfigError, match="which the web side uses itself"):
+        load_config(path)

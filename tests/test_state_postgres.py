@@ -59,7 +59,7 @@ def test_the_same_migrations_make_the_same_tables_on_both(tmp_path: Path) -> Non
 def test_every_migration_has_sql_for_both_engines() -> None:
     sqlite, postgresql = migrations("sqlite"), migrations("postgresql")
     assert [(m.number, m.name) for m in sqlite] == [(m.number, m.name) for m in postgresql]
-    assert [m.number for m in sqlite] == list(range(1, latest() + 1))
+    assert all(m.sql.strip() for m in sqlite + postgresql) and sqlite[-1].number == latest()
 
 
 @pytest.fixture
@@ -100,7 +100,7 @@ def test_older_tables_are_refused_and_migrated_by_command(project: Path) -> None
     with pytest.raises(StateError, match=r"older than this version.*newsletter state migrate"):
         connect(config, url=url)
     with connect(config, url=url, schema="any") as db:
-        assert [m.number for m in migrate(db)] == list(range(4, latest() + 1))
+        assert [m.number for m in migrate(db)] == [m.number for m in migrations()[3:]]
     with connect(config, url=url) as db:
         assert db.execute("SELECT address FROM suppression").scalar() == "anna@example.org"
 
@@ -129,9 +129,10 @@ def test_two_migrations_at_once_apply_each_step_once() -> None:
         thread.start()
     for thread in threads:
         thread.join(60)
-    assert sorted(n for numbers in done for n in numbers) == list(range(1, latest() + 1))
+    every = [m.number for m in migrations()]
+    assert sorted(n for numbers in done for n in numbers) == every
     with connect_url(url) as db:
-        assert applied(db) == set(range(1, latest() + 1))
+        assert applied(db) == set(every)
 
 
 # --- the address: TLS to another machine, the password from the environment -------------

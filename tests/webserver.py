@@ -13,11 +13,15 @@ from newsletter.web.server import listen, make_server
 
 
 @contextmanager
-def running(app: ASGIApp, /) -> Iterator[str]:
-    """Serve APP on 127.0.0.1 and an unused port; yields the base URL, 'http://127.0.0.1:N'."""
+def running(app: ASGIApp, /, *, trusted_proxies: list[str] | None = None) -> Iterator[str]:
+    """Serve APP on 127.0.0.1 and an unused port; yields the base URL, 'http://127.0.0.1:N'.
+
+    TRUSTED_PROXIES as `[web] trusted_proxies` (None: uvicorn's default, this machine).
+    """
     listener = listen("127.0.0.1", 0)
     port = listener.getsockname()[1]
-    server = make_server(app, log_config=None)  # pytest's caplog sees the log records
+    # log_config=None: pytest's caplog sees the log records.
+    server = make_server(app, log_config=None, trusted_proxies=trusted_proxies)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

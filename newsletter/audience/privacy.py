@@ -1,9 +1,9 @@
 """Data-protection requests about one address: show everything held, or erase it.
 
-`forget` removes the address from every list file, the send journal and the
-outbox (.eml files written when no SMTP server is configured), and keeps it
-suppressed by its hash only, so it is never mailed again by mistake (GDPR
-art. 17 erasure, while honouring the person's objection, art. 21).
+`forget` removes the address from every list file, the sign-ups (with their consent
+records), the send journal and the outbox (.eml files written when no SMTP server is
+configured), and keeps it suppressed by its hash only, so it is never mailed again by
+mistake (GDPR art. 17 erasure, while honouring the person's objection, art. 21).
 
 Send receipts are records kept for the public archive; whether they may be thinned is
 for the organisation's archive rules (art. 17(3)(d)), so `forget` names the receipts
@@ -20,7 +20,7 @@ from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any
 
-from newsletter.audience import suppression
+from newsletter.audience import signups, suppression
 from newsletter.audience.addresses import given_address, normalise_address
 from newsletter.audience.csvfile import display_path
 from newsletter.audience.listfile import ListFile
@@ -38,6 +38,7 @@ class ForgetReport:
     outbox_files: list[str] = field(default_factory=list)
     suppression_entries: int = 0
     receipts: list[str] = field(default_factory=list)  # kept, as records: see the docstring
+    signups: int = 0  # sign-ups on the web, confirmed or pending, erased with their consent
 
 
 def _list_files(config: Config) -> list[Path]:
@@ -45,11 +46,13 @@ def _list_files(config: Config) -> list[Path]:
 
 
 def address_report(config: Config, db: Connection, address: str, /) -> dict[str, Any]:
-    """Everything held on ADDRESS: list rows, suppression entries and journal rows."""
+    """Everything held on ADDRESS: list rows, sign-ups with their consent, suppression
+    entries, journal rows, outbox files and the receipts naming it."""
     email = given_address(address)
     return {
         "address": email,
         "lists": [row for path in _list_files(config) for row in _list_rows(path, email)],
+        "signups": signups.records(db, email),
         "suppression": _suppression_rows(db, email),
         "journal": _journal_rows(db, email),
         "outbox": [display_path(path) for path in _outbox_files(config, email)],
@@ -120,7 +123,8 @@ def _same(found: str, email: str) -> bool:
 
 
 def forget(config: Config, db: Connection, address: str, /) -> ForgetReport:
-    """Erase ADDRESS from every list and the journal; keep it suppressed by hash only."""
+    """Erase ADDRESS from every list, the sign-ups and the journal; keep it suppressed by
+    hash only."""
     email = given_address(address)
     report = ForgetReport(email)
     for path in _list_files(config):
@@ -129,6 +133,7 @@ def forget(config: Config, db: Connection, address: str, /) -> ForgetReport:
             listfile.save()
             report.lists[listfile.label] = lines
     report.journal_rows = _forget_in_journal(db, email)
+    report.signups = signups.forget(db, email)
     for path in _outbox_files(config, email):
         path.unlink()
         report.outbox_files.append(display_path(path))

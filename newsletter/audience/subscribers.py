@@ -13,11 +13,14 @@ __all__ = [
     "Subscriber",
     "SubscriberList",
     "available_lists",
+    "default_lists",
     "fingerprint",
     "load_list",
+    "load_named",
     "merge",
     "recipients",
     "resolve_list",
+    "signup_list",
 ]
 
 import hashlib
@@ -26,6 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from newsletter.audience import signups
 from newsletter.audience.addresses import AddressChecker, split_mailbox
 from newsletter.audience.columns import Columns, find_columns
 from newsletter.audience.csvfile import CsvTable, Record, blank, formula_like, open_table
@@ -79,6 +83,7 @@ class ListCount:
     overlap: int  # subscribers already on an earlier list
     suppressed: int
     targeted: int
+    columns: tuple[str, ...] = ()  # the personal fields the list's columns give
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,12 +223,45 @@ def recipients(
     newsletter: str,
     check_dns: bool = False,
 ) -> Recipients:
-    """Who a send of NEWSLETTER to LISTS (default: its default list) would target."""
-    names = list(lists) or [config.newsletter(newsletter).default_list]
+    """Who a send of NEWSLETTER to LISTS (default: default_lists) would target."""
+    names = list(lists) or default_lists(config, db, newsletter)
     suppressed = suppressed_hashes(db, newsletter=newsletter)
     checker = AddressChecker(check_dns=check_dns)
-    loaded = [load_list(resolve_list(config, name), checker=checker) for name in names]
+    loaded = [
+        load_named(config, db, name, newsletter=newsletter, checker=checker) for name in names
+    ]
     return _combine(loaded, suppressed)
+
+
+def default_lists(config: Config, db: Connection, newsletter: str, /) -> list[str]:
+    """What a send of NEWSLETTER goes to when no list is named: its `default_list` (one or
+    several), and its sign-up list when anyone has confirmed a sign-up."""
+    names = list(config.newsletter(newsletter).default_lists)
+    if signups.counts(db, newsletter)[0]:
+        names.append(signups.LIST_NAME)
+    return names
+
+
+def load_named(
+    config: Config,
+    db: Connection,
+    name: str,
+    /,
+    *,
+    newsletter: str,
+    checker: AddressChecker | None = None,
+) -> SubscriberList:
+    """The list NAME: NEWSLETTER's sign-up list for `signups`, else a CSV file (resolve_list)."""
+    if name == signups.LIST_NAME:
+        return signup_list(db, newsletter)
+    return load_list(resolve_list(config, name), checker=checker)
+
+
+def signup_list(db: Connection, newsletter: str, /) -> SubscriberList:
+    """The confirmed sign-ups of NEWSLETTER as a list; pending ones are never on it."""
+    label = f"{signups.LIST_NAME} (confirmed sign-ups of {newsletter})"
+    found = [Subscriber(m.address, m.name, {}, label) for m in signups.members(db, newsletter)]
+    return SubscriberList(Path(signups.LIST_NAME), label, found, rows=len(found))
 
 
 def _combine(loaded: Iterable[SubscriberList], suppressed: set[str]) -> Recipients:
@@ -247,7 +285,7 @@ def _combine(loaded: Iterable[SubscriberList], suppressed: set[str]) -> Recipien
                 targeted += 1
         counts.append(
             ListCount(item.label, item.rows, len(item.subscribers), len(item.problems),
-                      item.duplicates, overlap, on_list_suppressed, targeted)
+                      item.duplicates, overlap, on_list_suppressed, targeted, tuple(item.headers))
         )  # fmt: skip
         problems += item.problems
         warnings += item.warnings

@@ -12,6 +12,7 @@ __all__ = [
     "REASONS",
     "Entry",
     "address_hash",
+    "applying",
     "entries",
     "forget",
     "has_entry",
@@ -100,6 +101,16 @@ def is_suppressed(db: Connection, address: str, /, *, newsletter: str) -> bool:
         (address_hash(address), newsletter),
     ).fetchone()
     return row is not None
+
+
+def applying(db: Connection, address: str, /, *, newsletter: str) -> list[tuple[str, str]]:
+    """(newsletter, reason) of every entry that keeps ADDRESS from NEWSLETTER ("" = all)."""
+    rows = db.execute(
+        "SELECT newsletter, reason FROM suppression"
+        " WHERE address_hash = ? AND newsletter IN ('', ?)",
+        (address_hash(address), newsletter),
+    )
+    return [(row[0], row[1]) for row in rows]
 
 
 def suppressed_hashes(db: Connection, /, *, newsletter: str) -> set[str]:

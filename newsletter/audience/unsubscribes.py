@@ -21,7 +21,7 @@ __all__ = [
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsletter.audience import suppression
+from newsletter.audience import signups, suppression
 from newsletter.audience.subscribers import available_lists, load_list, resolve_list
 from newsletter.audience.tokens import TokenSigner, load_secret
 from newsletter.config import Config
@@ -127,7 +127,8 @@ def find_address(
     address_id: str,
     /,
 ) -> str | None:
-    """The address whose id for NEWSLETTER is ADDRESS_ID: from the journal, else the lists.
+    """The address whose id for NEWSLETTER is ADDRESS_ID: from the journal, else the
+    sign-ups, else the lists.
 
     A forgotten address is blank in the journal: its links name nobody any more.
     """
@@ -138,6 +139,8 @@ def find_address(
     ).fetchone()
     if row is not None:
         return str(row[0])
+    if (signed_up := signups.address_for(db, newsletter, address_id)) is not None:
+        return signed_up
     return _list_index(config, signer, newsletter).get(address_id)
 
 
@@ -167,8 +170,8 @@ def _list_index(config: Config, signer: TokenSigner, newsletter: str) -> dict[st
 
 
 def _list_paths(config: Config, newsletter: str) -> list[Path]:
-    """The newsletter's default list first, then every other list in the subscribers folder."""
-    names = dict.fromkeys([config.newsletter(newsletter).default_list, *available_lists(config)])
+    """The newsletter's default lists first, then every other list in the subscribers folder."""
+    names = dict.fromkeys([*config.newsletter(newsletter).default_lists, *available_lists(config)])
     paths = []
     for name in names:
         try:

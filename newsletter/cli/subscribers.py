@@ -63,27 +63,39 @@ def subscribers() -> None:
 def check(lists: Sequence[str], key: str | None, check_dns: bool) -> None:
     """Count the subscribers of LISTs after merging and suppression; show bad rows.
 
-    Without LISTs, every list in the subscribers folder. Unsubscribes count for
+    Without LISTs, every list in the subscribers folder, and with --newsletter its
+    confirmed sign-ups from the web (the list `signups`). Unsubscribes count for
     --newsletter, or for the one newsletter whose default list is among LISTs.
     Exits 1 when any row is bad.
 
     \b
     Example:
         newsletter subscribers check medborgardialog regional-utveckling
+        newsletter subscribers check --newsletter medborgardialog
     """
+    from newsletter.audience import signups
     from newsletter.audience.subscribers import available_lists, recipients
+    from newsletter.cli.signup_report import echo_signups, takes_signups
 
     config, db = open_state()
     names = list(lists) or available_lists(config)
+    key = key or _newsletter_of(config, names)
+    if not lists and key and takes_signups(config, db, key):
+        names.append(signups.LIST_NAME)
     if not names:
         raise SubscriberError(f"{config.subscribers_dir}: there are no lists (*.csv) yet.")
-    key = key or _newsletter_of(config, names)
+    if signups.LIST_NAME in names and not key:
+        raise click.UsageError(
+            f"The list {signups.LIST_NAME!r} (confirmed sign-ups) is a newsletter's own: "
+            "name the newsletter with --newsletter KEY."
+        )
     found = recipients(
         config, db, names, newsletter=newsletter_key(config, key), check_dns=check_dns
     )
     _echo_located(found.warnings, kind="warning")
     _echo_located(found.problems, kind="error")
     _echo_counts(found, key)
+    echo_signups(config, db, key)
     if found.problems:
         click.echo(
             f"{len(found.problems)} bad row(s) will be left out of sends. Fix them in the "
@@ -95,13 +107,19 @@ def check(lists: Sequence[str], key: str | None, check_dns: bool) -> None:
 
 def _newsletter_of(config: Config, names: Sequence[str]) -> str | None:
     """The one newsletter whose default list is among NAMES, if exactly one is."""
+    from newsletter.audience.signups import LIST_NAME
     from newsletter.audience.subscribers import resolve_list
 
-    paths = {resolve_list(config, name).resolve() for name in names}
+    paths = {resolve_list(config, name).resolve() for name in names if name != LIST_NAME}
+    if not paths and len(config.newsletters) == 1:
+        return next(iter(config.newsletters))
     keys = [
         key
         for key, newsletter in config.newsletters.items()
-        if resolve_list(config, newsletter.default_list, must_exist=False).resolve() in paths
+        if any(
+            resolve_list(config, name, must_exist=False).resolve() in paths
+            for name in newsletter.default_lists
+        )
     ]
     return keys[0] if len(keys) == 1 else None
 
@@ -273,16 +291,21 @@ def import_(list_name: str, csv_file: Path, dry_run: bool) -> None:
 def export(list_name: str | None, output: Path | None, key: str | None, address: str) -> None:
     """Write LIST's valid, deduplicated subscribers as CSV, or all data on one --address.
 
-    To a file (-o), CSV is written for Excel (UTF-8 with BOM); to the screen, plain.
+    The list `signups` is a newsletter's confirmed sign-ups from the web, with when and
+    to which consent statement they agreed (give --newsletter). To a file (-o), CSV is
+    written for Excel (UTF-8 with BOM); to the screen, plain. --address writes
+    everything held on one address as JSON, sign-ups and their consent included.
 
     \b
     Example:
         newsletter subscribers export medborgardialog -o medborgardialog-rensad.csv
+        newsletter subscribers export signups --newsletter medborgardialog -o webb.csv
         newsletter subscribers export --address anna@example.org -o anna.json
     """
-    from newsletter.audience import privacy
+    from newsletter.audience import privacy, signups
     from newsletter.audience.csvfile import display_path, excel_safe
     from newsletter.audience.subscribers import load_list, resolve_list
+    from newsletter.cli.signup_report import signup_rows
 
     config, db = open_state()
     if bool(list_name) == bool(address):
@@ -292,14 +315,17 @@ def export(list_name: str | None, output: Path | None, key: str | None, address:
         _output(data + "\n", output)
         return
     assert list_name is not None
-    loaded = load_list(resolve_list(config, list_name))
-    _echo_located(loaded.problems, kind="left out")
     held = (
         suppression.suppressed_hashes(db, newsletter=config.newsletter(key).key) if key else set()
     )
-    keep = [s for s in loaded.subscribers if suppression.address_hash(s.email) not in held]
-    header = ["email", "name", *loaded.headers.values()]
-    rows = [[s.email, s.name, *s.fields.values()] for s in keep]
+    if list_name == signups.LIST_NAME:
+        header, rows = signup_rows(config, db, key, held)
+    else:
+        loaded = load_list(resolve_list(config, list_name))
+        _echo_located(loaded.problems, kind="left out")
+        keep = [s for s in loaded.subscribers if suppression.address_hash(s.email) not in held]
+        header = ["email", "name", *loaded.headers.values()]
+        rows = [[s.email, s.name, *s.fields.values()] for s in keep]
     if output:
         _write_export(output, header, rows)
         click.echo(f"{display_path(output)}: {len(rows)} subscriber(s) written.", err=True)

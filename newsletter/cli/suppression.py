@@ -122,7 +122,7 @@ def suppressed(reason: str | None, key: str | None, search: str | None) -> None:
 @click.argument("address")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def forget(address: str, yes: bool) -> None:
-    """Erase ADDRESS (data-protection request): from every list, the journal, the outbox.
+    """Erase ADDRESS (data-protection request): lists, sign-ups, journal, outbox.
 
     Only a hash of the address is kept, on the suppression list, so it is never
     mailed again.
@@ -145,6 +145,8 @@ def forget(address: str, yes: bool) -> None:
     if not report.lists:
         click.echo(f"{email} was on no list in {display_path(config.subscribers_dir)}.")
     click.echo(f"Send journal: address and name erased from {report.journal_rows} row(s).")
+    if report.signups:
+        click.echo(f"Sign-ups on the web: {report.signups} erased, with their consent records.")
     for path in report.outbox_files:
         click.echo(f"{path}: deleted (a message to {email} written to the outbox).")
     click.echo(f"Suppression list: {report.suppression_entries} entr(ies) kept by hash only.")

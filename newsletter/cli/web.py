@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     "in every message sent before stop working.",
 )
 def serve(host: str, port: int, workers: int, new_key: bool) -> None:
-    """Serve one-click unsubscribe, the web versions of issues and the archive.
+    """Serve sign-up, one-click unsubscribe, the web versions of issues and the archive.
 
     Reads newsletter.toml and the state database, as the other commands do. Run it
     behind a reverse proxy that terminates TLS, with base_url set to the proxy's
@@ -50,6 +50,7 @@ def serve(host: str, port: int, workers: int, new_key: bool) -> None:
     """
     from newsletter.audience.tokens import TokenSigner, load_secret
     from newsletter.delivery.continuity import check_key
+    from newsletter.urls import signup_url
     from newsletter.web import create_app
     from newsletter.web.server import make_server
 
@@ -67,9 +68,15 @@ def serve(host: str, port: int, workers: int, new_key: bool) -> None:
         f"for the public address {config.base_url}/. Press Ctrl+C to stop."
     )
     click.echo(key_source)
+    for key, newsletter in config.newsletters.items():
+        if newsletter.signup:
+            click.echo(
+                f"Sign-up form of {key}: {signup_url(config, key, language=newsletter.language)}"
+            )
 
     def run() -> None:
-        make_server(create_app(config)).run(sockets=[listener])
+        app = create_app(config)
+        make_server(app, trusted_proxies=config.web.trusted_proxies).run(sockets=[listener])
 
     if workers > 1:
         from newsletter.web.workers import run_workers

@@ -25,6 +25,9 @@ from newsletter.errors import SendError
 from newsletter.state import Connection, Target, backup_folder, target
 from newsletter.state.backup import backups
 
+# confirmation.OUTBOX_FOLDER, named here without importing the mail's templates and words.
+_CONFIRMATIONS = "_confirmations"
+
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
@@ -78,8 +81,11 @@ def _outbox(config: Config, known: dict[tuple[str, str], str]) -> list[Evidence]
     with contextlib.suppress(OSError):
         for folder in sorted(config.outbox.glob("*/*")):
             newsletter, slug = folder.parent.name, folder.name
-            # `send --test` writes to SLUG-test and records nothing: not a send.
+            # `send --test` writes to SLUG-test and records nothing: not a send; nor are
+            # the confirmation mails of sign-ups (OUTBOX/_confirmations/NEWSLETTER).
             if slug.endswith("-test") or (newsletter, slug) in known or not folder.is_dir():
+                continue
+            if newsletter == _CONFIRMATIONS:
                 continue
             if count := sum(1 for _ in folder.glob("*.eml")):
                 found.append(Evidence(folder, f"{count} message file(s) of {newsletter}/{slug}"))

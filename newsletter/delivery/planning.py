@@ -14,7 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newsletter.audience.subscribers import Recipients, Subscriber, recipients, resolve_list
+from newsletter.audience.signups import LIST_NAME as SIGNUPS
+from newsletter.audience.subscribers import (
+    Recipients,
+    Subscriber,
+    default_lists,
+    recipients,
+    resolve_list,
+)
 from newsletter.audience.suppression import address_hash, suppressed_hashes
 from newsletter.audience.tokens import TokenSigner, load_secret
 from newsletter.config import Config
@@ -99,8 +106,8 @@ def plan(config: Config, db: Connection, issue: Issue, options: Options) -> Plan
                 f"{issue.newsletter}/{issue.slug} has not been sent yet, so nothing failed or "
                 "is uncertain: leave out --retry-failed and --resend-uncertain."
             )
-        found = recipients(config, db, options.lists, newsletter=issue.newsletter)
-        lists = list(options.lists) or [config.newsletter(issue.newsletter).default_list]
+        lists = list(options.lists) or default_lists(config, db, issue.newsletter)
+        found = recipients(config, db, lists, newsletter=issue.newsletter)
         counts = journal.Counts(queued=len(found.subscribers))
         return Plan(issue, lists, None, counts, found.suppressed, found, ListChanges())
     if options.lists and _list_files(config, options.lists) != _list_files(config, send.lists):
@@ -120,7 +127,10 @@ def plan(config: Config, db: Connection, issue: Issue, options: Options) -> Plan
 
 def _list_files(config: Config, lists: Sequence[str]) -> list[Path]:
     """The files LISTS name: `x`, `subscribers/x.csv` and its full path are one list."""
-    return [resolve_list(config, name, must_exist=False).resolve() for name in lists]
+    return [
+        Path(name) if name == SIGNUPS else resolve_list(config, name, must_exist=False).resolve()
+        for name in lists
+    ]
 
 
 def compare(db: Connection, send: journal.Send, now: Recipients) -> ListChanges:

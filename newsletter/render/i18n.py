@@ -19,6 +19,7 @@ from babel.dates import format_date as _babel_date
 from babel.numbers import format_currency, get_currency_symbol
 
 from newsletter.content.model import Cost, Session
+from newsletter.render.signup_words import SIGNUP_LABELS
 
 LABELS: dict[str, dict[str, str]] = {
     "sv": {
@@ -176,8 +177,11 @@ _AMOUNT_PATTERN = {"sv": "#,##0.##\u00a0¤", "en": "¤#,##0.##"}
 
 def label(language: str, key: str) -> str:
     """The word for KEY in LANGUAGE (Swedish when the language has no such word)."""
-    words = LABELS.get(language, LABELS["sv"])
-    return words[key] if key in words else LABELS["sv"][key]
+    for table in (LABELS, SIGNUP_LABELS):
+        words = table.get(language, table["sv"])
+        if key in words or key in table["sv"]:
+            return words[key] if key in words else table["sv"][key]
+    raise KeyError(key)
 
 
 def format_date(day: dt.date, language: str) -> str:

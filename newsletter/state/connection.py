@@ -101,6 +101,11 @@ class Connection:
         """
         raise NotImplementedError
 
+    def lock(self, key: str, /) -> None:
+        """Inside a transaction: take turns with any other one that locks KEY."""
+        if self.dialect.lock_key:
+            self.execute(self.dialect.lock_key, (key,))
+
     def snapshot(self) -> AbstractContextManager[Connection]:
         """A read-only transaction that sees the database as it was at its start."""
         raise NotImplementedError

@@ -24,6 +24,9 @@ class Dialect:
     lock_rows: str
     # The table that records the migrations applied.
     migrations_table: str
+    # Inside a transaction, wait for any other that holds the key (a text), and hold it
+    # till the end. SQLite's write transaction holds the whole database already.
+    lock_key: str
 
 
 SQLITE = Dialect(
@@ -34,6 +37,7 @@ SQLITE = Dialect(
         " number INTEGER PRIMARY KEY, name TEXT NOT NULL,"
         " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))"
     ),
+    lock_key="",
 )
 
 POSTGRESQL = Dialect(
@@ -45,6 +49,7 @@ POSTGRESQL = Dialect(
         " applied_at text NOT NULL"
         " DEFAULT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))"
     ),
+    lock_key="SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
 )
 
 

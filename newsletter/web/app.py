@@ -7,12 +7,15 @@ __all__ = ["create_app"]
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
+from newsletter.audience.signuptokens import SignupSigner
 from newsletter.audience.tokens import TokenSigner, load_secret
 from newsletter.config import Config
-from newsletter.web import browse, unsubscribe
+from newsletter.web import browse, confirm, signup, unsubscribe
+from newsletter.web.clients import ClientLimiter
 from newsletter.web.database import Database
 from newsletter.web.errors import handlers, server_error
 from newsletter.web.middleware import PublicResponses
@@ -21,15 +24,21 @@ from newsletter.web.site import Site
 
 def create_app(config: Config, /) -> Starlette:
     """The web side for CONFIG's newsletters, on the same state database as the CLI."""
-    site = Site(config, Database(config), TokenSigner(load_secret(config)))
+    secret = load_secret(config)
+    limiter = ClientLimiter(config.signup.per_client_per_hour)
+    site = Site(config, Database(config), TokenSigner(secret), SignupSigner(secret), limiter)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(signup.purge_every_hour, site)
+            yield
+            tasks.cancel_scope.cancel()
         site.db.close()
 
     app = Starlette(
-        routes=[*unsubscribe.ROUTES, *browse.ROUTES],
+        # Sign-up's addresses (/KEY/subscribe) before the archive's /KEY/SLUG.
+        routes=[*unsubscribe.ROUTES, *confirm.ROUTES, *signup.ROUTES, *browse.ROUTES],
         middleware=[Middleware(PublicResponses, failure=server_error)],
         exception_handlers=handlers(),
         lifespan=lifespan,

@@ -74,8 +74,9 @@ async def stylesheet(request: Request) -> Response:
 
 
 async def robots(request: Request) -> Response:
-    # Unsubscribe pages are nobody's business but the subscriber's: keep them out of search.
-    return PlainTextResponse("User-agent: *\nDisallow: /u/\n", headers=_CACHE)
+    # Unsubscribe and confirmation pages are nobody's business but the subscriber's: keep
+    # them out of search.
+    return PlainTextResponse("User-agent: *\nDisallow: /u/\nDisallow: /c/\n", headers=_CACHE)
 
 
 async def folder(request: Request) -> Response:

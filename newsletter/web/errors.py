@@ -24,9 +24,16 @@ log = logging.getLogger("newsletter.web")
 
 
 def error_page(
-    request: Request, kind: str, status: int, /, *, headers: Mapping[str, str] | None = None
+    request: Request,
+    kind: str,
+    status: int,
+    /,
+    *,
+    headers: Mapping[str, str] | None = None,
+    language: str | None = None,
 ) -> HTMLResponse:
-    messages = pages.error_messages(kind)
+    """The error page of KIND, in LANGUAGE, or in every language when it is not known."""
+    messages = pages.error_messages(kind, language)
     html = pages.page(
         "error.html",
         language=messages[0].language,

@@ -30,7 +30,8 @@ CHECK_INTERVAL = 60.0  # seconds between two quick_checks; one costs O(database 
 async def health(request: Request) -> Response:
     """For systemd, a container or a load balancer: 200 when an unsubscribe could be
     recorded now, else 503 with what is wrong."""
-    database = site(request).db
+    found = site(request)
+    database = found.db
     try:
         problem = await database.run(lambda db: _probe(database, db))
     except Unavailable as exc:
@@ -40,9 +41,10 @@ async def health(request: Request) -> Response:
         problem = "full"
     headers = {"Cache-Control": "no-store"}
     if problem is not None:
-        body = {"status": "unavailable", "database": problem}
+        body = {"status": "unavailable", "database": problem, "key": found.signer.fingerprint}
         return JSONResponse(body, 503, headers={**headers, "Retry-After": RETRY_AFTER})
-    return JSONResponse({"status": "ok", "database": "ok"}, headers=headers)
+    body = {"status": "ok", "database": "ok", "key": found.signer.fingerprint}
+    return JSONResponse(body, headers=headers)
 
 
 def _probe(database: Database, db: Connection) -> str | None:

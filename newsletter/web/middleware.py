@@ -21,14 +21,15 @@ PAGE_POLICY = (
 )
 
 # Anywhere in the path: a proxy that keeps its prefix (/nyhetsbrev/u/TOKEN) or a doubled
-# slash still brings the token here, if only to a 404.
-_TOKEN = re.compile(r"(/u/)[^/]+")
+# slash still brings the token here, if only to a 404. /c/ is a sign-up's confirmation link.
+_TOKEN = re.compile(r"(/[uc]/)[^/]+")
 log = logging.getLogger("newsletter.web")
 
 
 def redact(path: str) -> str:
-    """PATH with an unsubscribe token left out (the token stands for an address), and its
-    control characters escaped: `%0d%0a` in a request cannot write a line of its own."""
+    """PATH with an unsubscribe or confirmation token left out (it stands for an address),
+    and its control characters escaped: `%0d%0a` in a request cannot write a line of its
+    own."""
     return escape(_TOKEN.sub(r"\1…", path))
 
 

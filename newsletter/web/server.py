@@ -80,11 +80,20 @@ def listen(host: str, port: int, /) -> socket.socket:
     return listener
 
 
-def make_server(app: ASGIApp, /, *, log_config: dict[str, Any] | None = LOGGING) -> uvicorn.Server:
+def make_server(
+    app: ASGIApp,
+    /,
+    *,
+    log_config: dict[str, Any] | None = LOGGING,
+    trusted_proxies: list[str] | None = None,
+) -> uvicorn.Server:
     """A server for APP; run it with `.run(sockets=[...])` on a socket bound beforehand.
 
     Connections are bounded by the open-files limit and idle time (see connections):
     many slow clients cannot starve the others or the process of file descriptors.
+    X-Forwarded-For and X-Forwarded-Proto are believed from TRUSTED_PROXIES only (None:
+    uvicorn's default, FORWARDED_ALLOW_IPS or this machine); the client is then the first
+    address from the right that is no trusted proxy, which a client cannot forge.
     """
     return _Server(
         uvicorn.Config(
@@ -97,5 +106,6 @@ def make_server(app: ASGIApp, /, *, log_config: dict[str, Any] | None = LOGGING)
             backlog=ACCEPT_BATCH,
             limit_concurrency=max_connections(),
             timeout_keep_alive=KEEP_ALIVE,
+            forwarded_allow_ips=trusted_proxies,
         )
     )

@@ -7,6 +7,7 @@ import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from unittest.mock import ANY
 from xml.etree import ElementTree
 
 import httpx
@@ -298,7 +299,7 @@ def test_the_front_page_lists_the_newsletters(project: Project, client: httpx.Cl
 def test_health(project: Project, client: httpx.Client) -> None:
     response = client.get("/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "key": project.signer.fingerprint}
 
 
 @pytest.mark.parametrize("path", ["/", "/test/", "/test/2020-03/", "/u/forged", "/nope"])
@@ -381,7 +382,7 @@ def test_health_says_when_the_database_cannot_be_used(config: Config) -> None:
     with running(create_app(config)) as url, httpx.Client(base_url=url) as client:
         response = client.get("/health")
         assert response.status_code == 503 and response.headers["retry-after"].isdigit()
-        assert response.json() == {"status": "unavailable", "database": "unavailable"}
+        assert response.json() == {"status": "unavailable", "database": "unavailable", "key": ANY}
         page = client.get("/test/")
         assert page.status_code == 503 and "Försök igen om en stund" in page.text
 

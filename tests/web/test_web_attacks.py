@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from unittest.mock import ANY
 
 import httpx
 import pytest
@@ -164,7 +165,7 @@ def test_health_fails_when_the_database_cannot_be_written(config: Config, tmp_pa
     with served(config, tmp_path / "serve.log", prefix=no_override) as url:
         response = httpx.get(f"{url}/health")
         assert response.status_code == 503
-        assert response.json() == {"status": "unavailable", "database": "read-only"}
+        assert response.json() == {"status": "unavailable", "database": "read-only", "key": ANY}
         post = httpx.post(f"{url}/u/{signer.make('anna@example.org', 'test')}", data=ONE_CLICK)
         assert post.status_code == 503
 
@@ -200,7 +201,7 @@ def test_health_fails_when_the_disk_is_full(tmp_path: Path) -> None:
             disk.fill()
             response = httpx.get(f"{project.url}/health")
             assert response.status_code == 503
-            assert response.json() == {"status": "unavailable", "database": "full"}
+            assert response.json() == {"status": "unavailable", "database": "full", "key": ANY}
             disk.free()
             assert httpx.get(f"{project.url}/health").status_code == 200
 
@@ -230,7 +231,7 @@ def test_health_fails_when_the_database_is_damaged_under_the_server(
         other.close()
         response = httpx.get(f"{url}/health")
         assert response.status_code == 503
-        assert response.json() == {"status": "unavailable", "database": "damaged"}
+        assert response.json() == {"status": "unavailable", "database": "damaged", "key": ANY}
 
 
 # --- item 10: a forgotten subscriber's link -------------------------------------------------
