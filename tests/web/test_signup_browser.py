@@ -99,7 +99,11 @@ def pending_and_confirmed(project: Path) -> tuple[int, int]:
 
 def send_issue(project: Path, smtp: SmtpServer) -> subprocess.CompletedProcess[str]:
     """`newsletter send` in a process of its own (Playwright holds this thread's loop)."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("NEWSLETTER_")}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("NEWSLETTER_") or key.startswith("NEWSLETTER_STATE_")
+    }
     env.update(smtp.environment())
     return subprocess.run(
         [sys.executable, "-m", "newsletter", "send", ISSUE, "--yes"],

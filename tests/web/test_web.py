@@ -338,6 +338,25 @@ def test_the_access_log_has_no_tokens_or_addresses(
     assert not any("127.0.0.1" in line for line in lines)
 
 
+@pytest.mark.postgresql_only
+def test_connections_the_database_server_ended_are_replaced(
+    project: Project, client: httpx.Client
+) -> None:
+    # The database server restarted, or a failover: the server's pooled sessions are gone.
+    assert client.post(f"/u/{project.token()}", data=ONE_CLICK).status_code == 200
+    mine = project.db.execute("SELECT pg_backend_pid()").scalar()
+    project.db.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid NOT IN (pg_backend_pid(), ?)",
+        (mine,),
+    )
+    answers = [client.post(f"/u/{project.token()}/undo").status_code for _ in range(3)]
+    # At most the request that met the dead session is refused (503, "try again"); then
+    # the pool has a new one.
+    assert answers[-1] == 200 and set(answers) <= {200, 503}, answers
+    assert client.get("/health").status_code == 200
+
+
 def test_a_locked_database_answers_503_with_retry_after(
     project: Project, client: httpx.Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
