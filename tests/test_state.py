@@ -4,8 +4,9 @@ from pathlib import Path
 import pytest
 from smalldisk import small_disk
 
-from newsletter.errors import StateError
-from newsletter.state import connect
+from newsletter.config import load_config
+from newsletter.errors import ConfigError, StateError
+from newsletter.state import backup_folder, connect
 from newsletter.state.migrations import migrations
 
 
@@ -103,3 +104,27 @@ def test_a_read_only_disk_is_called_read_only(tmp_path: Path) -> None:
             db = connect(disk.path / "state.sqlite3")
             db.execute("INSERT INTO suppression (address_hash, reason) VALUES ('x', 'manual')")
         assert info.value.kind == "read-only"
+
+
+def test_state_url_names_another_sqlite_file(tmp_path: Path) -> None:
+    (tmp_path / "newsletter.toml").write_text(
+        'state_url = "sqlite:///data/nyhetsbrev.sqlite3"\n', encoding="utf-8"
+    )
+    config = load_config(tmp_path / "newsletter.toml")
+    with connect(config) as db:
+        assert db.dialect.name == "sqlite"
+    assert (tmp_path / "data" / "nyhetsbrev.sqlite3").is_file()
+    assert backup_folder(config) == tmp_path / "data" / "backups"
+    assert not (tmp_path / ".newsletter" / "state.sqlite3").exists()
+    absolute = tmp_path / "elsewhere" / "state.sqlite3"
+    with connect(config, url=f"sqlite:///{absolute}") as db:
+        assert db.execute("SELECT count(*) FROM sends").scalar() == 0
+    assert absolute.is_file()
+
+
+def test_a_state_url_of_another_kind_is_a_located_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSLETTER_STATE_URL", "mysql://n@db/n")
+    with pytest.raises(ConfigError, match="NEWSLETTER_STATE_URL: state_url: must be sqlite"):
+        load_config()

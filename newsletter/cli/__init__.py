@@ -37,7 +37,7 @@ COMMANDS = {
     "signup-form": ("signup", "Print a sign-up form to paste into your website."),
     "archive": ("web", "Build the public archive as static files."),
     "bounces": ("bounces", "Read bounces and complaints into the suppression list."),
-    "state": ("state", "Back up, restore and check the state database."),
+    "state": ("state", "Back up, restore, check, migrate and move the state database."),
 }
 
 
