@@ -14,7 +14,8 @@ from newsletter.audience import suppression
 from newsletter.config import Config, load_config
 from newsletter.errors import StateError
 from newsletter.state import Connection, backup_folder, connect, database_path
-from newsletter.state.backup import KEEP, backup, backups, copy_to, restore, verify
+from newsletter.state.backup import KEEP, backup, backups, copy_to
+from newsletter.state.restore import restore, verify
 
 
 @pytest.fixture

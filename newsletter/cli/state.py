@@ -14,7 +14,7 @@ from newsletter.errors import StateError
 if TYPE_CHECKING:
     from newsletter.config import Config
     from newsletter.state import Connection
-    from newsletter.state.backup import Verdict
+    from newsletter.state.restore import Verdict
 
 
 @click.group()
@@ -54,7 +54,8 @@ def backup(output: Path | None) -> None:
     from newsletter.cli.suppression import open_state
     from newsletter.state import backup_folder
     from newsletter.state.backup import backup as make_backup
-    from newsletter.state.backup import copy_to, verify
+    from newsletter.state.backup import copy_to
+    from newsletter.state.restore import verify
 
     config, db = open_state()
     if output is None:
@@ -86,8 +87,8 @@ def restore(source: Path, yes: bool) -> None:
     from newsletter.audience.csvfile import display_path
     from newsletter.config import load_config
     from newsletter.state import target
-    from newsletter.state.backup import restore as put_back
-    from newsletter.state.backup import verify
+    from newsletter.state.restore import restore as put_back
+    from newsletter.state.restore import verify
 
     config = load_config()
     where = target(config)
@@ -136,7 +137,7 @@ def _shown(config: Config) -> str:
 def _verdict(config: Config) -> Verdict:
     """What `verify` finds in CONFIG's state database (a SQLite file, or on the server)."""
     from newsletter.state import connect, target
-    from newsletter.state.backup import verify, verify_database
+    from newsletter.state.restore import verify, verify_database
 
     where = target(config)
     if where.path is not None:
@@ -172,7 +173,8 @@ def verify_command() -> None:
     from newsletter.audience.csvfile import display_path
     from newsletter.config import load_config
     from newsletter.state import target
-    from newsletter.state.backup import backups, verify
+    from newsletter.state.backup import backups
+    from newsletter.state.restore import verify
 
     config = load_config()
     where = target(config)
