@@ -8,6 +8,7 @@ reason shown, except in CI (NEWSLETTER_TEST_POSTGRES_REQUIRED=1), where it fails
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import uuid
@@ -40,17 +41,27 @@ def require_cluster() -> str:
 
 
 def fresh_database(*, migrated: bool = True) -> str:
-    """The URL of a new, empty database of the test cluster (with this version's tables)."""
+    """The URL of a new, empty database of the test cluster (with this version's tables:
+    a copy of a template migrated once per test session)."""
     import psycopg
 
     name = f"t{os.getpid()}_{next(_numbers)}_{uuid.uuid4().hex[:6]}"
+    template = f" TEMPLATE {_template()}" if migrated else ""
+    with psycopg.connect(require_cluster(), autocommit=True) as connection:
+        connection.execute(f"CREATE DATABASE {name}{template} STRATEGY FILE_COPY")
+    return database_url(name)
+
+
+@functools.cache
+def _template() -> str:
+    import psycopg
+
+    name = f"template_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     with psycopg.connect(require_cluster(), autocommit=True) as connection:
         connection.execute(f"CREATE DATABASE {name} STRATEGY FILE_COPY")
-    url = database_url(name)
-    if migrated:
-        with connect_url(url) as db:
-            migrate(db)
-    return url
+    with connect_url(database_url(name)) as db:
+        migrate(db)
+    return name
 
 
 def database_url(name: str, *, user: str | None = None) -> str:

@@ -203,6 +203,7 @@ WORDS = {
 }  # fmt: skip
 
 
+@pytest.mark.sqlite_only  # how the pages read: the engine changes nothing
 @pytest.mark.parametrize("language", ["sv", "en"])
 def test_every_new_page_passes_axe_in_swedish_and_english(
     tmp_path: Path,
