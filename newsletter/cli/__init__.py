@@ -37,7 +37,7 @@ COMMANDS = {
     "signup-form": ("signup", "Print a sign-up form to paste into your website."),
     "archive": ("web", "Build the public archive as static files."),
     "bounces": ("bounces", "Read bounces and complaints into the suppression list."),
-    "state": ("state", "Back up, restore and check the state database."),
+    "state": ("state", "Back up, restore, check, migrate and move the state database."),
 }
 
 
@@ -96,9 +96,9 @@ def _state_error(exc: Exception) -> NewsletterError | None:
     sqlite3 = sys.modules.get("sqlite3")  # not imported for `--help`
     if sqlite3 is None or not isinstance(exc, sqlite3.Error):
         return None
-    from newsletter.state import explain
+    from newsletter.errors import StateError
 
-    return explain(exc)
+    return StateError(f"the state database cannot be used (SQLite: {exc}).")
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
