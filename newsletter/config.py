@@ -12,6 +12,7 @@ from __future__ import annotations
 __all__ = [
     "CONFIG_NAME",
     "BouncesSettings",
+    "CheckSettings",
     "Config",
     "Contact",
     "DkimSettings",
@@ -45,7 +46,15 @@ from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource
 
 from newsletter.errors import ConfigError
 from newsletter.fileio import UnreadableFile, read_regular
-from newsletter.values import BaseUrl, EmailAddress, HeaderText, Language, PlainText, SafeUrl
+from newsletter.values import (
+    BaseUrl,
+    EmailAddress,
+    HeaderText,
+    Language,
+    PlainText,
+    SafeUrl,
+    StateUrl,
+)
 
 CONFIG_NAME = "newsletter.toml"
 ENV_CONFIG = "NEWSLETTER_CONFIG"
@@ -161,6 +170,34 @@ class BouncesSettings(_Section):
     return_path: EmailAddress | None = None
 
 
+class CheckSettings(_Section):
+    """How `newsletter check` (and the check before every send) reaches the network."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSLETTER_CHECK_")
+
+    # host or host:port, comma-separated; empty: the system's resolvers (/etc/resolv.conf).
+    nameservers: str = ""
+    timeout: float = Field(default=10.0, gt=0, le=120)
+    per_host: int = Field(default=3, ge=1, le=16)
+    spamassassin: bool = True
+
+    @property
+    def nameserver_list(self) -> list[tuple[str, int]]:
+        """The nameservers as (address, port): `9.9.9.9`, `127.0.0.1:5353`, `[::1]:5353`."""
+        return [_host_port(item.strip()) for item in self.nameservers.split(",") if item.strip()]
+
+
+def _host_port(item: str) -> tuple[str, int]:
+    if item.startswith("["):
+        host, _, port = item[1:].partition("]")
+        port = port.removeprefix(":")
+    elif item.count(":") == 1:
+        host, _, port = item.partition(":")
+    else:
+        host, port = item, ""
+    return host, int(port) if port.isdigit() else 53
+
+
 class SignupSettings(_Section):
     """Readers signing themselves up on the web: how long a confirmation link lives, and
     the limits against bots and against mail-bombing someone else's address."""
@@ -206,6 +243,8 @@ class _General(_Section):
 
     base_url: BaseUrl = "http://localhost:8000"
     state_dir: str = ".newsletter"
+    # Absent: the SQLite file in state_dir. sqlite:///PATH or postgresql://USER@HOST/DB.
+    state_url: StateUrl = ""
     outbox: str = "outbox"
     subscribers_dir: str = "subscribers"
     issues_dir: str = "issues"
@@ -296,6 +335,7 @@ class Config(BaseModel):
     root: Path
     base_url: str
     state_dir: Path
+    state_url: str  # "" for the SQLite file in state_dir
     outbox: Path
     subscribers_dir: Path
     issues_dir: Path
@@ -305,10 +345,16 @@ class Config(BaseModel):
     newsletters: dict[str, NewsletterConfig]
     signup: SignupSettings = SignupSettings()
     web: WebSettings = WebSettings()
+    check: CheckSettings = Field(default_factory=CheckSettings)
 
     @property
     def secret(self) -> SecretStr | None:
         return _secret_from_env("NEWSLETTER_SECRET")
+
+    @property
+    def state_password(self) -> SecretStr | None:
+        """The password of a PostgreSQL state database (else libpq's PGPASSFILE decides)."""
+        return _secret_from_env("NEWSLETTER_STATE_PASSWORD")
 
     def newsletter(self, key: str) -> NewsletterConfig:
         """The newsletter named KEY, or a ConfigError listing the ones there are."""
@@ -397,6 +443,7 @@ def _build(path: Path | None, root: Path, data: dict[str, Any], text: str = "") 
         ("bounces", BouncesSettings),
         ("signup", SignupSettings),
         ("web", WebSettings),
+        ("check", CheckSettings),
     )
     for name, cls in section_types:
         sections[name] = _validate(cls, data.pop(name, {}), name, where, text)
@@ -410,6 +457,7 @@ def _build(path: Path | None, root: Path, data: dict[str, Any], text: str = "") 
         root=root,
         base_url=general.base_url.rstrip("/"),
         state_dir=root / general.state_dir,
+        state_url=general.state_url,
         outbox=root / general.outbox,
         subscribers_dir=root / general.subscribers_dir,
         issues_dir=root / general.issues_dir,

@@ -25,7 +25,6 @@ __all__ = [
 
 import hashlib
 import re
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +36,7 @@ from newsletter.audience.csvfile import CsvTable, Record, blank, formula_like, o
 from newsletter.audience.suppression import address_hash, suppressed_hashes
 from newsletter.config import Config
 from newsletter.errors import Location, SubscriberError
+from newsletter.state import Connection
 
 # Control characters other than tab and line feed have no place in a personal field.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
@@ -83,6 +83,7 @@ class ListCount:
     overlap: int  # subscribers already on an earlier list
     suppressed: int
     targeted: int
+    columns: tuple[str, ...] = ()  # the personal fields the list's columns give
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +216,7 @@ def merge(first: Subscriber, later: Subscriber) -> Subscriber:
 
 def recipients(
     config: Config,
-    db: sqlite3.Connection,
+    db: Connection,
     lists: Sequence[str],
     /,
     *,
@@ -232,7 +233,7 @@ def recipients(
     return _combine(loaded, suppressed)
 
 
-def default_lists(config: Config, db: sqlite3.Connection, newsletter: str, /) -> list[str]:
+def default_lists(config: Config, db: Connection, newsletter: str, /) -> list[str]:
     """What a send of NEWSLETTER goes to when no list is named: its `default_list` (one or
     several), and its sign-up list when anyone has confirmed a sign-up."""
     names = list(config.newsletter(newsletter).default_lists)
@@ -243,7 +244,7 @@ def default_lists(config: Config, db: sqlite3.Connection, newsletter: str, /) ->
 
 def load_named(
     config: Config,
-    db: sqlite3.Connection,
+    db: Connection,
     name: str,
     /,
     *,
@@ -256,7 +257,7 @@ def load_named(
     return load_list(resolve_list(config, name), checker=checker)
 
 
-def signup_list(db: sqlite3.Connection, newsletter: str, /) -> SubscriberList:
+def signup_list(db: Connection, newsletter: str, /) -> SubscriberList:
     """The confirmed sign-ups of NEWSLETTER as a list; pending ones are never on it."""
     label = f"{signups.LIST_NAME} (confirmed sign-ups of {newsletter})"
     found = [Subscriber(m.address, m.name, {}, label) for m in signups.members(db, newsletter)]
@@ -284,7 +285,7 @@ def _combine(loaded: Iterable[SubscriberList], suppressed: set[str]) -> Recipien
                 targeted += 1
         counts.append(
             ListCount(item.label, item.rows, len(item.subscribers), len(item.problems),
-                      item.duplicates, overlap, on_list_suppressed, targeted)
+                      item.duplicates, overlap, on_list_suppressed, targeted, tuple(item.headers))
         )  # fmt: skip
         problems += item.problems
         warnings += item.warnings

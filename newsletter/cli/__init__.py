@@ -30,13 +30,14 @@ COMMANDS = {
     "render": ("render", "Render issues to HTML, text and calendar files."),
     "preview": ("render", "Show an issue in the browser as subscribers will see it."),
     "subscribers": ("subscribers", "Check and edit lists; keep the suppression list."),
+    "check": ("check", "Find broken links, wrong dates and setup problems before sending."),
     "send": ("send", "Send an issue to its subscribers, each exactly once."),
     "status": ("send", "Show how the send of an issue went."),
     "serve": ("web", "Serve sign-up, unsubscribe, web versions and the archive."),
     "signup-form": ("signup", "Print a sign-up form to paste into your website."),
     "archive": ("web", "Build the public archive as static files."),
     "bounces": ("bounces", "Read bounces and complaints into the suppression list."),
-    "state": ("state", "Back up, restore and check the state database."),
+    "state": ("state", "Back up, restore, check, migrate and move the state database."),
 }
 
 
@@ -95,9 +96,9 @@ def _state_error(exc: Exception) -> NewsletterError | None:
     sqlite3 = sys.modules.get("sqlite3")  # not imported for `--help`
     if sqlite3 is None or not isinstance(exc, sqlite3.Error):
         return None
-    from newsletter.state import explain
+    from newsletter.errors import StateError
 
-    return explain(exc)
+    return StateError(f"the state database cannot be used (SQLite: {exc}).")
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

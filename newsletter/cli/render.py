@@ -100,20 +100,50 @@ def _shown(path: Path) -> Path:
     help="Port on 127.0.0.1 (0 picks a free one).",
 )
 @click.option("--no-open", is_flag=True, help="Do not open the browser.")
-def preview_command(issue: Path, port: int, no_open: bool) -> None:
+@click.option(
+    "--as",
+    "address",
+    metavar="ADDRESS",
+    help="Show the issue as this subscriber gets it (name and personal fields from the "
+    "list). Default: the list's first subscriber.",
+)
+@click.option(
+    "--list",
+    "lists",
+    multiple=True,
+    metavar="NAME_OR_FILE",
+    help="The list(s) the subscriber is on. Default: the newsletter's default list.",
+)
+def preview_command(
+    issue: Path, port: int, no_open: bool, address: str | None, lists: tuple[str, ...]
+) -> None:
     """Show ISSUE in the browser at desktop and mobile width, with its text version.
 
     The page updates by itself within a second of saving the issue file, a template
     or newsletter.toml; while the file has mistakes it lists them with their lines.
+    Names and personal fields are those of a subscriber on the list: the first, or
+    the one given with --as.
 
     \b
     Example:
         newsletter preview issues/medborgardialog-2020-06.yaml
+        newsletter preview issues/nr7.yaml --as anna.lindqvist@linkoping.example.se
     """
     # Imported here: the web server's modules would slow every other command's start.
     from newsletter.review.preview import serve
 
-    serve(issue, port=port, open_browser=not no_open)
+    if address:
+        _check_reader(issue, address, lists)
+    serve(issue, port=port, open_browser=not no_open, address=address, lists=lists)
+
+
+def _check_reader(issue: Path, address: str, lists: tuple[str, ...]) -> None:
+    """SubscriberError now, not in the page, when ADDRESS is on none of the lists."""
+    from newsletter.content.project import load
+    from newsletter.review.reader import reader
+
+    loaded, config = load(issue)
+    reader(config, loaded.newsletter, address=address, lists=lists)
 
 
 COMMANDS: list[click.Command] = [render_command, preview_command]

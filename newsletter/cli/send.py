@@ -5,7 +5,6 @@ from __future__ import annotations
 __all__ = ["COMMANDS"]
 
 import asyncio
-import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +26,7 @@ if TYPE_CHECKING:
     from newsletter.content.model import Issue
     from newsletter.delivery.planning import Options, Plan
     from newsletter.render.issue import RenderedIssue
+    from newsletter.state import Connection
 
 ISSUE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -77,6 +77,12 @@ ISSUE = click.Path(exists=True, dir_okay=False, path_type=Path)
     help="Sign the links with a key other than the last send's, on purpose: the "
     "unsubscribe links in every message sent before stop working.",
 )
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Leave out the checks that need the network (links, DNS, the web side), e.g. "
+    "when a site the issue links to is down and you send anyway.",
+)
 def send_command(
     issue_path: Path,
     lists: Sequence[str],
@@ -88,6 +94,7 @@ def send_command(
     retry_failed: bool,
     add_new: bool,
     new_key: bool,
+    offline: bool,
 ) -> None:
     """Send ISSUE to its newsletter's subscribers, each exactly once.
 
@@ -95,6 +102,8 @@ def send_command(
     recorded before the first message. Running the command again resumes an
     interrupted send and never sends a message twice. Without an SMTP host in
     newsletter.toml, the messages are written to the outbox folder as .eml files.
+    Before anything is recorded, the checks of `newsletter check` run: an error
+    refuses the send (a --test send only warns).
     The state database is backed up before and after (see `newsletter state`), and
     a send refuses to start on a database that lacks sends the project shows.
     Exits 0 when every message was sent, 1 when any failed.
@@ -111,37 +120,45 @@ def send_command(
         raise click.UsageError("--test sends only to the test addresses: leave out the rest.")
     if retry_failed and add_new:
         raise click.UsageError("--retry-failed sends to failed rows only: leave out --add-new.")
+    from newsletter.cli.check import check_before_send as _precheck
     from newsletter.content.project import load
     from newsletter.delivery import planning, sendlock
 
     issue, config = load(issue_path)
     if tests:
-        raise SystemExit(_send_test(config, _render(issue, config, issue_path), tests))
+        rendered = _render(issue, config)
+        _precheck(issue_path, issue, config, rendered, None, offline=offline, test=True)
+        raise SystemExit(_send_test(config, rendered, tests))
     options = Options(lists, limit, resend_uncertain, retry_failed, add_new, new_key)
     db = _state(config)
-    with sendlock.lock(config, issue.newsletter, issue.slug):
+    with sendlock.lock(config, db, issue.newsletter, issue.slug):
         # The lists before the rendering: see the note in newsletter.delivery.campaign.
         found = planning.plan(config, db, issue, options)
-        rendered = _render(issue, config, issue_path)
+        rendered = _render(issue, config)
         echo_plan(config, found, options, issue_path)
+        errors = 0
+        if found.todo(options):
+            # No name of ours may keep the lists alive: the send frees them once frozen.
+            errors = _precheck(issue_path, issue, config, rendered, found.recipients,
+                               offline=offline, test=False)  # fmt: skip
+            if errors and not dry_run:
+                raise SystemExit(1)
         if dry_run:
-            raise SystemExit(_dry_run(config, db, found, rendered, options))
+            raise SystemExit(_dry_run(config, db, found, rendered, options) or min(errors, 1))
         raise SystemExit(_send(config, db, found, rendered, options, issue_path, yes=yes))
 
 
-def _render(issue: Issue, config: Config, path: Path) -> RenderedIssue:
+def _render(issue: Issue, config: Config) -> RenderedIssue:
     from newsletter.render.issue import render_issue
 
-    rendered = render_issue(issue, config)
-    for warning in rendered.warnings:
-        click.echo(f"{path}: warning: {warning}", err=True)
-    return rendered
+    # Its warnings are among the findings of the check that runs next.
+    return render_issue(issue, config)
 
 
-def _state(config: Config) -> sqlite3.Connection:
-    from newsletter.state import connect, database_path
+def _state(config: Config) -> Connection:
+    from newsletter.state import connect
 
-    return connect(database_path(config))
+    return connect(config)
 
 
 # --- --test ----------------------------------------------------------------------------
@@ -163,7 +180,7 @@ def _send_test(config: Config, rendered: RenderedIssue, addresses: Sequence[str]
 
 
 def _dry_run(
-    config: Config, db: sqlite3.Connection, plan: Plan, rendered: RenderedIssue, options: Options
+    config: Config, db: Connection, plan: Plan, rendered: RenderedIssue, options: Options
 ) -> int:
     from newsletter.delivery import campaign
 
@@ -194,7 +211,7 @@ def _dry_run(
 
 def _send(
     config: Config,
-    db: sqlite3.Connection,
+    db: Connection,
     plan: Plan,
     rendered: RenderedIssue,
     options: Options,
@@ -233,7 +250,7 @@ def _send(
     return 1 if failed or report.unrecorded else 0
 
 
-def _nothing_to_do(config: Config, db: sqlite3.Connection, plan: Plan, issue_path: Path) -> int:
+def _nothing_to_do(config: Config, db: Connection, plan: Plan, issue_path: Path) -> int:
     c = plan.counts
     if plan.send is None:
         raise SendError(
@@ -271,7 +288,7 @@ def status_command(issue_path: Path) -> None:
         click.echo(f"{issue.newsletter}/{issue.slug} has not been sent yet.")
         return
     c = journal.counts(db, send)
-    running = sendlock.running(config, send.newsletter, send.slug)
+    running = sendlock.running(config, db, send.newsletter, send.slug)
     click.echo(f"{send.newsletter}/{send.slug}: {send.subject}")
     click.echo(
         f"Lists: {', '.join(send.lists)}; started {send.created_at}"

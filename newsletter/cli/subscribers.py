@@ -12,7 +12,6 @@ __all__ = ["COMMANDS", "subscribers"]
 import csv
 import io
 import json
-import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,6 +33,7 @@ if TYPE_CHECKING:
     from newsletter.audience.listfile import ListFile
     from newsletter.audience.subscribers import Recipients
     from newsletter.config import Config
+    from newsletter.state import Connection
 
 
 def _echo_located(items: Iterable[Location], *, kind: str) -> None:
@@ -195,7 +195,7 @@ def _fields(pairs: Sequence[str]) -> dict[str, str]:
     return fields
 
 
-def _warn_if_suppressed(db: sqlite3.Connection, email: str) -> None:
+def _warn_if_suppressed(db: Connection, email: str) -> None:
     found = [
         e for e in suppression.entries(db) if e.address_hash == suppression.address_hash(email)
     ]

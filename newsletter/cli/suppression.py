@@ -11,26 +11,26 @@ __all__ = [
     "unsuppress",
 ]
 
-import sqlite3
 from typing import TYPE_CHECKING
 
 import click
 
-# Light (sqlite3 only): its reasons are the choices of the options below.
+# Light (no library): its reasons are the choices of the options below.
 from newsletter.audience import suppression
 from newsletter.errors import SubscriberError
 
 if TYPE_CHECKING:
     from newsletter.config import Config
+    from newsletter.state import Connection
 
 
-def open_state() -> tuple[Config, sqlite3.Connection]:
+def open_state() -> tuple[Config, Connection]:
     """The configuration and the state database, opened and migrated."""
     from newsletter.config import load_config
-    from newsletter.state import connect, database_path
+    from newsletter.state import connect
 
     config = load_config()
-    return config, connect(database_path(config))
+    return config, connect(config)
 
 
 def newsletter_key(config: Config, key: str | None) -> str:

@@ -24,21 +24,29 @@ if TYPE_CHECKING:
     "--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="TCP port."
 )
 @click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Processes answering requests side by side (most useful with the state on PostgreSQL).",
+)
+@click.option(
     "--new-key",
     is_flag=True,
     help="Start with a key other than the last send's, on purpose: the unsubscribe links "
     "in every message sent before stop working.",
 )
-def serve(host: str, port: int, new_key: bool) -> None:
+def serve(host: str, port: int, workers: int, new_key: bool) -> None:
     """Serve sign-up, one-click unsubscribe, the web versions of issues and the archive.
 
     Reads newsletter.toml and the state database, as the other commands do. Run it
     behind a reverse proxy that terminates TLS, with base_url set to the proxy's
-    public https address (see docs/web.md).
+    public https address (see docs/web.md). With the state on PostgreSQL, several
+    workers and several hosts can serve the same database (docs/deploy.md).
 
     \b
     Example:
-        newsletter serve --host 127.0.0.1 --port 8000
+        newsletter serve --host 127.0.0.1 --port 8000 --workers 4
     """
     from newsletter.audience.tokens import TokenSigner, load_secret
     from newsletter.delivery.continuity import check_key
@@ -54,8 +62,9 @@ def serve(host: str, port: int, new_key: bool) -> None:
     listener = _listen(host, port)
     # An IPv6 address stands in brackets in a URL (RFC 3986): http://[::1]:8000/.
     where = f"[{host}]" if ":" in host else host
+    processes = f" in {workers} worker processes" if workers > 1 else ""
     click.echo(
-        f"Serving {len(config.newsletters)} newsletter(s) at http://{where}:{port}/ "
+        f"Serving {len(config.newsletters)} newsletter(s) at http://{where}:{port}/{processes} "
         f"for the public address {config.base_url}/. Press Ctrl+C to stop."
     )
     click.echo(key_source)
@@ -64,10 +73,20 @@ def serve(host: str, port: int, new_key: bool) -> None:
             click.echo(
                 f"Sign-up form of {key}: {signup_url(config, key, language=newsletter.language)}"
             )
-    # uvicorn finishes the requests under way, then passes Ctrl+C on: a normal stop.
-    with contextlib.suppress(KeyboardInterrupt):
+
+    def run() -> None:
         app = create_app(config)
         make_server(app, trusted_proxies=config.web.trusted_proxies).run(sockets=[listener])
+
+    if workers > 1:
+        from newsletter.web.workers import run_workers
+
+        if run_workers(run, workers):
+            raise NewsletterError("a worker process failed as it started; see the log above.")
+    else:
+        # uvicorn finishes the requests under way, then passes Ctrl+C on: a normal stop.
+        with contextlib.suppress(KeyboardInterrupt):
+            run()
     click.echo("Stopped.")
 
 

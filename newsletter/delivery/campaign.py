@@ -12,13 +12,11 @@ from __future__ import annotations
 __all__ = ["check", "conclude", "dry_run", "send", "send_test", "start"]
 
 import json
-import sqlite3
 import ssl
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from newsletter import state_backup
 from newsletter.audience.returnpath import RefSigner
 from newsletter.audience.tokens import TokenSigner, load_secret
 from newsletter.config import Config
@@ -29,10 +27,12 @@ from newsletter.delivery.message import MessageBuilder, Recipient
 from newsletter.delivery.planning import Options, Plan, outbox_folder
 from newsletter.delivery.ratelimit import RateLimiter
 from newsletter.delivery.replies import Result
+from newsletter.delivery.source import Database
 from newsletter.delivery.transport import open_transport, send_one
 from newsletter.errors import RecipientError, StateError
 from newsletter.fileio import describe_os_error
-from newsletter.state import database_path, explain
+from newsletter.state import Connection, backup_folder, target
+from newsletter.state.backup import backup
 
 if TYPE_CHECKING:
     # The renderer's libraries are imported only once the lists are loaded: the memory
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 
 def start(
-    db: sqlite3.Connection,
+    db: Connection,
     config: Config,
     plan: Plan,
     rendered: RenderedIssue,
@@ -85,7 +85,7 @@ def start(
 
 async def send(
     config: Config,
-    db: sqlite3.Connection,
+    db: Connection,
     plan: Plan,
     rendered: RenderedIssue,
     options: Options,
@@ -116,10 +116,10 @@ async def send(
         if not confirm(transport.description):
             return None
         # Before anything is recorded: a copy to go back to, whatever happens next.
-        state_backup.backup(db, database_path(config), reason="before-send")
+        backup(db, backup_folder(config), reason="before-send")
         started = start(db, config, plan, rendered, options, signer=signer)
         helper_from = config.smtp.helper_from
-        helper = database_path(config) if helper_from and todo >= helper_from else None
+        helper = _helper_database(config) if helper_from and todo >= helper_from else None
         report = await deliver(db, started, builder, transport, helper=helper,
                                concurrency=config.smtp.concurrency,
                                retry_failed=options.retry_failed, limit=options.limit,
@@ -131,7 +131,13 @@ async def send(
     return report
 
 
-def _conclude(config: Config, db: sqlite3.Connection, report: RunReport) -> None:
+def _helper_database(config: Config) -> Database:
+    """Where the helper process finds the state database, and its password if any."""
+    password = config.state_password
+    return target(config), password.get_secret_value() if password else None
+
+
+def _conclude(config: Config, db: Connection, report: RunReport) -> None:
     """The receipt (when the send is finished) and the backup after the run, if they can be
     written: what was sent is recorded in the journal already, so a failure here is told,
     not raised."""
@@ -143,10 +149,10 @@ def _conclude(config: Config, db: sqlite3.Connection, report: RunReport) -> None
             f"the receipt could not be written: {describe_os_error(exc)}. Everything is "
             f"recorded; `newsletter status` writes it once there is room."
         )
-    except sqlite3.Error as exc:
-        report.warnings.append(f"the send could not be marked finished: {explain(exc)}")
+    except StateError as exc:
+        report.warnings.append(f"the send could not be marked finished: {exc}")
     try:
-        state_backup.backup(db, database_path(config), reason="after-send")
+        backup(db, backup_folder(config), reason="after-send")
     except StateError as exc:
         report.warnings.append(f"no backup was made after the send: {exc}")
 
@@ -174,7 +180,7 @@ async def send_test(
 
 
 def dry_run(
-    config: Config, db: sqlite3.Connection, plan: Plan, rendered: RenderedIssue, options: Options
+    config: Config, db: Connection, plan: Plan, rendered: RenderedIssue, options: Options
 ) -> tuple[list[int], list[tuple[str, str]]]:
     """Build every message the run would send, sending and recording nothing: their sizes,
     and (address, reason) of those that could not be built (they would fail)."""
@@ -207,7 +213,7 @@ async def check(
 
 def conclude(
     config: Config,
-    db: sqlite3.Connection,
+    db: Connection,
     send: journal.Send,
     /,
     *,

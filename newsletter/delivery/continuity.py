@@ -22,8 +22,8 @@ from newsletter.audience.tokens import SECRET_FILE, TokenSigner
 from newsletter.config import Config
 from newsletter.delivery import journal, receipt
 from newsletter.errors import SendError
-from newsletter.state import database_path
-from newsletter.state_backup import backup_folder, backups
+from newsletter.state import Connection, Target, backup_folder, target
+from newsletter.state.backup import backups
 
 # confirmation.OUTBOX_FOLDER, named here without importing the mail's templates and words.
 _CONFIRMATIONS = "_confirmations"
@@ -37,22 +37,22 @@ class Evidence:
     what: str  # "the receipt of medborgardialog/2020-06, started 2026-03-01T12:00:00Z"
 
 
-def check(config: Config, db: sqlite3.Connection, /) -> None:
+def check(config: Config, db: Connection, /) -> None:
     """SendError naming what the database lacks and how to restore, when it lacks anything."""
     found = missing(config, db)
     if not found:
         return
-    db_path = database_path(config)
+    where = target(config)
     listed = "\n".join(f"  {display_path(e.path)}: {e.what}" for e in found)
-    newest = next(iter(backups(backup_folder(db_path))), None)
+    newest = next(iter(backups(where.backups)), None)
     restore = (
         f"Restore the newest backup:\n    newsletter state restore {display_path(newest.path)}\n"
         if newest is not None
         else "Restore it from your own copies of the state folder (there are no backups in "
-        f"{display_path(backup_folder(db_path))}).\n"
+        f"{display_path(where.backups)}).\n"
     )
     raise SendError(
-        f"{display_path(db_path)} does not know sends that this project shows happened:\n"
+        f"{_shown(where)} does not know sends that this project shows happened:\n"
         f"{listed}\nThe state database was probably lost, emptied or replaced by an older "
         "copy. Sending now could mail people who unsubscribed and send an issue twice, so "
         f"nothing was sent. {restore}`newsletter state verify` shows the database and its "
@@ -61,7 +61,7 @@ def check(config: Config, db: sqlite3.Connection, /) -> None:
     )
 
 
-def missing(config: Config, db: sqlite3.Connection, /) -> list[Evidence]:
+def missing(config: Config, db: Connection, /) -> list[Evidence]:
     """Every receipt, outbox folder or backup that shows what DB does not know."""
     known = journal.known(db)
     return [*_receipts(config, known), *_outbox(config, known), *_backup(config, db, known)]
@@ -92,10 +92,8 @@ def _outbox(config: Config, known: dict[tuple[str, str], str]) -> list[Evidence]
     return found
 
 
-def _backup(
-    config: Config, db: sqlite3.Connection, known: dict[tuple[str, str], str]
-) -> list[Evidence]:
-    newest = next(iter(backups(backup_folder(database_path(config)))), None)
+def _backup(config: Config, db: Connection, known: dict[tuple[str, str], str]) -> list[Evidence]:
+    newest = next(iter(backups(backup_folder(config))), None)
     if newest is None:
         return []
     try:
@@ -112,15 +110,19 @@ def _backup(
     if lacking:
         found.append(Evidence(newest.path, f"a backup of {newest.taken_at} that holds the "
                               f"send(s) {', '.join(lacking)}"))  # fmt: skip
-    held = db.execute("SELECT count(*) FROM suppression").fetchone()[0]
+    held = db.execute("SELECT count(*) FROM suppression").scalar()
     if suppressed and not held:
         found.append(Evidence(newest.path, f"a backup of {newest.taken_at} with {suppressed} "
                               "suppressed address(es); this database has none"))  # fmt: skip
     return found
 
 
+def _shown(where: Target) -> str:
+    return display_path(where.path) if where.path is not None else f"The state database {where}"
+
+
 def check_key(
-    config: Config, db: sqlite3.Connection, signer: TokenSigner, /, *, new_key: bool = False
+    config: Config, db: Connection, signer: TokenSigner, /, *, new_key: bool = False
 ) -> None:
     """SendError when the last send's links were signed with another key than SIGNER's."""
     last = journal.last_signed(db)

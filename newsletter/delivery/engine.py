@@ -21,11 +21,9 @@ import asyncio
 import contextlib
 import functools
 import signal
-import sqlite3
 import threading
 from collections import deque
 from collections.abc import Callable
-from pathlib import Path
 from typing import Literal
 
 from newsletter.audience.returnpath import RefSigner
@@ -35,10 +33,10 @@ from newsletter.delivery.recorder import Recorder
 from newsletter.delivery.replies import Result
 from newsletter.delivery.report import Progress, RunReport
 from newsletter.delivery.retries import Retries
-from newsletter.delivery.source import Local, Source
+from newsletter.delivery.source import Database, Local, Source
 from newsletter.delivery.transport import Transport
 from newsletter.errors import StateError, TransportError
-from newsletter.state import explain
+from newsletter.state import Connection
 
 BATCH = 64  # rows read at a time; the next batch is read when half of this one is out
 # A server that refuses everyone alike without a 5.7 code (Exchange's "554 5.2.0 ...
@@ -53,7 +51,7 @@ _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 async def deliver(
-    db: sqlite3.Connection,
+    db: Connection,
     send: journal.Send,
     builder: MessageBuilder,
     transport: Transport,
@@ -65,13 +63,13 @@ async def deliver(
     on_progress: Callable[[Progress], None] = lambda progress: None,
     refs: RefSigner | None = None,
     retry_delay: float = 2.0,
-    helper: Path | None = None,
+    helper: Database | None = None,
 ) -> RunReport:
     """Send the journal's queued (or failed) rows; SIGINT stops after the messages in flight.
 
     REFS signs each message's return-path token (X-Newsletter-Ref, and VERP where set);
     RETRY_DELAY is the first wait before a deferred message goes again (then 2, 4, 8 ×).
-    With HELPER (the state database's location) the rows are read and their messages
+    With HELPER (where the state database is) the rows are read and their messages
     built in a helper process (newsletter.delivery.helper), else in this one.
     """
     engine = _Engine(db, send, builder, transport, on_progress, refs, retry_delay)
@@ -109,7 +107,7 @@ async def deliver(
                 loop.remove_signal_handler(signum)
         await engine.close()
     if engine.report.stopped or engine.report.error:
-        with contextlib.suppress(sqlite3.Error):  # the reason is in the report either way
+        with contextlib.suppress(StateError):  # the reason is in the report either way
             journal.note(db, send, engine.report.stopped or engine.report.error)
     return engine.report
 
@@ -119,7 +117,7 @@ class _Engine:
 
     def __init__(
         self,
-        db: sqlite3.Connection,
+        db: Connection,
         send: journal.Send,
         builder: MessageBuilder,
         transport: Transport,
@@ -155,7 +153,7 @@ class _Engine:
             raise group.exceptions[0] from None
         self.on_progress(self.report.progress(len(self.retries), ""))
 
-    async def open(self, helper: Path | None) -> Source:
+    async def open(self, helper: Database | None) -> Source:
         """The source of the messages: a helper process, or this one."""
         if helper is None:
             return self.source
@@ -177,8 +175,8 @@ class _Engine:
             size = BATCH if left is None else min(BATCH, left)
             try:
                 built, last = await self.source.next(status, after, size)
-            except (sqlite3.Error, StateError) as exc:
-                self._journal_failed(exc if isinstance(exc, StateError) else explain(exc))
+            except StateError as exc:
+                self._journal_failed(exc)
                 break
             if last is None:
                 break

@@ -17,14 +17,13 @@ import asyncio
 import contextlib
 import itertools
 import sys
-from pathlib import Path
 from typing import Any, Literal
 
 from newsletter.audience.returnpath import RefSigner
 from newsletter.delivery import journal
 from newsletter.delivery.helpermain import frame, read_frames
 from newsletter.delivery.message import MessageBuilder, OutgoingMessage
-from newsletter.delivery.source import Built
+from newsletter.delivery.source import Built, Database
 from newsletter.errors import StateError
 
 HELPER_FROM = 1000  # messages to send, from which a helper process pays for its start
@@ -45,13 +44,13 @@ class Helper:
     @classmethod
     async def start(
         cls,
-        location: Path,
+        database: Database,
         send: journal.Send,
         builder: MessageBuilder,
         refs: RefSigner | None,
         /,
     ) -> Helper:
-        """A helper process building SEND's messages; its rows from the database at LOCATION."""
+        """A helper process building SEND's messages; its rows from DATABASE."""
         helper = cls()
         loop = asyncio.get_running_loop()
         # Its pipes are read by a protocol of our own: a StreamReader would copy each
@@ -60,7 +59,7 @@ class Helper:
             lambda: _Pipes(helper), sys.executable, "-m", "newsletter.delivery.helpermain",
             start_new_session=True,
         )  # fmt: skip
-        helper._write(("start", location, send, builder, refs))
+        helper._write(("start", database, send, builder, refs))
         return helper
 
     async def next(

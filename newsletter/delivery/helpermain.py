@@ -17,12 +17,14 @@ __all__ = ["frame", "main", "read_frames"]
 import os
 import pickle
 import signal
-import sqlite3
 import struct
 import sys
 from collections import deque
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from newsletter.delivery.source import Database
+    from newsletter.state import Connection
 
 _LENGTH = struct.Struct(">I")
 
@@ -71,22 +73,25 @@ def _write(message: object) -> None:
         data = data[os.write(1, data) :]
 
 
-def _open(location: Path) -> sqlite3.Connection:
-    from newsletter.state import connect
+def _open(database: Database) -> Connection:
+    from newsletter.state import connect, open_server
 
-    return connect(location, check=False)  # the sending process checked it already
+    where, password = database
+    if where.path is not None:
+        return connect(where.path, check=False)  # the sending process checked it already
+    return open_server(where, password=password)
 
 
 class _Helper:
     def __init__(self, start: tuple[Any, ...]) -> None:
-        _, location, self.send, self.builder, self.refs = start
-        self.db = _open(location)
+        _, database, self.send, self.builder, self.refs = start
+        self.db = _open(database)
 
     def serve(self, request: tuple[Any, ...]) -> None:
         """Answer REQUEST: rows read and built, or a retry's message."""
         from newsletter.delivery import journal
         from newsletter.delivery.source import build
-        from newsletter.state import explain
+        from newsletter.errors import StateError
 
         kind, number, *rest = request
         if kind == "rebuild":
@@ -97,8 +102,8 @@ class _Helper:
         try:
             rows, last = journal.next_rows(self.db, self.send, status=status, after=after,
                                            limit=limit)  # fmt: skip
-        except sqlite3.Error as exc:
-            _write(("failed", number, str(explain(exc))))
+        except StateError as exc:
+            _write(("failed", number, str(exc)))
             return
         # A frame a message: the sending process takes each as it comes, and its buffer
         # stays the size of one.

@@ -22,12 +22,11 @@ from __future__ import annotations
 __all__ = ["Recorder"]
 
 import asyncio
-import sqlite3
 from collections.abc import Callable
 
 from newsletter.delivery import journal
 from newsletter.errors import StateError
-from newsletter.state import explain
+from newsletter.state import Connection
 
 
 class Recorder:
@@ -35,7 +34,7 @@ class Recorder:
 
     def __init__(
         self,
-        db: sqlite3.Connection,
+        db: Connection,
         send: journal.Send,
         /,
         *,
@@ -76,7 +75,7 @@ class Recorder:
             # A disk with room again, a file system writable again: the last chance.
             try:
                 journal.apply(self._db, self._send, self.unrecorded)
-            except (sqlite3.Error, StateError):
+            except StateError:
                 return
             self.unrecorded = []
 
@@ -93,7 +92,7 @@ class Recorder:
         self._pending, self._waiting = [], []
         try:
             journal.apply(self._db, self._send, changes)
-        except (sqlite3.Error, StateError) as exc:
+        except StateError as exc:
             self._fail(exc, changes, waiting)
             return
         self.commits += 1
@@ -103,11 +102,10 @@ class Recorder:
 
     def _fail(
         self,
-        exc: sqlite3.Error | StateError,
+        error: StateError,
         changes: list[journal.Change],
         waiting: list[asyncio.Future[None]],
     ) -> None:
-        error = exc if isinstance(exc, StateError) else explain(exc)
         self.failed = error
         # The transaction rolled back: the replies in it are not recorded, and the messages
         # whose `sending` was in it must not go out (their rows are still queued).

@@ -8,17 +8,19 @@ commits them in the event loop's thread, at once (see recorder).
 
 from __future__ import annotations
 
-__all__ = ["Built", "Local", "Source", "build"]
+__all__ = ["Built", "Database", "Local", "Source", "build"]
 
 import asyncio
-import sqlite3
 from typing import Literal, Protocol
 
 from newsletter.audience.returnpath import RefSigner
 from newsletter.delivery import journal
 from newsletter.delivery.message import MessageBuilder, OutgoingMessage, Recipient
 from newsletter.errors import RecipientError
+from newsletter.state import Connection, Target
 
+# Where a helper process finds the state database, and its password (PostgreSQL) if any.
+Database = tuple[Target, str | None]
 # A row and its message, or why none could be built ("not sent: ...").
 Built = tuple[journal.Row, OutgoingMessage | str]
 
@@ -54,7 +56,7 @@ class Local:
 
     def __init__(
         self,
-        db: sqlite3.Connection,
+        db: Connection,
         send: journal.Send,
         builder: MessageBuilder,
         refs: RefSigner | None,

@@ -15,7 +15,7 @@ import socket
 import sys
 import threading
 import webbrowser
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,12 +33,10 @@ from newsletter.errors import NewsletterError
 from newsletter.render.issue import RenderedIssue, render_issue
 from newsletter.render.personalize import Personal, Personalizer
 from newsletter.render.templating import template_folders
+from newsletter.review.reader import SAMPLE, Reader, reader
 
 _PAGE = (Path(__file__).parent / "preview.html").read_text(encoding="utf-8")
 _WATCHED = (".yaml", ".yml", ".toml", ".mjml", ".j2", ".html")
-
-# Who the preview pretends to send to: a real-looking name, so greetings show.
-SAMPLE = {"name": "Anna Andersson", "email": "anna.andersson@example.org"}
 
 
 @dataclass(frozen=True)
@@ -47,14 +45,18 @@ class _State:
     rendered: RenderedIssue | None = None
     config: Config | None = None
     error: str = ""
+    reader: Reader = SAMPLE
 
 
 class Preview:
     """The rendered issue at PATH, kept current by refresh()."""
 
-    def __init__(self, path: Path, /, *, base_url: str) -> None:
+    def __init__(
+        self, path: Path, /, *, base_url: str, address: str | None = None, lists: Sequence[str] = ()
+    ) -> None:
         self.path = path
         self.base_url = base_url
+        self.address, self.lists = address, lists
         self.state = _State(0)
         self.refresh()
 
@@ -65,7 +67,8 @@ class Preview:
             issue, config = load(self.path)
             # Calendar links point at this server, so they work in the preview.
             config = config.model_copy(update={"base_url": self.base_url})
-            self.state = _State(version, render_issue(issue, config), config)
+            whom = reader(config, issue.newsletter, address=self.address, lists=self.lists)
+            self.state = _State(version, render_issue(issue, config), config, reader=whom)
         except NewsletterError as exc:
             self.state = _State(version, error=str(exc))
         except Exception as exc:  # a bug must not stop the preview from following saves
@@ -82,16 +85,16 @@ class Preview:
         return list(dict.fromkeys(path.resolve() for path in paths if path.is_dir()))
 
     def email(self, state: _State | None = None) -> tuple[str, str]:
-        """(html, text) as the sample subscriber gets them."""
+        """(html, text) as the reader (a subscriber from the lists) gets them."""
         state = state or self.state  # one snapshot: the watcher may swap it meanwhile
         rendered, config = state.rendered, state.config
         assert rendered is not None and config is not None
         issue = rendered.issue
         web_url = urls.issue_url(config, issue.newsletter, issue.slug)
         personal = Personal(
-            email=SAMPLE["email"],
-            name=SAMPLE["name"],
-            fields={},
+            email=state.reader.email,
+            name=state.reader.name,
+            fields=state.reader.fields,
             unsubscribe_url=f"{config.base_url}/u/preview",
             web_url=web_url,
         )
@@ -161,7 +164,8 @@ class Preview:
         )
         return (
             f"<header><h1>{html.escape(rendered.issue.subject_line)}</h1>"
-            f"<p>{title} · e-mail HTML {size:.1f} KB encoded (limit 100 KB)</p>"
+            f"<p>{title} · e-mail HTML {size:.1f} KB encoded (limit 100 KB) · "
+            f"as {html.escape(_whom(state.reader))} gets it</p>"
             f"{'<ul class=warnings>' + listed + '</ul>' if listed else ''}"
             f"{_details(f'{len(rendered.calendar)} calendar files', calendar)}</header>"
             "<main><figure><figcaption>Desktop, 600 px</figcaption>"
@@ -198,6 +202,11 @@ class Preview:
         return Response(ics, media_type="text/calendar; charset=utf-8")
 
 
+def _whom(reader: Reader) -> str:
+    name = f"{reader.name} <{reader.email}>" if reader.name else reader.email
+    return f"{name} ({reader.source})" if reader.source else f"{name} (a made-up reader)"
+
+
 def _details(summary: str, body: str) -> str:
     return f"<details><summary>{summary}</summary>{body}</details>" if body else ""
 
@@ -225,8 +234,16 @@ def _open_browser(url: str) -> None:
         print(f"Open {url} in your browser.", flush=True)
 
 
-def serve(path: Path, /, *, port: int = 8025, open_browser: bool = True) -> None:
-    """Serve the preview of PATH on 127.0.0.1 until interrupted."""
+def serve(
+    path: Path,
+    /,
+    *,
+    port: int = 8025,
+    open_browser: bool = True,
+    address: str | None = None,
+    lists: Sequence[str] = (),
+) -> None:
+    """Serve the preview of PATH on 127.0.0.1 until interrupted, as ADDRESS gets it."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -238,9 +255,11 @@ def serve(path: Path, /, *, port: int = 8025, open_browser: bool = True) -> None
             "Choose another port with --port, e.g. --port 8026."
         ) from None
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    preview = Preview(path, base_url=url)
+    preview = Preview(path, base_url=url, address=address, lists=lists)
     print(f"Previewing {path} at {url}/ (Ctrl+C stops)", flush=True)
     if open_browser:
         _open_browser(f"{url}/")
+    if preview.state.rendered is not None:
+        print(f"As {_whom(preview.state.reader)} gets it.", flush=True)
     server = uvicorn.Server(uvicorn.Config(preview.app(), log_level="warning"))
     server.run(sockets=[sock])

@@ -4,10 +4,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from preview_server import running_preview
 from render_fixtures import ROOT
 
-from newsletter.review.preview import SAMPLE
+from newsletter.cli import main
+from newsletter.review.preview import SAMPLE, Preview
 
 EXAMPLE = ROOT / "issues" / "medborgardialog-2020-06.yaml"
 
@@ -25,6 +27,10 @@ def test_the_page_shows_both_widths_and_the_text(issue: Path) -> None:
         check_page(client, url)
 
 
+def text_of(client: httpx.Client) -> str:
+    return client.get("/email.txt").text
+
+
 def check_page(client: httpx.Client, url: str) -> None:
     page = client.get("/").text
     assert 'src="/email.html" width="600"' in page and 'src="/email.html" width="375"' in page
@@ -32,7 +38,8 @@ def check_page(client: httpx.Client, url: str) -> None:
     email = client.get("/email.html")
     assert email.headers["content-type"] == "text/html; charset=utf-8"
     assert f"{url}/u/preview" in email.text
-    assert SAMPLE["name"] not in page
+    assert "(a made-up reader)" in page  # no list in this project
+    assert SAMPLE.name not in text_of(client)
     text = client.get("/email.txt")
     assert text.headers["content-type"] == "text/plain; charset=utf-8"
     assert f"Avregistrera: {url}/u/preview" in text.text
@@ -146,3 +153,44 @@ def test_the_preview_command_serves_and_stops_on_ctrl_c(issue: Path) -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def personal_issue(folder: Path) -> Path:
+    shutil.copy(ROOT / "newsletter.toml", folder / "newsletter.toml")
+    shutil.copytree(ROOT / "subscribers", folder / "subscribers")
+    (folder / "issues").mkdir()
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        "Välkomna till SKR:s nyhetsbrev",
+        "Hej {{ name }} i {{ kommun }}! Välkomna till SKR:s nyhetsbrev",
+    )
+    path = folder / "issues" / EXAMPLE.name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_preview_shows_the_lists_first_subscriber_by_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NEWSLETTER_CONFIG", raising=False)
+    preview = Preview(personal_issue(tmp_path), base_url="http://127.0.0.1:9")
+    html, text = preview.email()
+    assert "Hej Anna Lindqvist i Linköping!" in text  # the first row of medborgardialog.csv
+    assert "Anna Lindqvist" in html and SAMPLE.name not in html
+    header = preview._body(preview.state)
+    assert "as Anna Lindqvist &lt;anna.lindqvist@linkoping.example.se&gt; (" in header
+    assert "/subscribers/medborgardialog.csv:2) gets it" in header
+
+
+def test_the_preview_as_a_given_subscriber(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NEWSLETTER_CONFIG", raising=False)
+    path = personal_issue(tmp_path)
+    preview = Preview(
+        path, base_url="http://127.0.0.1:9", address="Bjorn.Akesson@uppsala.example.se"
+    )
+    assert "Hej Björn Åkesson i Uppsala!" in preview.email()[1]
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(
+        main, ["preview", str(path), "--as", "nobody@kommun.se", "--no-open"]
+    )
+    assert result.exit_code == 1
+    assert "nobody@kommun.se is not on medborgardialog" in result.output
