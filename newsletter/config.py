@@ -109,8 +109,8 @@ class SmtpSettings(_Section):
     per_minute: int = Field(default=0, ge=0)
     per_hour: int = Field(default=0, ge=0)
     per_day: int = Field(default=0, ge=0)
-    # From this many messages on, a send builds them and writes its journal in a helper
-    # process, on the machine's other core; 0: never.
+    # From this many messages on, a send reads its rows and builds its messages in a
+    # helper process, on the machine's other core; 0: never.
     helper_from: int = Field(default=1000, ge=0)
 
     @property

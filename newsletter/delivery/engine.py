@@ -159,6 +159,7 @@ class _Engine:
             return self.source
         from newsletter.delivery.helper import Helper
 
+        self.report.helper = True
         return await Helper.start(helper, self.send, self.builder, self.refs)
 
     def stop(self) -> None:

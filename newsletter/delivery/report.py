@@ -53,6 +53,7 @@ class RunReport:
     commits: int = 0  # journal transactions during the run
     first: float = 0.0  # time.perf_counter() when the first message was handed over
     last: float = 0.0  # ... and when the last reply came
+    helper: bool = False  # the messages were built in a helper process
     cpu: tuple[float, float] = (0.0, 0.0)  # time.process_time() at those moments (benchmarks)
 
     @property
