@@ -38,6 +38,7 @@ from newsletter.delivery.pace import Pace
 from newsletter.delivery.ratelimit import RateLimiter
 from newsletter.delivery.replies import NotDelivered, Result, classify, fewer_connections
 from newsletter.delivery.smtpconnect import Connector, Unreachable, abort, close
+from newsletter.delivery.smtpdata import send_data, transfer_form
 from newsletter.errors import TransportError
 
 log = logging.getLogger(__name__)
@@ -243,9 +244,10 @@ async def _transaction(client: SMTP, message: OutgoingMessage, handed: Handed | 
         stage = "rcpt"
         await client.rcpt(message.recipient)
         stage = "data"
+        payload = transfer_form(message.data)
         if handing is not None:
             await handing  # the journal says `sending` before the data can arrive
-        response = await client.data(message.data)
+        response = await send_data(client, payload)
     except SMTPResponseException as exc:
         if exc.code == 421:
             client.close()  # RFC 5321 3.8: the server closes the connection
