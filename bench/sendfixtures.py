@@ -17,11 +17,16 @@ FIRST = ["Anna", "Björn", "Cecilia", "Åsa", "Örjan", "Märta", "Lars-Erik", "
 TOWNS = ["Linköping", "Uppsala", "Norrköping", "Hässleholm", "Umeå", "Örebro"]
 
 
+# Where the example project comes from: this checkout, or the one whose code is measured
+# (bench/send --code), whose settings may differ.
+EXAMPLE = [ROOT]
+
+
 def project(folder: Path, recipients: int, port: int, concurrency: int) -> dict[str, str]:
     """An example project in FOLDER with a list `bench`; the environment to send with."""
-    shutil.copy(ROOT / "newsletter.toml", folder / "newsletter.toml")
+    shutil.copy(EXAMPLE[0] / "newsletter.toml", folder / "newsletter.toml")
     (folder / "issues").mkdir(exist_ok=True)
-    shutil.copy(ROOT / ISSUE, folder / ISSUE)
+    shutil.copy(EXAMPLE[0] / ISSUE, folder / ISSUE)
     (folder / "subscribers").mkdir(exist_ok=True)
     lines = ["E-post;Namn;Kommun"]
     for n in range(recipients):

@@ -169,3 +169,45 @@ def test_a_second_ctrl_c_stops_at_once_leaving_the_messages_in_flight_uncertain(
     status, output = finished(project, server, "--resend-uncertain")
     assert status == 0, output
     assert set(server.handler.recipients()) == everyone()
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is PID (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue  # ended meanwhile
+            if int(stat.rpartition(")")[2].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.slow
+def test_a_helper_process_killed_mid_send_stops_the_send_in_words_and_loses_nothing(
+    project: Path, server: SmtpServer
+) -> None:
+    env = {"NEWSLETTER_SMTP_CONCURRENCY": "4", "NEWSLETTER_SMTP_HELPER_FROM": "1"}
+    process = command(project, server, env=env)
+    deadline = time.monotonic() + 60
+    while len(server.messages) < COUNT // 4:
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.005)
+    [helper] = children(process.pid)
+    os.kill(helper, signal.SIGKILL)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 1, out + err
+    assert "the helper process of the send ended unexpectedly" in out + err
+    assert "Traceback" not in out + err
+    found = statuses(project)
+    uncertain = {a for a, s in found.items() if s == "sending"}
+    assert len(uncertain) <= 4 and "queued" in found.values()
+    assert sorted(a for a, s in found.items() if s == "sent") == sorted(
+        a for a in server.handler.recipients() if a not in uncertain
+    )
+    status, output = finished(project, server, "--resend-uncertain", env=env)
+    assert status == 0, output
+    received = Counter(server.handler.recipients())
+    assert set(received) == everyone() and sum(received.values()) <= COUNT + len(uncertain)
