@@ -38,7 +38,7 @@ from newsletter.delivery.transport import Transport
 from newsletter.errors import StateError, TransportError
 from newsletter.state import Connection
 
-BATCH = 64  # rows read at a time; the next batch is read when half of this one is out
+BATCH = 16  # rows read (and built) at a time; the next batch when no more than this are ready
 # A server that refuses everyone alike without a 5.7 code (Exchange's "554 5.2.0 ...
 # SubmissionQuotaExceeded", a suspended account) would otherwise fail the whole list:
 # after this many identical refusals in a row, none of them a bounce, the send stops.
