@@ -21,7 +21,10 @@ __all__ = [
     "SmtpSettings",
     "WebSettings",
     "find_config",
+    "key_problem",
     "load_config",
+    "load_config_text",
+    "require_config",
 ]
 
 import ipaddress
@@ -46,6 +49,7 @@ from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource
 
 from newsletter.errors import ConfigError
 from newsletter.fileio import UnreadableFile, read_regular
+from newsletter.translate import _
 from newsletter.values import BaseUrl, EmailAddress, HeaderText, Language, PlainText, SafeUrl
 
 CONFIG_NAME = "newsletter.toml"
@@ -356,12 +360,44 @@ def load_config(path: Path | None = None) -> Config:
         raise ConfigError(f"{path}: cannot read the configuration: {exc.reason}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: is not UTF-8 text; save it as UTF-8.") from None
+    return load_config_text(text, path)
+
+
+def load_config_text(text: str, path: Path, /) -> Config:
+    """The configuration in TEXT, as if read from PATH (messages name PATH and its lines)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from None
     _refuse_secrets(path, text, data)
     return _build(path, path.resolve().parent, data, text)
+
+
+def require_config(path: Path | None = None, /, *, start: Path | None = None) -> Config:
+    """The project's newsletter.toml: PATH, else the one find_config finds from START.
+
+    Unlike load_config, there are no built-in defaults to fall back on: without a file the
+    ConfigError says where none was found and how to start a project (`newsletter init`).
+    """
+    found = path or find_config(start)
+    if found is None:
+        folder = (start or Path.cwd()).resolve()
+        raise ConfigError(
+            _(
+                "There is no {name} in {folder} or in any folder above it, so there is no "
+                "newsletter to work on. Start a project with `newsletter init` (see "
+                "`newsletter init --help`), go to the folder of one, or name its file with "
+                "--config."
+            ).format(name=CONFIG_NAME, folder=folder)
+        )
+    if not found.exists():
+        raise ConfigError(
+            _(
+                "{path}: there is no such file. Give the path of a project's {name}, or "
+                "start a project with `newsletter init`."
+            ).format(path=found, name=CONFIG_NAME)
+        )
+    return load_config(found)
 
 
 def _refuse_secrets(path: Path, text: str, data: dict[str, Any], section: str = "") -> None:
@@ -436,17 +472,34 @@ _RESERVED_KEYS = {"u", "c", "health", "robots.txt", "site.css"}
 _KEY = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 
+def key_problem(key: str, /) -> str | None:
+    """What is wrong with KEY as the key of a newsletter, or None when nothing is."""
+    if key in _RESERVED_KEYS:
+        return _(
+            "the key of a newsletter is part of its web addresses: use lower-case letters, "
+            "digits and hyphens (e.g. medborgardialog), and not {key!r}, which the web side "
+            "uses itself."
+        ).format(key=key)
+    if not _KEY.fullmatch(key):
+        return _(
+            "the key of a newsletter is part of its web addresses: use lower-case letters, "
+            "digits and hyphens (e.g. medborgardialog), not {key!r}."
+        ).format(key=key)
+    return None
+
+
 def _validate_newsletter(key: str, value: Any, where: str, text: str) -> NewsletterConfig:
     if not isinstance(value, dict):
-        raise ConfigError(f"{where}: [newsletters.{key}] must be a table of settings.")
-    if not _KEY.fullmatch(key) or key in _RESERVED_KEYS:
-        taken = (
-            f", and not {key!r}, which the web side uses itself" if key in _RESERVED_KEYS else ""
-        )
         raise ConfigError(
-            f"{where}:{_table_line(text, key)}: [newsletters.{key}]: the name of a newsletter "
-            "is part of its web addresses: use lower-case letters, digits and hyphens "
-            f"(e.g. [newsletters.medborgardialog]){taken}."
+            _("{where}: [newsletters.{key}] must be a table of settings.").format(
+                where=where, key=key
+            )
+        )
+    if problem := key_problem(key):
+        raise ConfigError(
+            _("{where}:{line}: [newsletters.{key}]: {problem}").format(
+                where=where, line=_table_line(text, key), key=key, problem=problem
+            )
         )
     try:
         return NewsletterConfig(key=key, **value)

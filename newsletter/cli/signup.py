@@ -21,10 +21,10 @@ def signup_form(newsletter: str) -> None:
     Example:
         newsletter signup-form medborgardialog > anmalan.html
     """
-    from newsletter.config import load_config
+    from newsletter.cli.project import load_project
     from newsletter.web.embed import snippet
 
-    config = load_config()
+    config = load_project()
     settings = config.newsletter(newsletter)
     click.echo(snippet(config, settings), nl=False)
     if not config.base_url.startswith("https://"):

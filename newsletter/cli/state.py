@@ -48,7 +48,7 @@ def backup(output: Path | None) -> None:
         newsletter state backup --output /mnt/usb/nyhetsbrev-state.sqlite3
     """
     from newsletter.audience.csvfile import display_path
-    from newsletter.cli.suppression import open_state
+    from newsletter.cli.project import open_state
     from newsletter.state import database_path
     from newsletter.state_backup import backup as make_backup
     from newsletter.state_backup import copy_to, verify
@@ -80,13 +80,13 @@ def restore(source: Path, yes: bool) -> None:
         newsletter state restore .newsletter/backups/state-20260301T120000Z-after-send.sqlite3
     """
     from newsletter.audience.csvfile import display_path
-    from newsletter.config import load_config
+    from newsletter.cli.project import load_project
     from newsletter.delivery.sendlock import running_sends
     from newsletter.state import database_path
     from newsletter.state_backup import restore as put_back
     from newsletter.state_backup import verify
 
-    config = load_config()
+    config = load_project()
     if busy := running_sends(config):
         raise StateError(
             f"a send is running ({', '.join(busy)}): wait for it to finish or stop it, "
@@ -127,11 +127,11 @@ def verify_command() -> None:
         newsletter state verify
     """
     from newsletter.audience.csvfile import display_path
-    from newsletter.config import load_config
+    from newsletter.cli.project import load_project
     from newsletter.state import database_path
     from newsletter.state_backup import backup_folder, backups, verify
 
-    config = load_config()
+    config = load_project()
     path = database_path(config)
     verdict = verify(path) if path.exists() else None
     problems = 0

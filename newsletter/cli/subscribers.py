@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING
 import click
 
 from newsletter.audience import suppression
+from newsletter.cli.project import open_state
 from newsletter.cli.suppression import (
     forget,
     newsletter_key,
-    open_state,
     suppress_,
     suppressed,
     unsuppress,

@@ -5,32 +5,22 @@ from __future__ import annotations
 __all__ = [
     "forget",
     "newsletter_key",
-    "open_state",
     "suppress_",
     "suppressed",
     "unsuppress",
 ]
 
-import sqlite3
 from typing import TYPE_CHECKING
 
 import click
 
 # Light (sqlite3 only): its reasons are the choices of the options below.
 from newsletter.audience import suppression
+from newsletter.cli.project import open_state
 from newsletter.errors import SubscriberError
 
 if TYPE_CHECKING:
     from newsletter.config import Config
-
-
-def open_state() -> tuple[Config, sqlite3.Connection]:
-    """The configuration and the state database, opened and migrated."""
-    from newsletter.config import load_config
-    from newsletter.state import connect, database_path
-
-    config = load_config()
-    return config, connect(database_path(config))
 
 
 def newsletter_key(config: Config, key: str | None) -> str:

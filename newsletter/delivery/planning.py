@@ -67,6 +67,7 @@ class Plan:
     recipients: Recipients | None  # the lists now; None when nothing is left to send
     changes: ListChanges
     suppressed_failures: int = 0  # failed rows --retry-failed leaves: suppressed since
+    issue_sha256: str | None = None  # of the issue file as read for this run (runs.mark)
 
     @property
     def newsletter(self) -> str:
@@ -119,7 +120,8 @@ def plan(config: Config, db: sqlite3.Connection, issue: Issue, options: Options)
     counts = journal.counts(db, send)
     suppressed = journal.suppressed_failures(db, send) if options.retry_failed else 0
     wanted = counts.failed - suppressed if options.retry_failed else counts.queued
-    if not wanted and not (options.resend_uncertain and counts.sending):
+    # --add-new looks at the lists even when the send is finished: the people added since.
+    if not wanted and not (options.resend_uncertain and counts.sending) and not options.add_new:
         return Plan(issue, send.lists, send, counts, 0, None, ListChanges(), suppressed)
     found = recipients(config, db, send.lists, newsletter=issue.newsletter)
     return Plan(issue, send.lists, send, counts, 0, found, compare(db, send, found), suppressed)

@@ -9,7 +9,7 @@ what stops the whole send (no connection, TLS or login refused) a TransportError
 
 from __future__ import annotations
 
-__all__ = ["SmtpPool", "TlsChoice", "tls_choice"]
+__all__ = ["SmtpPool", "TlsChoice", "connection_security", "tls_choice"]
 
 import asyncio
 import contextlib
@@ -79,6 +79,7 @@ class SmtpPool:
     ) -> None:
         self.settings = settings
         self.address = f"{settings.host}:{settings.effective_port}"
+        # What was configured, until the first connection says what it really is.
         self.description = f"{self.address} ({_MODES[settings.security]})"
         self._tls_context = tls_context or ssl.create_default_context()
         self._retry_delay = retry_delay
@@ -93,7 +94,9 @@ class SmtpPool:
         self._login = self._credentials()
         # The first connection now: a wrong host, certificate or password stops the
         # send before anything is recorded as sending. The others open when needed.
-        self._slots.put_nowait(await self._connect())
+        first = await self._connect()
+        self.description = f"{self.address}, {connection_security(first, self.settings)}"
+        self._slots.put_nowait(first)
         for _ in range(self.settings.concurrency - 1):
             self._slots.put_nowait(None)
         return self
@@ -254,6 +257,16 @@ class SmtpPool:
             f"cannot connect to {where} ({message}). Check smtp.host and smtp.port "
             "(NEWSLETTER_SMTP_HOST, NEWSLETTER_SMTP_PORT) and that the server is running."
         )
+
+
+def connection_security(client: SMTP, settings: SmtpSettings, /) -> str:
+    """What CLIENT's connection really is: "TLS 1.3 (STARTTLS)", "no TLS (loopback)"; the
+    receipt, a public record, says this, never the configured intention."""
+    ssl_object = client.get_transport_info("ssl_object")
+    if ssl_object is None:
+        return "no TLS (loopback)" if settings.is_loopback else "no TLS"
+    version = str(ssl_object.version() or "TLS").replace("TLSv", "TLS ")
+    return f"{version} ({'implicit TLS' if settings.security == 'tls' else 'STARTTLS'})"
 
 
 def _abort(client: SMTP, transport: asyncio.BaseTransport | None) -> None:

@@ -37,7 +37,7 @@ class Personal:
 
 # The values the tool fills in itself; every other key is a column of the lists.
 BUILT_IN = frozenset({"name", "email", "unsubscribe_url", "web_url", "unsubscribe_label",
-                      "unsubscribe_note"})  # fmt: skip
+                      "unsubscribe_note", "correction"})  # fmt: skip
 
 
 class UnusableValue(RecipientError):
@@ -82,12 +82,20 @@ class Personalizer:
             "email": personal.email,
             "unsubscribe_url": personal.unsubscribe_url,
             "web_url": personal.web_url,
+            "correction": "",
         }
         return self._fill(values)
 
-    def web_version(self, web_url: str, archive_url: str) -> tuple[str, str]:
-        """The public page: no name, no address, no token; unsubscribing points to the archive."""
-        return self._fill({**self._web_words, "web_url": web_url, "unsubscribe_url": archive_url})
+    def web_version(
+        self, web_url: str, archive_url: str, *, correction: str = ""
+    ) -> tuple[str, str]:
+        """The public page: no name, no address, no token; unsubscribing points to the archive.
+
+        CORRECTION ("Rättad 12 maj 2026") is shown beside the issue's number and date.
+        """
+        values = {**self._web_words, "web_url": web_url, "unsubscribe_url": archive_url,
+                  "correction": correction}  # fmt: skip
+        return self._fill(values)
 
     def _fill(self, values: Mapping[str, str]) -> tuple[str, str]:
         # Values are escaped in the HTML only: the text part shows them as they are.

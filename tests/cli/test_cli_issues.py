@@ -111,13 +111,17 @@ def test_new_suggests_the_newsletter_meant(runner: CliRunner, tmp_path: Path) ->
     assert not (tmp_path / "x.yaml").exists()
 
 
-def test_validate_without_config_says_names_are_not_checked(
+def test_validate_without_a_project_says_so_and_points_at_init(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    result = runner.invoke(main, ["validate", str(EXAMPLES[0])])
-    assert result.exit_code == 0, result.output
-    assert result.stderr.startswith("Note: no newsletter.toml found")
+    issue = tmp_path / "nr1.yaml"
+    issue.write_text(EXAMPLES[0].read_text(encoding="utf-8"), encoding="utf-8")
+    result = runner.invoke(main, ["validate", str(issue)])
+    assert result.exit_code == 1, result.output
+    assert "OK" not in result.stdout
+    assert f"There is no newsletter.toml in {tmp_path}" in result.stderr
+    assert "`newsletter init`" in result.stderr
 
 
 def test_new_refuses_to_overwrite(runner: CliRunner, tmp_path: Path) -> None:
