@@ -37,6 +37,7 @@ from newsletter.fileio import (
     is_read_only,
     private_folder,
 )
+from newsletter.translate import _
 
 if TYPE_CHECKING:
     from newsletter.config import Config
@@ -71,7 +72,9 @@ def connect(path: Path, /, *, check: bool = True) -> sqlite3.Connection:
         _create_private(path)
     except OSError as exc:
         raise StateError(
-            f"{path.parent}: cannot create the state folder: {describe_os_error(exc)}."
+            _("{parent}: cannot create the state folder: {reason}.").format(
+                parent=path.parent, reason=describe_os_error(exc)
+            )
         ) from None
     global _last_opened
     _last_opened = path
@@ -89,7 +92,7 @@ def connect(path: Path, /, *, check: bool = True) -> sqlite3.Connection:
         _migrate(db)
     except StateError as exc:
         _close(db)
-        raise StateError(f"{path}: {exc}", kind=exc.kind) from None
+        raise StateError(_("{path}: {exc}").format(path=path, exc=exc), kind=exc.kind) from None
     except sqlite3.Error as exc:
         _close(db)
         raise explain(exc, path) from None
@@ -138,43 +141,58 @@ def explain(exc: sqlite3.Error, path: Path | None = None, /) -> StateError:
     said = f"(SQLite: {exc})"
     if code == _READONLY or (code in (_CANTOPEN, _IOERR) and is_read_only(path.parent)):
         return StateError(
-            f"{path}: the state database cannot be written {said}. Check that the disk is "
-            f"mounted read-write and that this user may write {path.name} and the -wal and "
-            "-shm files beside it, and the folder.",
+            _(
+                "{path}: the state database cannot be written {said}. Check that the disk is "
+                "mounted read-write and that this user may write {name} and the -wal and -shm "
+                "files beside it, and the folder."
+            ).format(path=path, said=said, name=path.name),
             kind="read-only",
         )
     if code == _FULL or (code in (_IOERR, _CANTOPEN) and disk_is_full(path.parent)):
         return StateError(
-            f"{path}: the disk is full {said}. Free some space, then run the command again; "
-            "what was recorded before is kept.",
+            _(
+                "{path}: the disk is full {said}. Free some space, then run the command again; "
+                "what was recorded before is kept."
+            ).format(path=path, said=said),
             kind="full",
         )
     if code in (_CORRUPT, _NOTADB):
         return StateError(
-            f"{path}: the state database cannot be used: it is damaged {said}. Nothing was "
-            f"changed. See what is wrong and which backups there are with `newsletter state "
-            f"verify`; restore the newest good one with `newsletter state restore BACKUP` "
-            f"(backups are in {path.parent / BACKUP_FOLDER}).",
+            _(
+                "{path}: the state database cannot be used: it is damaged {said}. Nothing was "
+                "changed. See what is wrong and which backups there are with `newsletter state "
+                "verify`; restore the newest good one with `newsletter state restore BACKUP` "
+                "(backups are in {parent})."
+            ).format(path=path, said=said, parent=path.parent / BACKUP_FOLDER),
             kind="damaged",
         )
     if code in (_BUSY, _LOCKED):
         return StateError(
-            f"{path}: the state database is busy {said}: another newsletter process is "
-            "writing to it. Run the command again in a minute.",
+            _(
+                "{path}: the state database is busy {said}: another newsletter process is writing"
+                " to it. Run the command again in a minute."
+            ).format(path=path, said=said),
             kind="busy",
         )
     if code == _CANTOPEN:
         return StateError(
-            f"{path}: the state database cannot be opened {said}. Check that the folder "
-            "exists and that this user may read and write it."
+            _(
+                "{path}: the state database cannot be opened {said}. Check that the folder exists"
+                " and that this user may read and write it."
+            ).format(path=path, said=said)
         )
     if code == _IOERR:
         return StateError(
-            f"{path}: the disk reported an input/output error {said}. Check the disk; if the "
-            "file itself is damaged, `newsletter state verify` says so.",
+            _(
+                "{path}: the disk reported an input/output error {said}. Check the disk; if the "
+                "file itself is damaged, `newsletter state verify` says so."
+            ).format(path=path, said=said),
             kind="damaged",
         )
-    return StateError(f"{path}: the state database cannot be used {said}.", kind="other")
+    return StateError(
+        _("{path}: the state database cannot be used {said}.").format(path=path, said=said),
+        kind="other",
+    )
 
 
 @contextmanager
@@ -200,8 +218,10 @@ def _migrate(db: sqlite3.Connection) -> None:
     if unknown := sorted(done - {number for number, _, _ in shipped}):
         # An older program must not write to a schema it does not know.
         raise StateError(
-            f"it was made by a newer version of newsletter (migration {unknown[-1]}); "
-            "upgrade newsletter to use it."
+            _(
+                "it was made by a newer version of newsletter (migration {unknown}); upgrade "
+                "newsletter to use it."
+            ).format(unknown=unknown[-1])
         )
     for number, name, sql in shipped:
         if number in done:

@@ -37,6 +37,7 @@ from urllib.parse import quote
 from newsletter.errors import StateError
 from newsletter.fileio import PRIVATE_FILE, describe_os_error, private_folder
 from newsletter.state import BACKUP_FOLDER, connect, explain, migrations
+from newsletter.translate import _
 
 KEEP = 10
 AUTOMATIC = frozenset({"before-send", "after-send", "before-restore"})
@@ -81,10 +82,16 @@ def backup(db: sqlite3.Connection, db_path: Path, /, *, reason: str) -> Path:
         _copy(db, target)
     except OSError as exc:
         raise StateError(
-            f"{folder}: cannot back up the state database: {describe_os_error(exc)}."
+            _("{folder}: cannot back up the state database: {reason}.").format(
+                folder=folder, reason=describe_os_error(exc)
+            )
         ) from None
     except sqlite3.Error as exc:
-        raise StateError(f"{folder}: cannot back up: {explain(exc, db_path)}") from None
+        raise StateError(
+            _("{folder}: cannot back up: {reason}").format(
+                folder=folder, reason=explain(exc, db_path)
+            )
+        ) from None
     if reason in AUTOMATIC:
         _prune(folder)
     return target
@@ -93,14 +100,24 @@ def backup(db: sqlite3.Connection, db_path: Path, /, *, reason: str) -> Path:
 def copy_to(db: sqlite3.Connection, target: Path, /) -> Path:
     """Copy the open database DB to the new file TARGET (e.g. on another disk)."""
     if target.exists():
-        raise StateError(f"{target}: exists already; choose a new file name.")
+        raise StateError(
+            _("{target}: exists already; choose a new file name.").format(target=target)
+        )
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         _copy(db, target)
     except OSError as exc:
-        raise StateError(f"{target}: cannot write the backup: {describe_os_error(exc)}.") from None
+        raise StateError(
+            _("{target}: cannot write the backup: {reason}.").format(
+                target=target, reason=describe_os_error(exc)
+            )
+        ) from None
     except sqlite3.Error as exc:
-        raise StateError(f"{target}: cannot write the backup: {explain(exc, target)}") from None
+        raise StateError(
+            _("{target}: cannot write the backup: {reason}").format(
+                target=target, reason=explain(exc, target)
+            )
+        ) from None
     return target
 
 
@@ -163,15 +180,17 @@ def verify(path: Path, /) -> Verdict:
     try:
         mode = path.stat().st_mode
     except OSError as exc:
-        verdict.problems.append(f"cannot be read: {describe_os_error(exc)}")
+        verdict.problems.append(_("cannot be read: {reason}").format(reason=describe_os_error(exc)))
         return verdict
     if not stat.S_ISREG(mode):
-        verdict.problems.append("is not a regular file")
+        verdict.problems.append(_("is not a regular file"))
         return verdict
     if mode & 0o077:
         verdict.warnings.append(
-            f"can be read by other users of this computer (mode {stat.S_IMODE(mode):o}); "
-            f"make it private: chmod 600 {path}"
+            _(
+                "can be read by other users of this computer (mode {stat:o}); make it private: "
+                "chmod 600 {path}"
+            ).format(stat=stat.S_IMODE(mode), path=path)
         )
     try:
         db = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
@@ -191,13 +210,15 @@ def _inspect(db: sqlite3.Connection, verdict: Verdict) -> None:
         return
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     if "migrations" not in tables:
-        verdict.problems.append("is not a newsletter state database (no migrations table)")
+        verdict.problems.append(_("is not a newsletter state database (no migrations table)"))
         return
     verdict.migration = db.execute("SELECT max(number) FROM migrations").fetchone()[0] or 0
     if verdict.migration > max(number for number, _, _ in migrations()):
         verdict.problems.append(
-            f"was made by a newer version of newsletter (migration {verdict.migration}); "
-            "upgrade newsletter to use it"
+            _(
+                "was made by a newer version of newsletter (migration {migration}); upgrade "
+                "newsletter to use it"
+            ).format(migration=verdict.migration)
         )
     for table in ("sends", "recipients", "suppression"):
         if table in tables:
@@ -215,14 +236,20 @@ def restore(db_path: Path, source: Path, /) -> Path | None:
     verdict = verify(source)
     if not verdict.ok:
         raise StateError(
-            f"{source}: cannot restore from it: {'; '.join(verdict.problems)}. Choose another "
-            "backup (`newsletter state verify` lists them)."
+            _(
+                "{source}: cannot restore from it: {joined}. Choose another backup (`newsletter "
+                "state verify` lists them)."
+            ).format(source=source, joined="; ".join(verdict.problems))
         )
     try:
         kept = _keep_current(db_path)
         _copy_in(source, db_path)
     except OSError as exc:
-        raise StateError(f"{db_path}: cannot restore: {describe_os_error(exc)}.") from None
+        raise StateError(
+            _("{db_path}: cannot restore: {reason}.").format(
+                db_path=db_path, reason=describe_os_error(exc)
+            )
+        ) from None
     except sqlite3.Error as exc:
         raise explain(exc, db_path) from None
     connect(db_path).close()  # migrates a backup made by an older version

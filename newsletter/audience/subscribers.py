@@ -134,8 +134,10 @@ def resolve_list(config: Config, name_or_path: str, /, *, must_exist: bool = Tru
         if path.exists():
             what = "is a folder, not a list file" if path.is_dir() else "is not a regular file"
         raise SubscriberError(
-            f"{path}: {what} (lists in {config.subscribers_dir}: {known}). "
-            "Give a list name or the path of a CSV file."
+            _(
+                "{path}: {what} (lists in {subscribers_dir}: {known}). Give a list name or the "
+                "path of a CSV file."
+            ).format(path=path, what=what, subscribers_dir=config.subscribers_dir, known=known)
         )
     return path
 
@@ -189,13 +191,19 @@ def _subscriber(
             return _at(
                 table,
                 record,
-                f"the row has {len(cells)} cells but the header has {width}: a value "
-                f"probably contains {_delimiter_name(table)} without quotes around it",
+                _(
+                    "the row has {n_cells} cells but the header has {width}: a value probably "
+                    "contains {delimiter_name} without quotes around it"
+                ).format(n_cells=len(cells), width=width, delimiter_name=_delimiter_name(table)),
             )
         cells = cells + [""] * (width - len(cells))
     raw = cells[columns.email].strip()
     if not raw:
-        return _at(table, record, f"no e-mail address in column {table.header[columns.email]!r}")
+        return _at(
+            table,
+            record,
+            _("no e-mail address in column {header!r}").format(header=table.header[columns.email]),
+        )
     display_name, raw = split_mailbox(raw)
     try:
         email = checker.normalise(raw)
@@ -211,8 +219,10 @@ def _formula_warning(table: CsvTable, record: Record, cell: str) -> Location:
     return _at(
         table,
         record,
-        f"{shown!r} starts with {cell[0]!r}, so Excel would run it as a formula; the tool "
-        "writes it with a ' in front (as text) in every file it makes. Check the value.",
+        _(
+            "{shown!r} starts with {cell!r}, so Excel would run it as a formula; the tool writes "
+            "it with a ' in front (as text) in every file it makes. Check the value."
+        ).format(shown=shown, cell=cell[0]),
     )
 
 

@@ -123,9 +123,7 @@ def suppressed_hashes(db: sqlite3.Connection, /, *, newsletter: str) -> set[str]
     return {row[0] for row in rows}
 
 
-def reasons(
-    db: sqlite3.Connection, addresses: list[str], /, *, newsletter: str
-) -> dict[str, str]:
+def reasons(db: sqlite3.Connection, addresses: list[str], /, *, newsletter: str) -> dict[str, str]:
     """Lower-cased address -> why it is suppressed for NEWSLETTER, for those of ADDRESSES that
     are (an entry of the newsletter's own before a global one)."""
     found: dict[str, str] = {}

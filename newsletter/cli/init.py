@@ -56,6 +56,7 @@ def init(
         key_from_name,
         write_project,
     )
+
     given = {"--name": name, "--newsletter": key, "--from": sender}
     missing = [option for option, value in given.items() if not value]
     if missing and not sys.stdin.isatty():
@@ -126,7 +127,7 @@ def _echo_written(written: Written, key: str) -> None:
     ]
     click.echo(_("Next:"))
     for number, step in enumerate(steps, start=1):
-        click.echo(f"  {number}. {step}")
+        click.echo(_("  {number}. {step}").format(number=number, step=step))
 
 
 COMMANDS: list[click.Command] = [init]

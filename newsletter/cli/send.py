@@ -79,8 +79,7 @@ ISSUE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.option(
     "--add-new",
     is_flag=True,
-    help="Also send to those added to the lists since the send started, even after it "
-    "finished.",
+    help="Also send to those added to the lists since the send started, even after it finished.",
 )
 @click.option(
     "--new-key",
@@ -215,7 +214,11 @@ def _send_test(
         ).format(n=len(emails), where=where)
     )  # fmt: skip
     for (email, result), reader in zip(results, readers, strict=True):
-        click.echo(f"  {email}: {result.outcome}: {result.reply}")
+        click.echo(
+            _("  {email}: {outcome}: {reply}").format(
+                email=email, outcome=result.outcome, reply=result.reply
+            )
+        )
         click.echo("    " + _("as {reader} gets it").format(reader=describe_reader(reader)))
     return 1 if any(result.outcome != "sent" for _email, result in results) else 0
 

@@ -110,7 +110,11 @@ def echo_changes(plan: Plan, options: Options) -> None:
             _("The {n} new subscriber(s) are added (--add-new).").format(n=len(changes.added))
         )
         for subscriber in changes.added[:5]:
-            click.echo(f"  {_person(subscriber.name, subscriber.email)} ({subscriber.source})")
+            click.echo(
+                _("  {person} ({source})").format(
+                    person=_person(subscriber.name, subscriber.email), source=subscriber.source
+                )
+            )
     elif changes.added:
         click.echo(
             _(
@@ -195,7 +199,7 @@ def echo_report(
     else:
         click.echo(_("Sent {sent} message(s) {where}.").format(sent=report.sent, where=where))
     for failure in report.failures[:20]:
-        click.echo(f"  {failure.address}: {failure.reply}")
+        click.echo(_("  {address}: {reply}").format(address=failure.address, reply=failure.reply))
     again = f"newsletter send {issue_path}"
     if report.refused_alike:
         click.echo(
@@ -265,7 +269,12 @@ def _echo_unrecorded(report: RunReport, again: str) -> None:
             err=True,
         )
         for delivery in report.unrecorded:
-            click.echo(f"  {delivery.address}: {delivery.outcome}: {delivery.reply}", err=True)
+            click.echo(
+                _("  {address}: {outcome}: {reply}").format(
+                    address=delivery.address, outcome=delivery.outcome, reply=delivery.reply
+                ),
+                err=True,
+            )
     if report.unreleased:
         click.echo(
             _(
@@ -365,4 +374,6 @@ def echo_rows(db: sqlite3.Connection, send: Send, status: str, title: str) -> No
     click.echo(title)
     no_reply = _("no reply recorded")
     for row in (first, *rows):
-        click.echo(f"  {row['address']}: {row['reply'] or no_reply}")
+        click.echo(
+            _("  {address}: {value}").format(address=row["address"], value=row["reply"] or no_reply)
+        )

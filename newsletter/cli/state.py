@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from newsletter.cli.project import confirm
 from newsletter.errors import StateError
+from newsletter.translate import _
 
 if TYPE_CHECKING:
     from newsletter.config import Config
@@ -60,8 +62,15 @@ def backup(output: Path | None) -> None:
         made = copy_to(db, output)
     verdict = verify(made)
     click.echo(
-        f"{display_path(made)}: backed up {verdict.suppression} suppression entries, "
-        f"{verdict.sends} send(s), {verdict.recipients} journal row(s)."
+        _(
+            "{made}: backed up {suppression} suppression entries, {sends} send(s), {recipients} "
+            "journal row(s)."
+        ).format(
+            made=display_path(made),
+            suppression=verdict.suppression,
+            sends=verdict.sends,
+            recipients=verdict.recipients,
+        )
     )
 
 
@@ -89,31 +98,45 @@ def restore(source: Path, yes: bool) -> None:
     config = load_project()
     if busy := running_sends(config):
         raise StateError(
-            f"a send is running ({', '.join(busy)}): wait for it to finish or stop it, "
-            "then restore."
+            _(
+                "a send is running ({joined}): wait for it to finish or stop it, then restore."
+            ).format(joined=", ".join(busy))
         )
     found = verify(source)
     if not found.ok:
-        raise StateError(f"{source}: cannot restore from it: {'; '.join(found.problems)}.")
+        raise StateError(
+            _("{source}: cannot restore from it: {joined}.").format(
+                source=source, joined="; ".join(found.problems)
+            )
+        )
     target = database_path(config)
-    click.echo(f"Backup: {display_path(source)}: {_counts(found)}")
-    click.echo(f"Now:    {display_path(target)}: {_counts(verify(target))}")
+    click.echo(
+        _("Backup: {source}: {counts}").format(source=display_path(source), counts=_counts(found))
+    )
+    click.echo(
+        _("Now:    {target}: {counts}").format(
+            target=display_path(target), counts=_counts(verify(target))
+        )
+    )
     if not yes:
-        click.confirm("Replace the state database with the backup?", abort=True)
+        confirm(_("Replace the state database with the backup?"), abort=True)
     kept = put_back(target, source)
-    click.echo(f"Restored {display_path(target)} from {display_path(source)}.")
+    click.echo(
+        _("Restored {target} from {source}.").format(
+            target=display_path(target), source=display_path(source)
+        )
+    )
     if kept is not None:
-        click.echo(f"The database it replaced is kept as {display_path(kept)}.")
-    click.echo("Check the result with: newsletter state verify")
+        click.echo(_("The database it replaced is kept as {kept}.").format(kept=display_path(kept)))
+    click.echo(_("Check the result with: newsletter state verify"))
 
 
 def _counts(verdict: Verdict) -> str:
     if not verdict.ok:
         return "; ".join(verdict.problems)
-    return (
-        f"{verdict.suppression} suppression entries, {verdict.sends} send(s), "
-        f"{verdict.recipients} journal row(s)"
-    )
+    return _(
+        "{suppression} suppression entries, {sends} send(s), {recipients} journal row(s)"
+    ).format(suppression=verdict.suppression, sends=verdict.sends, recipients=verdict.recipients)
 
 
 @state.command(name="verify")
@@ -136,15 +159,20 @@ def verify_command() -> None:
     verdict = verify(path) if path.exists() else None
     problems = 0
     if verdict is None:
-        click.echo(f"{display_path(path)}: there is no state database yet.")
+        click.echo(_("{path}: there is no state database yet.").format(path=display_path(path)))
         problems += _records_without_database(config)
     else:
-        click.echo(f"{display_path(path)}: {'ok' if verdict.ok else 'NOT OK'}: {_counts(verdict)}")
+        verdict_line = _("{path}: ok: {counts}") if verdict.ok else _("{path}: NOT OK: {counts}")
+        click.echo(verdict_line.format(path=display_path(path), counts=_counts(verdict)))
         for warning in verdict.warnings:
-            click.echo(f"  warning: {warning}")
+            click.echo(_("  warning: {warning}").format(warning=warning))
         problems += not verdict.ok
     found = backups(backup_folder(path))
-    click.echo(f"Backups in {display_path(backup_folder(path))}: {len(found)}")
+    click.echo(
+        _("Backups in {backup_folder}: {n_found}").format(
+            backup_folder=display_path(backup_folder(path)), n_found=len(found)
+        )
+    )
     for number, item in enumerate(found):
         # The newest is read through; the others are listed (verify one with restore).
         state_of = f": {_counts(verify(item.path))}" if number == 0 else ""
@@ -173,8 +201,10 @@ def _records_without_database(config: Config) -> int:
         click.echo(f"  {display_path(evidence.path)}: {evidence.what}")
     if found:
         click.echo(
-            "These show sends, so the database was lost: restore the newest backup with "
-            "`newsletter state restore BACKUP` before anything else."
+            _(
+                "These show sends, so the database was lost: restore the newest backup with "
+                "`newsletter state restore BACKUP` before anything else."
+            )
         )
     return 1 if found else 0
 
@@ -199,7 +229,7 @@ def _check_records(config: Config) -> int:
         click.echo(str(exc))
         problems += 1
     if not problems:
-        click.echo("The journal knows every send the receipts, outbox and backups show.")
+        click.echo(_("The journal knows every send the receipts, outbox and backups show."))
     return problems
 
 

@@ -46,7 +46,11 @@ def status_command(issue_path: Path) -> None:
         return
     c = journal.counts(db, send)
     running = sendlock.running(config, send.newsletter, send.slug)
-    click.echo(f"{send.newsletter}/{send.slug}: {send.subject}")
+    click.echo(
+        _("{newsletter}/{slug}: {subject}").format(
+            newsletter=send.newsletter, slug=send.slug, subject=send.subject
+        )
+    )
     lists = ", ".join(send.lists)
     if send.finished_at:
         click.echo(_("Lists: {lists}; started {started}, finished {finished}").format(
@@ -117,9 +121,7 @@ def _echo_story(story: Story, c: Counts, issue_path: Path) -> None:
             "The last run stopped because of an error: {note}\n"
             "When the problem is fixed, continue with: {again}"
         ),
-        "limit": _(
-            "The last run stopped at --limit: {queued} not sent yet. Send on with: {again}"
-        ),
+        "limit": _("The last run stopped at --limit: {queued} not sent yet. Send on with: {again}"),
     }[story.ending]
     click.echo(text.format(queued=c.queued, sending=c.sending, again=again, note=story.note))
 

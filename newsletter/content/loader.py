@@ -27,6 +27,7 @@ from newsletter.content.suggest import suggestion
 from newsletter.content.yamlsource import MAX_BYTES, YamlSource, parse_yaml
 from newsletter.errors import IssueFileError, Location
 from newsletter.fileio import UnreadableFile, read_regular
+from newsletter.translate import N_
 
 
 def load_issue(path: Path, /, *, config: Config | None = None) -> Issue:
@@ -51,9 +52,9 @@ def read_issue_text(path: Path) -> str:
     try:
         # Regular files only, the cap enforced while reading: /dev/zero, a FIFO, a
         # device given as an issue file must neither exhaust memory nor hang.
-        data = read_regular(path, limit=MAX_BYTES, what="an issue file")
+        data = read_regular(path, limit=MAX_BYTES, what=N_("an issue file"))
     except UnreadableFile as exc:
-        if exc.reason.startswith("is larger than"):
+        if exc.too_large:
             _check_size(max(path.stat().st_size, MAX_BYTES + 1), name)
         raise IssueFileError([Location(name, 0, 0, "", exc.reason)]) from None
     return _decode(data, name)

@@ -33,6 +33,7 @@ from newsletter.delivery.transport import open_transport
 from newsletter.errors import RecipientError, StateError
 from newsletter.fileio import describe_os_error
 from newsletter.state import database_path, explain
+from newsletter.translate import _
 
 if TYPE_CHECKING:
     # The renderer's libraries are imported only once the lists are loaded: the memory
@@ -136,7 +137,9 @@ def _mark_ending(db: sqlite3.Connection, report: RunReport) -> None:
         ending, note = runs.ending_of(report, journal.counts(db, report.send))
         runs.mark(db, report.send, ending, note=note)
     except sqlite3.Error as exc:
-        report.warnings.append(f"how the run ended could not be recorded: {explain(exc)}")
+        report.warnings.append(
+            _("how the run ended could not be recorded: {reason}").format(reason=explain(exc))
+        )
 
 
 def _conclude(config: Config, db: sqlite3.Connection, report: RunReport) -> None:
@@ -148,15 +151,19 @@ def _conclude(config: Config, db: sqlite3.Connection, report: RunReport) -> None
         report.receipts = conclude(config, db, report.send, transport=report.transport)
     except OSError as exc:
         report.warnings.append(
-            f"the receipt could not be written: {describe_os_error(exc)}. Everything is "
-            f"recorded; `newsletter status` writes it once there is room."
+            _(
+                "the receipt could not be written: {reason}. Everything is recorded; `newsletter "
+                "status` writes it once there is room."
+            ).format(reason=describe_os_error(exc))
         )
     except sqlite3.Error as exc:
-        report.warnings.append(f"the send could not be marked finished: {explain(exc)}")
+        report.warnings.append(
+            _("the send could not be marked finished: {reason}").format(reason=explain(exc))
+        )
     try:
         state_backup.backup(db, database_path(config), reason="after-send")
     except StateError as exc:
-        report.warnings.append(f"no backup was made after the send: {exc}")
+        report.warnings.append(_("no backup was made after the send: {exc}").format(exc=exc))
 
 
 async def send_test(
@@ -198,7 +205,7 @@ def dry_run(
         rows = journal.rows(db, plan.send, statuses=status)
         people = (Recipient(r["address"], r["name"], json.loads(r["fields"])) for r in rows)
     sizes, failures = [], []
-    for person, _ in zip(people, range(plan.todo(options)), strict=False):
+    for person, _number in zip(people, range(plan.todo(options)), strict=False):
         try:
             sizes.append(len(builder.build(person).data))
         except (RecipientError, ValueError) as exc:

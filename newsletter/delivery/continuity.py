@@ -24,6 +24,7 @@ from newsletter.delivery import journal, receipt
 from newsletter.errors import SendError
 from newsletter.state import database_path
 from newsletter.state_backup import backup_folder, backups
+from newsletter.translate import _
 
 # confirmation.OUTBOX_FOLDER, named here without importing the mail's templates and words.
 _CONFIRMATIONS = "_confirmations"
@@ -52,12 +53,14 @@ def check(config: Config, db: sqlite3.Connection, /) -> None:
         f"{display_path(backup_folder(db_path))}).\n"
     )
     raise SendError(
-        f"{display_path(db_path)} does not know sends that this project shows happened:\n"
-        f"{listed}\nThe state database was probably lost, emptied or replaced by an older "
-        "copy. Sending now could mail people who unsubscribed and send an issue twice, so "
-        f"nothing was sent. {restore}`newsletter state verify` shows the database and its "
-        "backups. If this database is right and those files are left over from elsewhere, "
-        "move them out of the way and run the command again."
+        _(
+            "{db_path} does not know sends that this project shows happened:\n{listed}\nThe state "
+            "database was probably lost, emptied or replaced by an older copy. Sending now could "
+            "mail people who unsubscribed and send an issue twice, so nothing was sent. "
+            "{restore}`newsletter state verify` shows the database and its backups. If this "
+            "database is right and those files are left over from elsewhere, move them out of the"
+            " way and run the command again."
+        ).format(db_path=display_path(db_path), listed=listed, restore=restore)
     )
 
 
@@ -132,12 +135,21 @@ def check_key(
         else display_path(config.state_dir / SECRET_FILE)
     )
     raise SendError(
-        f"The unsubscribe links of the last send ({last.newsletter}/{last.slug}, started "
-        f"{last.created_at}) were signed with the key whose fingerprint is "
-        f"{last.key_fingerprint}, but the key in use now ({source}) is {signer.fingerprint}. "
-        "With it, every unsubscribe link in the messages already sent would answer 'not "
-        "found'. Give this command the key the earlier sends used: put back the old "
-        f"{SECRET_FILE} (from your copy of the state folder) or set NEWSLETTER_SECRET as "
-        "before. To start over with the new key on purpose (the links in every message sent "
-        "before stop working), run the command again with --new-key."
+        _(
+            "The unsubscribe links of the last send ({newsletter}/{slug}, started {created_at}) "
+            "were signed with the key whose fingerprint is {key_fingerprint}, but the key in use "
+            "now ({source}) is {fingerprint}. With it, every unsubscribe link in the messages "
+            "already sent would answer 'not found'. Give this command the key the earlier sends "
+            "used: put back the old {secret_file} (from your copy of the state folder) or set "
+            "NEWSLETTER_SECRET as before. To start over with the new key on purpose (the links in"
+            " every message sent before stop working), run the command again with --new-key."
+        ).format(
+            newsletter=last.newsletter,
+            slug=last.slug,
+            created_at=last.created_at,
+            key_fingerprint=last.key_fingerprint,
+            source=source,
+            fingerprint=signer.fingerprint,
+            secret_file=SECRET_FILE,
+        )
     )

@@ -29,6 +29,7 @@ from newsletter.config import Config
 from newsletter.content.model import Issue
 from newsletter.delivery import continuity, journal
 from newsletter.errors import SendError
+from newsletter.translate import _
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +105,10 @@ def plan(config: Config, db: sqlite3.Connection, issue: Issue, options: Options)
     if send is None:
         if options.retry_failed or options.resend_uncertain:
             raise SendError(
-                f"{issue.newsletter}/{issue.slug} has not been sent yet, so nothing failed or "
-                "is uncertain: leave out --retry-failed and --resend-uncertain."
+                _(
+                    "{newsletter}/{slug} has not been sent yet, so nothing failed or is "
+                    "uncertain: leave out --retry-failed and --resend-uncertain."
+                ).format(newsletter=issue.newsletter, slug=issue.slug)
             )
         lists = list(options.lists) or default_lists(config, db, issue.newsletter)
         found = recipients(config, db, lists, newsletter=issue.newsletter)
@@ -113,9 +116,10 @@ def plan(config: Config, db: sqlite3.Connection, issue: Issue, options: Options)
         return Plan(issue, lists, None, counts, found.suppressed, found, ListChanges())
     if options.lists and _list_files(config, options.lists) != _list_files(config, send.lists):
         raise SendError(
-            f"{issue.slug} was started on {send.created_at} with the list(s) "
-            f"{', '.join(send.lists)}; a send keeps its lists. Run it again without --list "
-            "to resume it."
+            _(
+                "{slug} was started on {created_at} with the list(s) {joined}; a send keeps its "
+                "lists. Run it again without --list to resume it."
+            ).format(slug=issue.slug, created_at=send.created_at, joined=", ".join(send.lists))
         )
     counts = journal.counts(db, send)
     suppressed = journal.suppressed_failures(db, send) if options.retry_failed else 0

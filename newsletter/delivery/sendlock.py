@@ -13,6 +13,7 @@ from typing import IO
 
 from newsletter.config import Config
 from newsletter.errors import SendError
+from newsletter.translate import _
 
 
 @contextmanager
@@ -23,8 +24,10 @@ def lock(config: Config, newsletter: str, slug: str) -> Iterator[None]:
     with path.open("a+") as file:
         if not _try_lock(file):
             raise SendError(
-                f"{newsletter}/{slug} is being sent by another newsletter process right now. "
-                "Wait for it to finish, or stop it with Ctrl-C, then run this again."
+                _(
+                    "{newsletter}/{slug} is being sent by another newsletter process right now. "
+                    "Wait for it to finish, or stop it with Ctrl-C, then run this again."
+                ).format(newsletter=newsletter, slug=slug)
             )
         file.truncate(0)
         file.write(str(os.getpid()))

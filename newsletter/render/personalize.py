@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from newsletter.errors import RecipientError
 from newsletter.render.i18n import label
 from newsletter.render.placeholders import Placeholders
+from newsletter.translate import _
 from newsletter.values import check_url
 
 if TYPE_CHECKING:
@@ -108,8 +109,10 @@ def _check_link(key: str, value: str) -> None:
     except ValueError as exc:
         shown = value if len(value) <= 60 else value[:59] + "…"
         raise UnusableValue(
-            f"the column {key!r} is used as a link address in the issue, but holds {shown!r}: "
-            f"{exc}. Fix the value in the list."
+            _(
+                "the column {key!r} is used as a link address in the issue, but holds {shown!r}: "
+                "{exc}. Fix the value in the list."
+            ).format(key=key, shown=shown, exc=exc)
         ) from None
 
 
