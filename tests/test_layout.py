@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "newsletter"
 STAGES = ("basics", "content", "render", "audience", "review", "delivery", "web", "bounces", "cli")
 BASICS = {"newsletter", "newsletter.config", "newsletter.errors", "newsletter.fileio",
           "newsletter.state", "newsletter.state_backup", "newsletter.urls", "newsletter.values",
-          "newsletter.sql"}  # fmt: skip
+          "newsletter.sql", "newsletter.translate"}  # fmt: skip
 ENTRY = {"newsletter.__main__"}
 
 

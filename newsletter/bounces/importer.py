@@ -29,6 +29,7 @@ from newsletter.bounces.tie import Sent, Ties
 from newsletter.config import Config
 from newsletter.errors import StateError, TokenError
 from newsletter.state import transaction
+from newsletter.translate import _
 
 # Outcomes after which a message is imported again next time (it did nothing yet).
 _AGAIN = {"not-understood", "unverified"}
@@ -58,13 +59,17 @@ def import_mailbox(
             report.outcomes += importer.process(sort(item))
     except sqlite3.OperationalError as exc:  # "database is locked" after the busy timeout
         done = max(report.messages - 1, 0)
-        busy = "locked" in str(exc) or "busy" in str(exc)
-        problem = "is busy" if busy else "cannot be written"
-        advice = "later" if busy else "once it can be written (a full disk? its permissions?)"
-        raise StateError(
-            f"the state database {problem} ({exc}); {done} message(s) of {path} were "
-            f"imported. Run the import again {advice}: it goes on where it stopped."
-        ) from None
+        message = _(
+            "the state database cannot be written ({error}); {done} message(s) of {path} were "
+            "imported. Run the import again once it can be written (a full disk? its "
+            "permissions?): it goes on where it stopped."
+        )
+        if "locked" in str(exc) or "busy" in str(exc):
+            message = _(
+                "the state database is busy ({error}); {done} message(s) of {path} were "
+                "imported. Run the import again later: it goes on where it stopped."
+            )
+        raise StateError(message.format(error=exc, done=done, path=path)) from None
     return report
 
 

@@ -84,14 +84,16 @@ def _echo_alarm(report: ImportReport, *, summary: bool) -> None:
     )
     for problem, found in problems:
         click.echo(
-            _("  * {n_found} report(s): {title}.").format(n_found=len(found), title=problem.title),
+            _("  * {n_found} report(s): {title}.").format(
+                n_found=len(found), title=_(problem.title)
+            ),
             err=True,
         )
         if not summary:
             hosts = sorted({o.address.rpartition("@")[2] for o in found if o.address})
             shown = ", ".join(hosts[:_SHOWN]) + (", …" if len(hosts) > _SHOWN else "")
             click.echo(_("    Readers at: {shown}").format(shown=shown), err=True)
-        click.echo(_("    What to do: {fix}").format(fix=problem.fix), err=True)
+        click.echo(_("    What to do: {fix}").format(fix=_(problem.fix)), err=True)
     click.echo("", err=True)
 
 

@@ -7,7 +7,7 @@ __all__ = ["load"]
 from pathlib import Path
 
 from newsletter.config import Config, require_config
-from newsletter.content.loader import load_issue
+from newsletter.content.loader import load_issue_text, read_issue_text
 from newsletter.content.model import Issue
 
 
@@ -17,5 +17,6 @@ def load(path: Path, /, *, config_path: Path | None = None) -> tuple[Issue, Conf
     The configuration is CONFIG_PATH, else the newsletter.toml of the issue's folder or
     one above it; a ConfigError (pointing at `newsletter init`) when there is none.
     """
+    text = read_issue_text(path)  # the file's own problems first (a folder, a device)
     config = require_config(config_path, start=path.resolve().parent)
-    return load_issue(path, config=config), config
+    return load_issue_text(text, str(path), config=config), config

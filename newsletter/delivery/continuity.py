@@ -46,12 +46,15 @@ def check(config: Config, db: sqlite3.Connection, /) -> None:
     db_path = database_path(config)
     listed = "\n".join(f"  {display_path(e.path)}: {e.what}" for e in found)
     newest = next(iter(backups(backup_folder(db_path))), None)
-    restore = (
-        f"Restore the newest backup:\n    newsletter state restore {display_path(newest.path)}\n"
-        if newest is not None
-        else "Restore it from your own copies of the state folder (there are no backups in "
-        f"{display_path(backup_folder(db_path))}).\n"
-    )
+    if newest is not None:
+        restore = _("Restore the newest backup:\n    newsletter state restore {backup}\n").format(
+            backup=display_path(newest.path)
+        )
+    else:
+        restore = _(
+            "Restore it from your own copies of the state folder (there are no backups in "
+            "{folder}).\n"
+        ).format(folder=display_path(backup_folder(db_path)))
     raise SendError(
         _(
             "{db_path} does not know sends that this project shows happened:\n{listed}\nThe state "
@@ -72,8 +75,8 @@ def missing(config: Config, db: sqlite3.Connection, /) -> list[Evidence]:
 
 def _receipts(config: Config, known: dict[tuple[str, str], str]) -> list[Evidence]:
     return [
-        Evidence(head.path, f"the receipt of {head.newsletter}/{head.issue}, started "
-                 f"{head.started_at}")
+        Evidence(head.path, _("the receipt of {newsletter}/{issue}, started {started}").format(
+            newsletter=head.newsletter, issue=head.issue, started=head.started_at))
         for head in receipt.heads(config)
         if known.get((head.newsletter, head.issue)) != head.started_at
     ]  # fmt: skip
@@ -91,7 +94,10 @@ def _outbox(config: Config, known: dict[tuple[str, str], str]) -> list[Evidence]
             if newsletter == _CONFIRMATIONS:
                 continue
             if count := sum(1 for _ in folder.glob("*.eml")):
-                found.append(Evidence(folder, f"{count} message file(s) of {newsletter}/{slug}"))
+                what = _("{n} message file(s) of {newsletter}/{slug}").format(
+                    n=count, newsletter=newsletter, slug=slug
+                )
+                found.append(Evidence(folder, what))
     return found
 
 
@@ -113,12 +119,16 @@ def _backup(
     lacking = [f"{n}/{s}" for n, s, created in sends if known.get((n, s)) != created]
     found = []
     if lacking:
-        found.append(Evidence(newest.path, f"a backup of {newest.taken_at} that holds the "
-                              f"send(s) {', '.join(lacking)}"))  # fmt: skip
+        what = _("a backup of {taken} that holds the send(s) {sends}").format(
+            taken=newest.taken_at, sends=", ".join(lacking)
+        )
+        found.append(Evidence(newest.path, what))
     held = db.execute("SELECT count(*) FROM suppression").fetchone()[0]
     if suppressed and not held:
-        found.append(Evidence(newest.path, f"a backup of {newest.taken_at} with {suppressed} "
-                              "suppressed address(es); this database has none"))  # fmt: skip
+        what = _(
+            "a backup of {taken} with {n} suppressed address(es); this database has none"
+        ).format(taken=newest.taken_at, n=suppressed)
+        found.append(Evidence(newest.path, what))
     return found
 
 

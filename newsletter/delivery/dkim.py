@@ -35,7 +35,7 @@ SIGNED_HEADERS: tuple[str, ...] = (
     "List-Archive",
     "Archived-At",
 )
-_MAKE_A_KEY = (
+_MAKE_A_KEY = N_(
     "Make one with `openssl genrsa -out dkim.key 2048` and publish its "
     "public key (see docs/send.md, DKIM)."
 )
@@ -82,7 +82,7 @@ def _read_key(path: Path) -> bytes:
     except (UnparsableKeyError, ValueError, IndexError, TypeError) as exc:
         raise ConfigError(
             _("{where}: is not an RSA private key in PEM format ({exc}). {make_a_key}").format(
-                where=where, exc=exc, make_a_key=_MAKE_A_KEY
+                where=where, exc=exc, make_a_key=_(_MAKE_A_KEY)
             )
         ) from None
     return key

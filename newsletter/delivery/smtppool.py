@@ -34,7 +34,7 @@ from newsletter.delivery.message import OutgoingMessage
 from newsletter.delivery.ratelimit import RateLimiter
 from newsletter.delivery.replies import NotDelivered, Result, classify
 from newsletter.errors import TransportError
-from newsletter.translate import _
+from newsletter.translate import N_, _
 
 log = logging.getLogger(__name__)
 _E = TypeVar("_E", bound=BaseException)
@@ -43,7 +43,7 @@ ATTEMPTS = 5
 _MODES = {"tls": "TLS", "starttls": "STARTTLS", "none": "no TLS"}
 # What a lost connection looks like from aiosmtplib: try again on a fresh one.
 _DROPPED = (SMTPServerDisconnected, SMTPTimeoutError, ConnectionError)
-_CHECK_LOGIN = "check NEWSLETTER_SMTP_USERNAME and NEWSLETTER_SMTP_PASSWORD"
+_CHECK_LOGIN = N_("check NEWSLETTER_SMTP_USERNAME and NEWSLETTER_SMTP_PASSWORD")
 
 
 class TlsChoice(NamedTuple):
@@ -225,7 +225,7 @@ class SmtpPool:
         if isinstance(exc, SMTPAuthenticationError):
             return TransportError(
                 _("{where} refused the login ({code} {message}): {check_login}.").format(
-                    where=where, code=exc.code, message=exc.message, check_login=_CHECK_LOGIN
+                    where=where, code=exc.code, message=exc.message, check_login=_(_CHECK_LOGIN)
                 )
             )
         if (cert := _cause(exc, ssl.SSLCertVerificationError)) is not None:
