@@ -384,7 +384,7 @@ def load_config_text(text: str, path: Path, /) -> Config:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(_("{path}: {exc}").format(path=path, exc=exc)) from None
+        raise ConfigError(f"{path}: {exc}") from None
     _refuse_secrets(path, text, data)
     return _build(path, path.resolve().parent, data, text)
 

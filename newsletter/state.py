@@ -92,7 +92,7 @@ def connect(path: Path, /, *, check: bool = True) -> sqlite3.Connection:
         _migrate(db)
     except StateError as exc:
         _close(db)
-        raise StateError(_("{path}: {exc}").format(path=path, exc=exc), kind=exc.kind) from None
+        raise StateError(f"{path}: {exc}", kind=exc.kind) from None
     except sqlite3.Error as exc:
         _close(db)
         raise explain(exc, path) from None

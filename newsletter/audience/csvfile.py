@@ -110,9 +110,7 @@ def open_table(path: Path, /) -> tuple[CsvTable, Iterator[Record]]:
     try:
         data = read_regular(path, limit=MAX_LIST_BYTES, what=N_("a list file"))
     except UnreadableFile as exc:
-        raise SubscriberError(
-            _("{label}: {reason}.").format(label=label, reason=exc.reason)
-        ) from None
+        raise SubscriberError(f"{label}: {exc.reason}.") from None
     text, fmt, warnings = _decode(data, label)
     del data
     fmt, first = _sniff(text, fmt)

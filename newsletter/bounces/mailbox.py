@@ -91,7 +91,7 @@ def _read(path: Path) -> bytes:
     try:
         return read_regular(path, limit=_MAX_MESSAGE_BYTES, what=N_("a message file"))
     except UnreadableFile as exc:
-        raise MailboxError(_("{path}: {reason}").format(path=path, reason=exc.reason)) from None
+        raise MailboxError(f"{path}: {exc.reason}") from None
 
 
 def _mbox_or_message(path: Path) -> Iterator[Item]:

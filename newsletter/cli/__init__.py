@@ -113,9 +113,9 @@ def _os_error(exc: OSError) -> NewsletterError:
     reason = describe_os_error(exc)
     if exc.filename:
         return NewsletterError(
-            _("{path}: {reason}.").format(path=exc.filename, reason=reason)
+            f"{exc.filename}: {reason}."
         )  # fmt: skip
-    return NewsletterError(_("{reason}.").format(reason=reason))
+    return NewsletterError(f"{reason}.")
 
 
 def _state_error(exc: Exception) -> NewsletterError | None:

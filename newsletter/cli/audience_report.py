@@ -38,7 +38,7 @@ def echo_recipients(config: Config, plan: Plan, /) -> None:
     click.echo(_("Recipients: {n}{left_out}").format(n=plan.counts.queued, left_out=extra))
     for count in found.lists:
         mine = [item for item in found.left_out if item.source.startswith(f"{count.list}:")]
-        click.echo(_("  {list_summary}").format(list_summary=list_summary(count, mine)))
+        click.echo(f"  {list_summary(count, mine)}")
     people = found.subscribers[:FIRST]
     if people:
         named = ", ".join(f"{s.name} <{s.email}>" if s.name else s.email for s in people)

@@ -127,7 +127,7 @@ def _echo_written(written: Written, key: str) -> None:
     ]
     click.echo(_("Next:"))
     for number, step in enumerate(steps, start=1):
-        click.echo(_("  {number}. {step}").format(number=number, step=step))
+        click.echo(f"  {number}. {step}")
 
 
 COMMANDS: list[click.Command] = [init]

@@ -104,7 +104,7 @@ def confirm(question: str, /, *, abort: bool = False) -> bool:
     """Ask QUESTION on stderr; y/yes (and the Swedish j/ja) mean yes, the default is no."""
     while True:
         answer = click.prompt(
-            _("{question} [{value}]").format(question=question, value=_("y/N")),
+            f"{question} [{_('y/N')}]",
             default="",
             show_default=False,
             prompt_suffix=" ",

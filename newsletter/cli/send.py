@@ -214,11 +214,7 @@ def _send_test(
         ).format(n=len(emails), where=where)
     )  # fmt: skip
     for (email, result), reader in zip(results, readers, strict=True):
-        click.echo(
-            _("  {email}: {outcome}: {reply}").format(
-                email=email, outcome=result.outcome, reply=result.reply
-            )
-        )
+        click.echo(f"  {email}: {result.outcome}: {result.reply}")
         click.echo("    " + _("as {reader} gets it").format(reader=describe_reader(reader)))
     return 1 if any(result.outcome != "sent" for _email, result in results) else 0
 

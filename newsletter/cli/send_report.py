@@ -110,11 +110,7 @@ def echo_changes(plan: Plan, options: Options) -> None:
             _("The {n} new subscriber(s) are added (--add-new).").format(n=len(changes.added))
         )
         for subscriber in changes.added[:5]:
-            click.echo(
-                _("  {person} ({source})").format(
-                    person=_person(subscriber.name, subscriber.email), source=subscriber.source
-                )
-            )
+            click.echo(f"  {_person(subscriber.name, subscriber.email)} ({subscriber.source})")
     elif changes.added:
         click.echo(
             _(
@@ -199,7 +195,7 @@ def echo_report(
     else:
         click.echo(_("Sent {sent} message(s) {where}.").format(sent=report.sent, where=where))
     for failure in report.failures[:20]:
-        click.echo(_("  {address}: {reply}").format(address=failure.address, reply=failure.reply))
+        click.echo(f"  {failure.address}: {failure.reply}")
     again = f"newsletter send {issue_path}"
     if report.refused_alike:
         click.echo(
@@ -270,9 +266,7 @@ def _echo_unrecorded(report: RunReport, again: str) -> None:
         )
         for delivery in report.unrecorded:
             click.echo(
-                _("  {address}: {outcome}: {reply}").format(
-                    address=delivery.address, outcome=delivery.outcome, reply=delivery.reply
-                ),
+                f"  {delivery.address}: {delivery.outcome}: {delivery.reply}",
                 err=True,
             )
     if report.unreleased:
@@ -374,6 +368,4 @@ def echo_rows(db: sqlite3.Connection, send: Send, status: str, title: str) -> No
     click.echo(title)
     no_reply = _("no reply recorded")
     for row in (first, *rows):
-        click.echo(
-            _("  {address}: {value}").format(address=row["address"], value=row["reply"] or no_reply)
-        )
+        click.echo(f"  {row['address']}: {row['reply'] or no_reply}")

@@ -46,11 +46,7 @@ def status_command(issue_path: Path) -> None:
         return
     c = journal.counts(db, send)
     running = sendlock.running(config, send.newsletter, send.slug)
-    click.echo(
-        _("{newsletter}/{slug}: {subject}").format(
-            newsletter=send.newsletter, slug=send.slug, subject=send.subject
-        )
-    )
+    click.echo(f"{send.newsletter}/{send.slug}: {send.subject}")
     lists = ", ".join(send.lists)
     if send.finished_at:
         click.echo(_("Lists: {lists}; started {started}, finished {finished}").format(
