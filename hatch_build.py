@@ -10,7 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+try:
+    from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+except ImportError:  # `python hatch_build.py` by hand, where hatchling is not installed
+    BuildHookInterface = object  # type: ignore[assignment,misc]
 
 LOCALE = Path("newsletter") / "locale"
 

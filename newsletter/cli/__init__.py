@@ -62,8 +62,8 @@ class _Group(click.Group):
 
         module = importlib.import_module(f"newsletter.cli.{COMMANDS[cmd_name][0]}")
         command: click.Command = next(c for c in module.COMMANDS if c.name == cmd_name)
-        translate(command)
         add_config_option(command)
+        translate(command)
         command.short_help = _(COMMANDS[cmd_name][1])  # one text for both listings
         return command
 

@@ -103,14 +103,15 @@ def _validate_one(path: Path) -> Issue:
 def new(path: Path | None, key: str | None) -> None:
     """Write a commented starter issue that validates; never overwrites a file.
 
-    PATH defaults to issues/NEWSLETTER-YYYY-MM-DD.yaml. The newsletter defaults
-    to the first one in newsletter.toml. The issue's number follows the highest
-    number of the newsletter's issues this year (in the issues folder).
+    The newsletter defaults to the first one in newsletter.toml. The issue's number
+    follows the highest number of the newsletter's issues this year (in the issues
+    folder); PATH defaults to issues/NEWSLETTER-YYYY-NN.yaml with that number.
 
     \b
     Example:
         newsletter new issues/medborgardialog-2026-06.yaml --newsletter medborgardialog
     """
+    from newsletter.audience.csvfile import display_path
     from newsletter.cli.project import load_project
     from newsletter.content.numbering import next_number
     from newsletter.content.starter import starter_issue
@@ -133,12 +134,14 @@ def new(path: Path | None, key: str | None) -> None:
             )
         )
     today = dt.date.today()
-    path = path or config.issues_dir / f"{key}-{today.isoformat()}.yaml"
+    number, year = next_number(config.issues_dir, key, today=today)
+    path = path or config.issues_dir / f"{key}-{year}-{number:02d}.yaml"
     if path.exists():
         raise NewsletterError(
-            _("{path} already exists; choose another name or delete it first.").format(path=path)
+            _("{path} already exists; choose another name or delete it first.").format(
+                path=display_path(path)
+            )
         )
-    number, _year = next_number(config.issues_dir, key, today=today)
     text = starter_issue(newsletter=key, today=today, language=config.newsletters[key].language,
                          schema=_schema_link(config.root, path), number=number)  # fmt: skip
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -151,7 +154,7 @@ def new(path: Path | None, key: str | None) -> None:
         ) from None
     click.echo(
         _("Wrote {path} (number {number} of {year}). Fill it in, then: newsletter validate {path}")
-        .format(path=path, number=number, year=today.year)
+        .format(path=display_path(path), number=number, year=year)
     )  # fmt: skip
 
 

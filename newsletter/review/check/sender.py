@@ -115,8 +115,8 @@ class SenderCheck:
                     "spf-missing",
                     _(
                         "{domain} has no SPF record: receivers cannot tell that the relay may "
-                        'send for it. Publish a TXT record at {domain}: "v=spf1 {self} ~all".'
-                    ).format(domain=domain, self=self._spf_hint()),
+                        'send for it. Publish a TXT record at {domain}: "v=spf1 {hint} ~all".'
+                    ).format(domain=domain, hint=self._spf_hint()),
                 )
             ]
         if len(records) > 1:
@@ -135,7 +135,7 @@ class SenderCheck:
                     "spf-relay",
                     _(
                         'the SPF record of {domain} ("{records}") does not cover the relay {host}'
-                        ' ({address}): {result}, {explanation}. Add "{self}" to it, or the '
+                        ' ({address}): {result}, {explanation}. Add "{hint}" to it, or the '
                         "include: your mail provider gives."
                     ).format(
                         domain=domain,
@@ -144,7 +144,7 @@ class SenderCheck:
                         address=self.spf.address,
                         result=self.spf.result,
                         explanation=self.spf.explanation,
-                        self=self._spf_hint(),
+                        hint=self._spf_hint(),
                     ),
                 )
             ]
