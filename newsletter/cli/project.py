@@ -102,9 +102,10 @@ _NO = {"n", "no", "nej"}
 
 def confirm(question: str, /, *, abort: bool = False) -> bool:
     """Ask QUESTION on stderr; y/yes (and the Swedish j/ja) mean yes, the default is no."""
+    choices = _("y/N")  # what the editor may type: the Swedish j/N
     while True:
         answer = click.prompt(
-            f"{question} [{_('y/N')}]",
+            f"{question} [{choices}]",
             default="",
             show_default=False,
             prompt_suffix=" ",
