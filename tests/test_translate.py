@@ -169,3 +169,28 @@ def test_click_speaks_swedish_too() -> None:
     assert result.returncode == 2
     assert "Användning: python -m newsletter" in result.stderr
     assert re.search(r"Fel: Det finns inget kommando som heter 'sned'", result.stderr)
+
+
+def test_no_message_hides_inside_an_f_string() -> None:
+    # Babel does not look inside f-strings: a message there would never be translated.
+    import ast
+
+    hidden = []
+    for path in sorted((ROOT / "newsletter").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FormattedValue):
+                for inner in ast.walk(node.value):
+                    if _is_message_call(inner):
+                        hidden.append(f"{path.relative_to(ROOT)}:{inner.lineno}")
+    assert hidden == []
+
+
+def _is_message_call(node: object) -> bool:
+    import ast
+
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in {"_", "ngettext", "N_"}
+        and any(isinstance(arg, ast.Constant) for arg in node.args)
+    )

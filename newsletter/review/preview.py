@@ -178,7 +178,7 @@ class Preview:
         line = _("{path} · e-mail HTML {size:.1f} KB encoded (limit 100 KB) · as {reader} gets it")
         line = line.format(path=str(self.path), size=size, reader=_whom(state.reader))
         files = _("{n} calendar files").format(n=len(rendered.calendar))
-        desktop, mobile = _("Desktop, 600 px"), _("Mobile, 375 px")
+        desktop, mobile, text = _("Desktop, 600 px"), _("Mobile, 375 px"), _("Text version")
         return (
             f"<header><h1>{html.escape(rendered.issue.subject_line)}</h1>"
             f"<p>{html.escape(line)}</p>"
@@ -190,7 +190,7 @@ class Preview:
             f"<figure><figcaption>{html.escape(mobile)}</figcaption>"
             f'<iframe id="mobile" title="{html.escape(mobile)}" src="/email.html" width="375">'
             "</iframe></figure>"
-            f"<figure><figcaption>{html.escape(_('Text version'))}</figcaption>"
+            f"<figure><figcaption>{html.escape(text)}</figcaption>"
             f'<pre id="text">{html.escape(self.email(state)[1])}</pre></figure></main>'
             f"<script>const VERSION = {state.version};</script>"
         )

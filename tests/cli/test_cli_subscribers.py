@@ -206,3 +206,40 @@ def test_check_counts_unsubscribes_of_the_newsletter_whose_default_list_it_is(
     assert "2 recipient(s)" in own.stdout and "for newsletter medborgardialog" in own.stdout
     other = run("check", "kommun_b")
     assert "4 recipient(s)" in other.stdout and "--newsletter adds its unsubscribes" in other.stdout
+
+
+def test_check_lists_duplicates_and_bad_rows_in_the_order_of_rows(folder: Path) -> None:
+    (folder / "subscribers" / "dubbel.csv").write_text(
+        "E-post;Namn\nanna@example.org;Anna\nbo@example.org;Bo\nANNA@example.org;Anna A\n"
+        "inte-en-adress;X\nbo@example.org;\n",
+        encoding="utf-8",
+    )
+    result = run("check", "dubbel")
+    assert result.exit_code == 1
+    lines = [line.split(":")[1] for line in result.stderr.splitlines() if ".csv:" in line]
+    assert lines == ["4", "5", "6"]  # the warning on row 4, the error on 5, the warning on 6
+    assert "subscribers/dubbel.csv: 5 rows, 2 addresses, 1 bad, 2 duplicates merged" in (
+        result.stdout
+    )
+
+
+def test_one_duplicate_is_one_duplicate(folder: Path) -> None:
+    (folder / "subscribers" / "en.csv").write_text(
+        "E-post;Namn\nanna@example.org;Anna\nanna@example.org;Anna\n", encoding="utf-8"
+    )
+    result = run("check", "en")
+    assert "subscribers/en.csv: 2 rows, 1 address, 1 duplicate merged" in result.stdout
+
+
+def test_check_in_swedish(folder: Path, swedish: None) -> None:
+    (folder / "subscribers" / "en.csv").write_text(
+        "E-post;Namn\nanna@example.org;Anna\nanna@example.org;Anna\nfel;X\n", encoding="utf-8"
+    )
+    result = run("check", "en")
+    assert "subscribers/en.csv:3: varning: anna@example.org finns också på rad 2; sammanslagen" in (
+        result.stderr
+    )
+    assert "subscribers/en.csv:4: fel: 'fel' är inte en giltig e-postadress" in result.stderr
+    assert "subscribers/en.csv: 3 rader, 1 adress, 1 felaktig, 1 dubblett sammanslagen" in (
+        result.stdout
+    )
