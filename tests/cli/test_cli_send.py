@@ -1,9 +1,9 @@
 """`newsletter send` and `newsletter status` end to end, into the outbox (no SMTP server)."""
 
 import csv
-import re
 import email
 import json
+import re
 import sqlite3
 from pathlib import Path
 
