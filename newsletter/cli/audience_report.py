@@ -4,7 +4,7 @@ and the CSV file with all of them (audience.roster)."""
 
 from __future__ import annotations
 
-__all__ = ["echo_recipients", "list_summary"]
+__all__ = ["describe_reader", "echo_recipients", "list_summary", "person"]
 
 from collections import Counter
 from typing import TYPE_CHECKING
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from newsletter.audience.subscribers import LeftOut, ListCount
     from newsletter.config import Config
     from newsletter.delivery.planning import Plan
+    from newsletter.review.reader import Reader
 
 # How many recipients are named on screen; the CSV file names them all.
 FIRST = 5
@@ -41,7 +42,7 @@ def echo_recipients(config: Config, plan: Plan, /) -> None:
         click.echo(f"  {list_summary(count, mine)}")
     people = found.subscribers[:FIRST]
     if people:
-        named = ", ".join(f"{s.name} <{s.email}>" if s.name else s.email for s in people)
+        named = ", ".join(person(s.name, s.email) for s in people)
         more = len(found.subscribers) - len(people)
         if more:
             click.echo(_("  First: {named} and {n} more").format(named=named, n=more))
@@ -102,3 +103,17 @@ def _suppressed(reason: str, n: int) -> str:
     }
     text = texts.get(reason, ngettext("{n} left out: suppressed", "{n} left out: suppressed", n))
     return text.format(n=n)
+
+
+def person(name: str, email: str) -> str:
+    """NAME <EMAIL> ("Anna Andersson <anna@kommun.se>"), or EMAIL alone."""
+    return f"{name} <{email}>" if name else email
+
+
+def describe_reader(reader: Reader) -> str:
+    """Whose copy: "Anna Andersson <anna@…> (subscribers/x.csv:2)", or a made-up one."""
+    if reader.source:
+        return f"{person(reader.name, reader.email)} ({reader.source})"
+    return _("{person} (a made-up reader: the list has nobody)").format(
+        person=person(reader.name, reader.email)
+    )

@@ -91,7 +91,7 @@ def _render_one(path: Path, output: Path | None) -> None:
 
 def _echo_if_sent(config: Config, newsletter: str, slug: str, path: Path) -> None:
     """Say so when the issue was sent from another version of the file."""
-    from newsletter.cli.send_report import echo_changed_file
+    from newsletter.cli.corrections import echo_changed_file
     from newsletter.state import connect, database_path
 
     if database_path(config).exists():  # rendering never makes a state database

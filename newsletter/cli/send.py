@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 
 import click
 
+from newsletter.cli.audience_report import describe_reader
+from newsletter.cli.corrections import echo_changed_file
 from newsletter.cli.project import load_issue
 from newsletter.cli.send_report import (
     Progress,
-    describe_reader,
-    echo_changed_file,
     echo_plan,
     echo_receipts,
     echo_report,

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 __all__ = [
     "Progress",
-    "describe_reader",
-    "echo_changed_file",
     "echo_changes",
     "echo_plan",
     "echo_receipts",
@@ -23,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from newsletter.cli.audience_report import echo_recipients
+from newsletter.cli.audience_report import echo_recipients, person
 from newsletter.translate import _
 
 if TYPE_CHECKING:
@@ -32,7 +30,6 @@ if TYPE_CHECKING:
     from newsletter.delivery.engine import RunReport
     from newsletter.delivery.journal import Send
     from newsletter.delivery.planning import Options, Plan
-    from newsletter.review.reader import Reader
 
 
 # --- the plan ------------------------------------------------------------------------
@@ -110,7 +107,7 @@ def echo_changes(plan: Plan, options: Options) -> None:
             _("The {n} new subscriber(s) are added (--add-new).").format(n=len(changes.added))
         )
         for subscriber in changes.added[:5]:
-            click.echo(f"  {_person(subscriber.name, subscriber.email)} ({subscriber.source})")
+            click.echo(f"  {person(subscriber.name, subscriber.email)} ({subscriber.source})")
     elif changes.added:
         click.echo(
             _(
@@ -118,52 +115,6 @@ def echo_changes(plan: Plan, options: Options) -> None:
                 "--add-new."
             ).format(n=len(changes.added))
         )
-
-
-def _person(name: str, email: str) -> str:
-    return f"{name} <{email}>" if name else email
-
-
-def describe_reader(reader: Reader) -> str:
-    """Whose copy: "Anna Andersson <anna@…> (subscribers/x.csv:2)", or a made-up one."""
-    if reader.source:
-        return f"{_person(reader.name, reader.email)} ({reader.source})"
-    return _("{person} (a made-up reader: the list has nobody)").format(
-        person=_person(reader.name, reader.email)
-    )
-
-
-def echo_changed_file(db: sqlite3.Connection, newsletter: str, slug: str, path: Path) -> None:
-    """Say so when the issue file at PATH is not the one the send of it started with."""
-    from newsletter.delivery import archive, journal, runs
-
-    sent = runs.sent_sha256(db, newsletter, slug)
-    if sent is None or not path.is_file():
-        return
-    now = runs.file_sha256(path)
-    if now == sent:
-        return
-    found = journal.find(db, newsletter, slug)
-    started = found.created_at if found else ""
-    corrected = archive.correction(db, newsletter, slug)
-    if corrected is not None and corrected.issue_sha256 == now:
-        click.echo(
-            _(
-                "Note: {path} has changed since it was sent ({started}); the web version shows "
-                "this corrected file since {corrected}. The mail already sent keeps the "
-                "earlier text."
-            ).format(path=path, started=started, corrected=corrected.corrected_at),
-            err=True,
-        )
-        return
-    click.echo(
-        _(
-            "Note: {path} has changed since it was sent ({started}): readers have it as it was "
-            "then. To publish the change on the web version, marked as a correction with "
-            "today's date, run: newsletter archive update {path}"
-        ).format(path=path, started=started),
-        err=True,
-    )
 
 
 def outbox_path(config: Config, issue: Issue) -> str:

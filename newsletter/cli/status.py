@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from newsletter.cli.corrections import echo_changed_file
 from newsletter.cli.project import load_issue
-from newsletter.cli.send_report import echo_changed_file, echo_rows
+from newsletter.cli.send_report import echo_rows
 from newsletter.translate import _
 
 if TYPE_CHECKING:

@@ -13,13 +13,14 @@ import csv
 import io
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from newsletter.audience import suppression
+from newsletter.cli.list_report import echo_counts, echo_located, in_row_order
 from newsletter.cli.project import open_state
 from newsletter.cli.suppression import (
     forget,
@@ -28,27 +29,12 @@ from newsletter.cli.suppression import (
     suppressed,
     unsuppress,
 )
-from newsletter.errors import Location, SubscriberError
-from newsletter.translate import _, ngettext
+from newsletter.errors import SubscriberError
+from newsletter.translate import _
 
 if TYPE_CHECKING:
     from newsletter.audience.listfile import ListFile
-    from newsletter.audience.subscribers import Recipients
     from newsletter.config import Config
-
-
-def _echo_located(items: Iterable[tuple[Location, str]]) -> None:
-    """Each (place, kind): `FILE:LINE: KIND: message`, KIND in the editor's words."""
-    for item, kind in items:
-        place = f"{item.path}:{item.line}" if item.line else item.path
-        click.echo(f"{place}: {kind}: {item.message}", err=True)
-
-
-def _in_row_order(found: Recipients) -> list[tuple[Location, str]]:
-    """The warnings and the bad rows of FOUND's lists, list by list, in the order of rows."""
-    order = {count.list: number for number, count in enumerate(found.lists)}
-    items = [(w, _("warning")) for w in found.warnings] + [(p, _("error")) for p in found.problems]
-    return sorted(items, key=lambda pair: (order.get(pair[0].path, len(order)), pair[0].line))
 
 
 @click.group()
@@ -107,8 +93,8 @@ def check(lists: Sequence[str], key: str | None, check_dns: bool) -> None:
     found = recipients(
         config, db, names, newsletter=newsletter_key(config, key), check_dns=check_dns
     )
-    _echo_located(_in_row_order(found))
-    _echo_counts(found, key)
+    echo_located(in_row_order(found))
+    echo_counts(found, key)
     echo_signups(config, db, key)
     if found.problems:
         click.echo(
@@ -138,44 +124,6 @@ def _newsletter_of(config: Config, names: Sequence[str]) -> str | None:
         )
     ]
     return keys[0] if len(keys) == 1 else None
-
-
-def _echo_counts(found: Recipients, key: str | None) -> None:
-    for count in found.lists:
-        details = [
-            ngettext("{n} row", "{n} rows", count.rows).format(n=count.rows),
-            ngettext("{n} address", "{n} addresses", count.subscribers).format(n=count.subscribers),
-        ]
-        if count.problems:
-            details.append(ngettext("{n} bad", "{n} bad", count.problems).format(n=count.problems))
-        if count.duplicates:
-            details.append(
-                ngettext("{n} duplicate merged", "{n} duplicates merged", count.duplicates)
-                .format(n=count.duplicates)
-            )  # fmt: skip
-        if count.overlap:
-            details.append(
-                ngettext("{n} also on an earlier list", "{n} also on an earlier list",
-                         count.overlap).format(n=count.overlap)
-            )  # fmt: skip
-        if count.suppressed:
-            details.append(
-                ngettext("{n} suppressed", "{n} suppressed", count.suppressed)
-                .format(n=count.suppressed)
-            )  # fmt: skip
-        click.echo(f"{count.list}: {', '.join(details)}")
-    total = _(
-        "{n} recipient(s) after merging {duplicates} duplicate(s) and leaving out {suppressed} "
-        "suppressed for every newsletter (bounces, complaints, manual; --newsletter adds its "
-        "unsubscribes)."
-    )
-    if key:
-        total = _(
-            "{n} recipient(s) after merging {duplicates} duplicate(s) and leaving out "
-            "{suppressed} suppressed for newsletter {key}."
-        )
-    click.echo(total.format(n=len(found.subscribers), duplicates=found.duplicates,
-                            suppressed=found.suppressed, key=key))  # fmt: skip
 
 
 @subscribers.command()
@@ -316,8 +264,8 @@ def import_(list_name: str, csv_file: Path, dry_run: bool) -> None:
     listfile = ListFile.open(resolve_list(config, list_name, must_exist=False), create=True)
     export = load_list(csv_file)
     report = listfile.merge(export)
-    _echo_located([(w, _("warning")) for w in report.warnings])
-    _echo_located([(r, _("rejected")) for r in report.rejected])
+    echo_located([(w, _("warning")) for w in report.warnings])
+    echo_located([(r, _("rejected")) for r in report.rejected])
     if not dry_run and (report.new or report.updated):
         _save(listfile)
     held = suppression.suppressed_hashes(db, newsletter=suppression.ALL)
@@ -391,7 +339,7 @@ def export(list_name: str | None, output: Path | None, key: str | None, address:
         header, rows = signup_rows(config, db, key, held)
     else:
         loaded = load_list(resolve_list(config, list_name))
-        _echo_located([(p, _("left out")) for p in loaded.problems])
+        echo_located([(p, _("left out")) for p in loaded.problems])
         keep = [s for s in loaded.subscribers if suppression.address_hash(s.email) not in held]
         header = ["email", "name", *loaded.headers.values()]
         rows = [[s.email, s.name, *s.fields.values()] for s in keep]
