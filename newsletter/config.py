@@ -50,7 +50,15 @@ from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource
 from newsletter.errors import ConfigError
 from newsletter.fileio import UnreadableFile, read_regular
 from newsletter.translate import N_, _
-from newsletter.values import BaseUrl, EmailAddress, HeaderText, Language, PlainText, SafeUrl
+from newsletter.values import (
+    BaseUrl,
+    EmailAddress,
+    HeaderText,
+    Language,
+    PlainText,
+    SafeUrl,
+    StateUrl,
+)
 
 CONFIG_NAME = "newsletter.toml"
 ENV_CONFIG = "NEWSLETTER_CONFIG"
@@ -226,6 +234,8 @@ class _General(_Section):
 
     base_url: BaseUrl = "http://localhost:8000"
     state_dir: str = ".newsletter"
+    # Absent: the SQLite file in state_dir. sqlite:///PATH or postgresql://USER@HOST/DB.
+    state_url: StateUrl = ""
     outbox: str = "outbox"
     subscribers_dir: str = "subscribers"
     issues_dir: str = "issues"
@@ -318,6 +328,7 @@ class Config(BaseModel):
     root: Path
     base_url: str
     state_dir: Path
+    state_url: str  # "" for the SQLite file in state_dir
     outbox: Path
     subscribers_dir: Path
     issues_dir: Path
@@ -332,6 +343,11 @@ class Config(BaseModel):
     @property
     def secret(self) -> SecretStr | None:
         return _secret_from_env("NEWSLETTER_SECRET")
+
+    @property
+    def state_password(self) -> SecretStr | None:
+        """The password of a PostgreSQL state database (else libpq's PGPASSFILE decides)."""
+        return _secret_from_env("NEWSLETTER_STATE_PASSWORD")
 
     def newsletter(self, key: str) -> NewsletterConfig:
         """The newsletter named KEY, or a ConfigError listing the ones there are."""
@@ -482,6 +498,7 @@ def _build(path: Path | None, root: Path, data: dict[str, Any], text: str = "") 
         root=root,
         base_url=general.base_url.rstrip("/"),
         state_dir=root / general.state_dir,
+        state_url=general.state_url,
         outbox=root / general.outbox,
         subscribers_dir=root / general.subscribers_dir,
         issues_dir=root / general.issues_dir,

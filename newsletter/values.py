@@ -10,8 +10,10 @@ __all__ = [
     "Language",
     "PlainText",
     "SafeUrl",
+    "StateUrl",
     "check_base_url",
     "check_header_text",
+    "check_state_url",
     "check_text",
     "check_url",
     "normalise_email",
@@ -20,7 +22,7 @@ __all__ = [
 import re
 import unicodedata
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, StringConstraints
@@ -110,6 +112,37 @@ def check_base_url(value: str) -> str:
     return value
 
 
+STATE_SCHEMES = ("sqlite:///", "postgresql://", "postgres://")
+
+
+def check_state_url(value: str) -> str:
+    """VALUE, when it names a state database without a password in it; ValueError otherwise.
+
+    The password of a PostgreSQL database comes from the environment only
+    (NEWSLETTER_STATE_PASSWORD, or libpq's PGPASSFILE or PGPASSWORD).
+    """
+    if not value:
+        return value
+    if not value.startswith(STATE_SCHEMES) or _CONTROL.search(value):
+        raise ValueError(
+            _(
+                "must be sqlite:///PATH (a SQLite file) or postgresql://USER@HOST:PORT/DATABASE, "
+                "e.g. postgresql://newsletter@db.example.org:5432/newsletter"
+            )
+        )
+    parts = urlsplit(value)
+    query = {key.lower() for key, _ in parse_qsl(parts.query)}
+    if value.startswith("postgres") and (parts.password is not None or "password" in query):
+        raise ValueError(
+            _(
+                "a password does not belong in the address (it would be kept in git, shown and "
+                "logged): remove it and set NEWSLETTER_STATE_PASSWORD in the environment (or "
+                "NEWSLETTER_STATE_PASSWORD_FILE, or libpq's PGPASSFILE)"
+            )
+        )
+    return value
+
+
 def normalise_email(value: str) -> str:
     """Check an address's syntax (no DNS) and return it normalised; ValueError if invalid."""
     try:
@@ -133,6 +166,7 @@ HeaderText = Annotated[
 ]
 SafeUrl = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(check_url)]
 BaseUrl = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(check_base_url)]
+StateUrl = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(check_state_url)]
 EmailAddress = Annotated[
     str, StringConstraints(strip_whitespace=True), AfterValidator(normalise_email)
 ]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import os
-import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from pathlib import Path
 
 from newsletter.bounces.importer import import_mailbox
 from newsletter.config import Config, load_config
-from newsletter.state import connect, database_path
+from newsletter.state import Connection, connect
 
 ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENT = "NEWSLETTER_BOUNCE_CORPUS"
@@ -237,7 +236,7 @@ VERDICTS = {
 }  # fmt: skip
 
 
-def importer_answer(config: Config, db: sqlite3.Connection) -> Callable[[Path], Verdicts]:
+def importer_answer(config: Config, db: Connection) -> Callable[[Path], Verdicts]:
     """Import each sample on its own (a dry run), trusting unverified reports."""
 
     def answer(path: Path) -> Verdicts:
@@ -277,7 +276,7 @@ def run(folder: Path) -> Report:
     """Score today's `bounces import` on the corpus, in an empty project in FOLDER."""
     (folder / "newsletter.toml").write_text(CONFIG, encoding="utf-8")
     config = load_config(folder / "newsletter.toml")
-    db = connect(database_path(config))
+    db = connect(config)
     try:
         return score(corpus_dir(), importer_answer(config, db))
     finally:

@@ -10,6 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+
+# The state database on both engines: `state_engine` (and `db`, a connection of the test's
+# own) run a test on SQLite and on PostgreSQL; see backends.py.
+from backends import db, state_engine  # noqa: F401
 from dnsserver import dns_server
 from playwright.sync_api import Browser, sync_playwright
 
@@ -39,6 +43,23 @@ def browser() -> Iterator[Browser]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield browser
         browser.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test marked sqlite_only is about the SQLite file: its PostgreSQL half is not run;
+    one marked postgresql_only is about the server: its SQLite half is not run."""
+    kept, dropped = [], []
+    for item in items:
+        engine = getattr(getattr(item, "callspec", None), "params", {}).get("state_engine")
+        if engine and item.get_closest_marker(
+            f"{'sqlite' if engine != 'sqlite' else 'postgresql'}_only"
+        ):
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture(scope="session", autouse=True)

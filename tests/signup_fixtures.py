@@ -75,7 +75,11 @@ def serving(folder: Path, env: Mapping[str, str]) -> Iterator[Served]:
     """`newsletter serve` in FOLDER as a process of its own, with ENV added; stopped after."""
     port = free_port()
     log = folder / f"serve-{port}.log"
-    clean = {key: value for key, value in os.environ.items() if not key.startswith("NEWSLETTER_")}
+    clean = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("NEWSLETTER_") or key.startswith("NEWSLETTER_STATE_")
+    }
     command = [sys.executable, "-m", "newsletter", "serve", "--host", "127.0.0.1",
                "--port", str(port)]  # fmt: skip
     with log.open("wb") as errors:

@@ -27,6 +27,8 @@ from newsletter.cli import main
 from newsletter.config import load_config
 from newsletter.web.app import create_app
 
+pytestmark = pytest.mark.usefixtures("state_engine")
+
 FIRST = "issues/medborgardialog-2020-06.yaml"
 NEXT = "issues/medborgardialog-2020-07.yaml"
 

@@ -18,8 +18,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "newsletter"
 # the stages before its own; nothing else. The entry points come last.
 STAGES = ("basics", "content", "render", "audience", "review", "delivery", "web", "bounces", "cli")
 BASICS = {"newsletter", "newsletter.config", "newsletter.errors", "newsletter.fileio",
-          "newsletter.state", "newsletter.state_backup", "newsletter.urls", "newsletter.values",
-          "newsletter.sql", "newsletter.translate"}  # fmt: skip
+          "newsletter.state", "newsletter.urls", "newsletter.values",
+          "newsletter.translate"}  # fmt: skip
 ENTRY = {"newsletter.__main__"}
 
 
@@ -58,7 +58,7 @@ def graph() -> dict[str, set[str]]:
 
 
 def stage(module: str) -> int:
-    if module in BASICS or module.startswith("newsletter.sql."):
+    if module in BASICS or module.startswith("newsletter.state."):
         return 0
     if module in ENTRY:
         return len(STAGES)

@@ -7,7 +7,8 @@ import pytest
 
 from newsletter.audience import suppression
 from newsletter.errors import StateError
-from newsletter.state import connect, migrations
+from newsletter.state import connect
+from newsletter.state.migrations import migrations
 
 
 def old_database(path: Path, upto: int) -> None:
@@ -17,10 +18,13 @@ def old_database(path: Path, upto: int) -> None:
         "CREATE TABLE migrations (number INTEGER PRIMARY KEY, name TEXT NOT NULL,"
         " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))"
     )
-    for number, name, sql in migrations():
-        if number <= upto:
-            db.executescript(sql)
-            db.execute("INSERT INTO migrations (number, name) VALUES (?, ?)", (number, name))
+    for migration in migrations():
+        if migration.number <= upto:
+            db.executescript(migration.sql)
+            db.execute(
+                "INSERT INTO migrations (number, name) VALUES (?, ?)",
+                (migration.number, migration.name),
+            )
     db.execute(
         "INSERT INTO suppression (address_hash, address, newsletter, reason, source, created_at)"
         " VALUES (?, 'anna@example.org', 'medborgardialog', 'unsubscribed', 'one-click',"
@@ -36,7 +40,7 @@ def test_an_old_database_gets_the_later_migrations_and_keeps_its_data(tmp_path: 
     old_database(path, upto=1)
     db = connect(path)
     applied = [row["number"] for row in db.execute("SELECT number FROM migrations ORDER BY 1")]
-    assert applied == [number for number, _, _ in migrations()]
+    assert applied == [migration.number for migration in migrations()]
     assert len(applied) > 1, "this test needs at least one migration after 001"
     [entry] = suppression.entries(db)
     assert (entry.address, entry.newsletter, entry.reason, entry.created_at) == (

@@ -1,19 +1,20 @@
-import sqlite3
 import stat
 from pathlib import Path
 
 import pytest
 from smalldisk import small_disk
 
-from newsletter.errors import StateError
-from newsletter.state import connect, explain, migrations
+from newsletter.config import load_config
+from newsletter.errors import ConfigError, StateError
+from newsletter.state import backup_folder, connect
+from newsletter.state.migrations import migrations
 
 
 def test_connect_creates_applies_migrations_and_uses_wal(tmp_path: Path) -> None:
     db = connect(tmp_path / "state" / "state.sqlite3")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     applied = [row["number"] for row in db.execute("SELECT number FROM migrations")]
-    assert applied == [number for number, _, _ in migrations()]
+    assert applied == [migration.number for migration in migrations()]
     assert (tmp_path / "state" / ".gitignore").read_text() == "*\n"
 
 
@@ -34,7 +35,8 @@ def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_rows_read_by_name(tmp_path: Path) -> None:
     db = connect(tmp_path / "s.sqlite3")
-    assert isinstance(db.execute("SELECT 1 AS one").fetchone(), sqlite3.Row)
+    row = db.execute("SELECT 1 AS one").fetchone()
+    assert row is not None and row["one"] == row[0] == 1
 
 
 # --- issue 12: a damaged file, private modes, a full or read-only disk ------------------
@@ -78,12 +80,12 @@ def test_a_full_disk_is_called_a_full_disk(tmp_path: Path) -> None:
         path = disk.path / "state.sqlite3"
         db = connect(path)
         disk.fill()
-        with pytest.raises(sqlite3.OperationalError) as raised:
+        with pytest.raises(StateError) as raised:
             db.executemany(
                 "INSERT INTO suppression (address_hash, address, reason) VALUES (?, ?, 'manual')",
                 ((f"{n:064x}", f"p{n}@example.org") for n in range(5000)),
             )
-        explained = explain(raised.value, path)
+        explained = raised.value
         assert explained.kind == "full" and "the disk is full" in str(explained)
         assert "check that the file is complete" not in str(explained)
         db.close()
@@ -102,3 +104,27 @@ def test_a_read_only_disk_is_called_read_only(tmp_path: Path) -> None:
             db = connect(disk.path / "state.sqlite3")
             db.execute("INSERT INTO suppression (address_hash, reason) VALUES ('x', 'manual')")
         assert info.value.kind == "read-only"
+
+
+def test_state_url_names_another_sqlite_file(tmp_path: Path) -> None:
+    (tmp_path / "newsletter.toml").write_text(
+        'state_url = "sqlite:///data/nyhetsbrev.sqlite3"\n', encoding="utf-8"
+    )
+    config = load_config(tmp_path / "newsletter.toml")
+    with connect(config) as db:
+        assert db.dialect.name == "sqlite"
+    assert (tmp_path / "data" / "nyhetsbrev.sqlite3").is_file()
+    assert backup_folder(config) == tmp_path / "data" / "backups"
+    assert not (tmp_path / ".newsletter" / "state.sqlite3").exists()
+    absolute = tmp_path / "elsewhere" / "state.sqlite3"
+    with connect(config, url=f"sqlite:///{absolute}") as db:
+        assert db.execute("SELECT count(*) FROM sends").scalar() == 0
+    assert absolute.is_file()
+
+
+def test_a_state_url_of_another_kind_is_a_located_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSLETTER_STATE_URL", "mysql://n@db/n")
+    with pytest.raises(ConfigError, match="NEWSLETTER_STATE_URL: state_url: must be sqlite"):
+        load_config()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,7 @@ from newsletter.audience.tokens import TokenSigner, load_secret
 from newsletter.config import Config
 from newsletter.delivery import archive
 from newsletter.render.issue import RenderedIssue, render_issue
-from newsletter.state import connect, database_path
+from newsletter.state import Connection, connect
 from newsletter.web import create_app
 
 SUBSCRIBERS = "email;name\nanna@example.org;Anna\nbertil@example.org;Bertil\n"
@@ -23,7 +22,7 @@ SUBSCRIBERS = "email;name\nanna@example.org;Anna\nbertil@example.org;Bertil\n"
 @dataclass
 class Project:
     config: Config
-    db: sqlite3.Connection
+    db: Connection
     signer: TokenSigner
     url: str  # the running server, "http://127.0.0.1:N"
 
@@ -44,7 +43,7 @@ def rendered_issue(config: Config, **changes: object) -> RenderedIssue:
 
 
 def serve(config: Config, *published: RenderedIssue) -> Iterator[Project]:
-    db = connect(database_path(config))
+    db = connect(config)
     for rendered in published:
         archive.publish(db, config, rendered)
     with running(create_app(config)) as url:

@@ -12,11 +12,11 @@ from __future__ import annotations
 __all__ = ["Consent", "consent_for", "remember"]
 
 import hashlib
-import sqlite3
 from dataclasses import dataclass
 
 from newsletter.config import NewsletterConfig
 from newsletter.render.i18n import label
+from newsletter.state import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +51,7 @@ def consent_for(newsletter: NewsletterConfig, /) -> Consent:
     )
 
 
-def remember(db: sqlite3.Connection, consent: Consent, /) -> str:
+def remember(db: Connection, consent: Consent, /) -> str:
     """Keep CONSENT's statement under its version (once); the version."""
     db.execute(
         "INSERT INTO consent_texts (version, language, text) VALUES (?, ?, ?)"

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 __all__ = ["ForgetReport", "address_report", "forget"]
 
-import sqlite3
 from dataclasses import dataclass, field
 from email import policy
 from email.parser import BytesHeaderParser
@@ -26,7 +25,7 @@ from newsletter.audience.addresses import given_address, normalise_address
 from newsletter.audience.csvfile import display_path
 from newsletter.audience.listfile import ListFile
 from newsletter.config import Config
-from newsletter.state import transaction
+from newsletter.state import Connection, transaction
 
 
 @dataclass(slots=True)
@@ -46,7 +45,7 @@ def _list_files(config: Config) -> list[Path]:
     return sorted(path for path in config.subscribers_dir.glob("*.csv") if path.is_file())
 
 
-def address_report(config: Config, db: sqlite3.Connection, address: str, /) -> dict[str, Any]:
+def address_report(config: Config, db: Connection, address: str, /) -> dict[str, Any]:
     """Everything held on ADDRESS: list rows, sign-ups with their consent, suppression
     entries, journal rows, outbox files and the receipts naming it."""
     email = given_address(address)
@@ -61,7 +60,7 @@ def address_report(config: Config, db: sqlite3.Connection, address: str, /) -> d
     }
 
 
-def _suppression_rows(db: sqlite3.Connection, email: str) -> list[dict[str, Any]]:
+def _suppression_rows(db: Connection, email: str) -> list[dict[str, Any]]:
     wanted = suppression.address_hash(email)
     return [
         {"newsletter": e.newsletter or "(all)", "reason": e.reason, "source": e.source,
@@ -82,9 +81,7 @@ def _list_rows(path: Path, email: str) -> list[dict[str, Any]]:
     return rows
 
 
-def _journal_rows(db: sqlite3.Connection, email: str) -> list[dict[str, Any]]:
-    if not _has_table(db, "recipients"):
-        return []
+def _journal_rows(db: Connection, email: str) -> list[dict[str, Any]]:
     rows = db.execute(
         "SELECT s.newsletter, s.slug, s.subject, r.name, r.status, r.updated_at"
         " FROM recipients AS r JOIN sends AS s ON s.id = r.send_id"
@@ -125,12 +122,7 @@ def _same(found: str, email: str) -> bool:
         return False
 
 
-def _has_table(db: sqlite3.Connection, name: str) -> bool:
-    query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
-    return db.execute(query, (name,)).fetchone() is not None
-
-
-def forget(config: Config, db: sqlite3.Connection, address: str, /) -> ForgetReport:
+def forget(config: Config, db: Connection, address: str, /) -> ForgetReport:
     """Erase ADDRESS from every list, the sign-ups and the journal; keep it suppressed by
     hash only."""
     email = given_address(address)
@@ -153,31 +145,17 @@ def forget(config: Config, db: sqlite3.Connection, address: str, /) -> ForgetRep
     return report
 
 
-def _stop_unsent(db: sqlite3.Connection, email: str) -> None:
-    """Rows not yet sent become 'skipped' (or 'failed' where the schema has no 'skipped')."""
-    for status in ("skipped", "failed"):
-        try:
-            db.execute(
-                "UPDATE recipients SET status = ?, reply = 'forgotten on request'"
-                " WHERE lower(address) = ? AND status IN ('queued', 'sending')",
-                (status, email.lower()),
-            )
-        except sqlite3.IntegrityError:  # CHECK (status IN ...) of an older journal schema
-            continue
-        return
-
-
-def _forget_in_journal(db: sqlite3.Connection, email: str) -> int:
-    """Blank the address in journal rows; unsent ones are stopped so none goes out."""
-    if not _has_table(db, "recipients"):
-        return 0
-    columns = {row[1] for row in db.execute("PRAGMA table_info(recipients)")}
-    blank = ", fields = '{}'" if "fields" in columns else ""
+def _forget_in_journal(db: Connection, email: str) -> int:
+    """Blank the address in journal rows; unsent ones are skipped so none goes out."""
     with transaction(db):
-        _stop_unsent(db, email)
+        db.execute(
+            "UPDATE recipients SET status = 'skipped', reply = 'forgotten on request'"
+            " WHERE lower(address) = ? AND status IN ('queued', 'sending')",
+            (email.lower(),),
+        )
         # The keyed id goes too: nothing in the journal leads back to the address.
         cursor = db.execute(
-            f"UPDATE recipients SET address = '', address_id = '', name = ''{blank}"
+            "UPDATE recipients SET address = '', address_id = '', name = '', fields = '{}'"
             " WHERE lower(address) = ?",
             (email.lower(),),
         )

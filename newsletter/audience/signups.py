@@ -30,13 +30,12 @@ __all__ = [
 ]
 
 import datetime as dt
-import sqlite3
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from newsletter.audience import consent, suppression
 from newsletter.audience.suppression import address_hash
-from newsletter.state import transaction
+from newsletter.state import Connection, transaction
 
 # The name of a newsletter's sign-up list wherever lists are named (`send --list signups`).
 LIST_NAME = "signups"
@@ -86,7 +85,7 @@ def stamp(moment: dt.datetime, /) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _standing(db: sqlite3.Connection, address: str, newsletter: str) -> str:
+def _standing(db: Connection, address: str, newsletter: str) -> str:
     """How ADDRESS stands with NEWSLETTER: "free"; "unsubscribed" (from it, by the reader's
     own choice, which a fresh sign-up reverses); or "blocked" (a bounce, a complaint, an
     editor's entry, an erasure: not the reader's to lift)."""
@@ -96,14 +95,14 @@ def _standing(db: sqlite3.Connection, address: str, newsletter: str) -> str:
     return "unsubscribed" if entries else "free"
 
 
-def _is_member(db: sqlite3.Connection, newsletter: str, hashed: str) -> bool:
+def _is_member(db: Connection, newsletter: str, hashed: str) -> bool:
     row = db.execute(
         "SELECT 1 FROM signups WHERE newsletter = ? AND address_hash = ?", (newsletter, hashed)
     ).fetchone()
     return row is not None
 
 
-def request(db: sqlite3.Connection, wanted: Request, /, *, limit: int, now: dt.datetime) -> Outcome:
+def request(db: Connection, wanted: Request, /, *, limit: int, now: dt.datetime) -> Outcome:
     """Record WANTED as pending when a confirmation mail is due; what it leads to.
 
     No mail for a reader already subscribed, for an address suppressed other than by its
@@ -111,15 +110,17 @@ def request(db: sqlite3.Connection, wanted: Request, /, *, limit: int, now: dt.d
     """
     hashed = address_hash(wanted.address)
     with transaction(db):
+        # Two requests for one address at once take turns: the limit counts them both.
+        db.lock(hashed)
         standing = _standing(db, wanted.address, wanted.newsletter)
         if standing == "blocked":
             return "blocked"
         if standing == "free" and _is_member(db, wanted.newsletter, hashed):
             return "subscribed"
-        (sent,) = db.execute(
+        sent = db.execute(
             "SELECT count(*) FROM signup_mails WHERE address_hash = ? AND sent_at > ?",
             (hashed, stamp(now - _DAY)),
-        ).fetchone()
+        ).scalar()
         if sent >= limit:
             return "limited"
         version = consent.remember(db, wanted.consent)
@@ -141,7 +142,7 @@ def request(db: sqlite3.Connection, wanted: Request, /, *, limit: int, now: dt.d
 
 
 def confirm(
-    db: sqlite3.Connection, newsletter: str, address_id: str, /, *, now: dt.datetime
+    db: Connection, newsletter: str, address_id: str, /, *, now: dt.datetime
 ) -> Confirmation | None:
     """Make the pending sign-up of ADDRESS_ID a reader of NEWSLETTER; None when there is
     none (expired, or never made) and the address is no reader either.
@@ -155,6 +156,8 @@ def confirm(
             " WHERE newsletter = ? AND address_id = ?",
             (newsletter, address_id),
         ).fetchone()
+        if row is not None:
+            db.lock(row[1])
         if row is None:
             found = lookup(db, newsletter, address_id)
             if found is None or found[0] != "confirmed":
@@ -162,11 +165,16 @@ def confirm(
             return Confirmation(found[2], found[1], already=True, blocked=False)
         address, hashed, language = row
         db.execute(
-            "INSERT OR REPLACE INTO signups (newsletter, address_hash, address, address_id, name,"
+            "INSERT INTO signups (newsletter, address_hash, address, address_id, name,"
             " signed_up_at, confirmed_at, consent_version, language, source, client)"
             " SELECT newsletter, address_hash, address, address_id, name, requested_at, ?,"
             " consent_version, language, source, client FROM pending_signups"
-            " WHERE newsletter = ? AND address_hash = ?",
+            " WHERE newsletter = ? AND address_hash = ?"
+            " ON CONFLICT (newsletter, address_hash) DO UPDATE SET address = excluded.address,"
+            " address_id = excluded.address_id, name = excluded.name,"
+            " signed_up_at = excluded.signed_up_at, confirmed_at = excluded.confirmed_at,"
+            " consent_version = excluded.consent_version, language = excluded.language,"
+            " source = excluded.source, client = excluded.client",
             (stamp(now), newsletter, hashed),
         )
         db.execute(
@@ -179,7 +187,7 @@ def confirm(
 
 
 def lookup(
-    db: sqlite3.Connection, newsletter: str, address_id: str, /
+    db: Connection, newsletter: str, address_id: str, /
 ) -> tuple[Literal["pending", "confirmed"], str, str] | None:
     """("pending" or "confirmed", language, address) of ADDRESS_ID's sign-up to NEWSLETTER;
     None when there is none, or the reader has unsubscribed or is suppressed since."""
@@ -198,7 +206,7 @@ def lookup(
     return "confirmed", row[0], row[1]
 
 
-def address_for(db: sqlite3.Connection, newsletter: str, address_id: str, /) -> str | None:
+def address_for(db: Connection, newsletter: str, address_id: str, /) -> str | None:
     """The address of the confirmed reader of NEWSLETTER whose id is ADDRESS_ID."""
     row = db.execute(
         "SELECT address FROM signups WHERE newsletter = ? AND address_id = ?",
@@ -207,7 +215,7 @@ def address_for(db: sqlite3.Connection, newsletter: str, address_id: str, /) -> 
     return None if row is None else str(row[0])
 
 
-def purge(db: sqlite3.Connection, /, *, expiry_days: int, now: dt.datetime) -> int:
+def purge(db: Connection, /, *, expiry_days: int, now: dt.datetime) -> int:
     """Delete pending sign-ups whose link has expired, and the mail counts of days past;
     how many sign-ups went."""
     with transaction(db):
@@ -219,7 +227,7 @@ def purge(db: sqlite3.Connection, /, *, expiry_days: int, now: dt.datetime) -> i
     return cursor.rowcount
 
 
-def members(db: sqlite3.Connection, newsletter: str, /) -> list[Member]:
+def members(db: Connection, newsletter: str, /) -> list[Member]:
     """The confirmed readers of NEWSLETTER, in the order they confirmed."""
     rows = db.execute(
         "SELECT address, name, signed_up_at, confirmed_at, consent_version, language, source"
@@ -229,15 +237,15 @@ def members(db: sqlite3.Connection, newsletter: str, /) -> list[Member]:
     return [Member(*row) for row in rows]
 
 
-def counts(db: sqlite3.Connection, newsletter: str, /) -> tuple[int, int]:
+def counts(db: Connection, newsletter: str, /) -> tuple[int, int]:
     """(confirmed readers, sign-ups awaiting confirmation) of NEWSLETTER."""
-    (confirmed,) = db.execute(
+    confirmed = db.execute(
         "SELECT count(*) FROM signups WHERE newsletter = ?", (newsletter,)
-    ).fetchone()
-    (pending,) = db.execute(
+    ).scalar()
+    pending = db.execute(
         "SELECT count(*) FROM pending_signups WHERE newsletter = ?", (newsletter,)
-    ).fetchone()
-    return confirmed, pending
+    ).scalar()
+    return int(confirmed), int(pending)
 
 
 _RECORD = (
@@ -249,7 +257,7 @@ _RECORD = (
 )
 
 
-def records(db: sqlite3.Connection, address: str, /) -> list[dict[str, Any]]:
+def records(db: Connection, address: str, /) -> list[dict[str, Any]]:
     """Every sign-up of ADDRESS, confirmed or pending, with the consent statement it was shown."""
     hashed = address_hash(address)
     confirmed = _RECORD.format(status="'confirmed'", signed_up="s.signed_up_at",
@@ -260,7 +268,7 @@ def records(db: sqlite3.Connection, address: str, /) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
-def forget(db: sqlite3.Connection, address: str, /) -> int:
+def forget(db: Connection, address: str, /) -> int:
     """Erase ADDRESS's sign-ups, confirmed and pending, and its mail counts; rows erased."""
     hashed = address_hash(address)
     with transaction(db):

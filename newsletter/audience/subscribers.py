@@ -26,7 +26,6 @@ __all__ = [
 
 import hashlib
 import re
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -39,6 +38,7 @@ from newsletter.audience.csvfile import CsvTable, Record, blank, formula_like, o
 from newsletter.audience.suppression import address_hash, reasons, suppressed_hashes
 from newsletter.config import Config
 from newsletter.errors import Location, SubscriberError
+from newsletter.state import Connection
 from newsletter.translate import _
 
 # Control characters other than tab and line feed have no place in a personal field.
@@ -251,7 +251,7 @@ def merge(first: Subscriber, later: Subscriber) -> Subscriber:
 
 def recipients(
     config: Config,
-    db: sqlite3.Connection,
+    db: Connection,
     lists: Sequence[str],
     /,
     *,
@@ -276,7 +276,7 @@ def recipients(
     return found
 
 
-def default_lists(config: Config, db: sqlite3.Connection, newsletter: str, /) -> list[str]:
+def default_lists(config: Config, db: Connection, newsletter: str, /) -> list[str]:
     """What a send of NEWSLETTER goes to when no list is named: its `default_list` (one or
     several), and its sign-up list when anyone has confirmed a sign-up."""
     names = list(config.newsletter(newsletter).default_lists)
@@ -287,7 +287,7 @@ def default_lists(config: Config, db: sqlite3.Connection, newsletter: str, /) ->
 
 def load_named(
     config: Config,
-    db: sqlite3.Connection,
+    db: Connection,
     name: str,
     /,
     *,
@@ -300,7 +300,7 @@ def load_named(
     return load_list(resolve_list(config, name), checker=checker)
 
 
-def signup_list(db: sqlite3.Connection, newsletter: str, /) -> SubscriberList:
+def signup_list(db: Connection, newsletter: str, /) -> SubscriberList:
     """The confirmed sign-ups of NEWSLETTER as a list; pending ones are never on it."""
     label = f"{signups.LIST_NAME} (confirmed sign-ups of {newsletter})"
     found = [Subscriber(m.address, m.name, {}, label) for m in signups.members(db, newsletter)]

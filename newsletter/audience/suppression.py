@@ -24,11 +24,10 @@ __all__ = [
 ]
 
 import hashlib
-import sqlite3
 from dataclasses import dataclass
 from typing import Literal
 
-from newsletter.state import transaction
+from newsletter.state import Connection, transaction
 
 Reason = Literal["unsubscribed", "bounced", "complained", "manual"]
 REASONS: tuple[Reason, ...] = ("unsubscribed", "bounced", "complained", "manual")
@@ -50,7 +49,7 @@ def address_hash(address: str) -> str:
 
 
 def suppress(
-    db: sqlite3.Connection,
+    db: Connection,
     address: str,
     /,
     *,
@@ -68,7 +67,7 @@ def suppress(
 
 
 def unsuppress(
-    db: sqlite3.Connection,
+    db: Connection,
     address: str,
     /,
     *,
@@ -88,7 +87,7 @@ def unsuppress(
     return db.execute(sql, args).rowcount
 
 
-def has_entry(db: sqlite3.Connection, address: str, /, *, newsletter: str, reason: Reason) -> bool:
+def has_entry(db: Connection, address: str, /, *, newsletter: str, reason: Reason) -> bool:
     """True when ADDRESS has an entry of REASON for exactly NEWSLETTER."""
     row = db.execute(
         "SELECT 1 FROM suppression WHERE address_hash = ? AND newsletter = ? AND reason = ?",
@@ -97,7 +96,7 @@ def has_entry(db: sqlite3.Connection, address: str, /, *, newsletter: str, reaso
     return row is not None
 
 
-def is_suppressed(db: sqlite3.Connection, address: str, /, *, newsletter: str) -> bool:
+def is_suppressed(db: Connection, address: str, /, *, newsletter: str) -> bool:
     row = db.execute(
         "SELECT 1 FROM suppression WHERE address_hash = ? AND newsletter IN ('', ?) LIMIT 1",
         (address_hash(address), newsletter),
@@ -105,7 +104,7 @@ def is_suppressed(db: sqlite3.Connection, address: str, /, *, newsletter: str) -
     return row is not None
 
 
-def applying(db: sqlite3.Connection, address: str, /, *, newsletter: str) -> list[tuple[str, str]]:
+def applying(db: Connection, address: str, /, *, newsletter: str) -> list[tuple[str, str]]:
     """(newsletter, reason) of every entry that keeps ADDRESS from NEWSLETTER ("" = all)."""
     rows = db.execute(
         "SELECT newsletter, reason FROM suppression"
@@ -115,7 +114,7 @@ def applying(db: sqlite3.Connection, address: str, /, *, newsletter: str) -> lis
     return [(row[0], row[1]) for row in rows]
 
 
-def suppressed_hashes(db: sqlite3.Connection, /, *, newsletter: str) -> set[str]:
+def suppressed_hashes(db: Connection, /, *, newsletter: str) -> set[str]:
     """Every hash suppressed for NEWSLETTER (its own entries and the global ones)."""
     rows = db.execute(
         "SELECT address_hash FROM suppression WHERE newsletter IN ('', ?)", (newsletter,)
@@ -123,7 +122,7 @@ def suppressed_hashes(db: sqlite3.Connection, /, *, newsletter: str) -> set[str]
     return {row[0] for row in rows}
 
 
-def reasons(db: sqlite3.Connection, addresses: list[str], /, *, newsletter: str) -> dict[str, str]:
+def reasons(db: Connection, addresses: list[str], /, *, newsletter: str) -> dict[str, str]:
     """Lower-cased address -> why it is suppressed for NEWSLETTER, for those of ADDRESSES that
     are (an entry of the newsletter's own before a global one)."""
     found: dict[str, str] = {}
@@ -142,7 +141,7 @@ def reasons(db: sqlite3.Connection, addresses: list[str], /, *, newsletter: str)
 
 
 def entries(
-    db: sqlite3.Connection,
+    db: Connection,
     /,
     *,
     reason: str | None = None,
@@ -159,7 +158,8 @@ def entries(
         where.append("newsletter = ?")
         args.append(newsletter)
     if search:
-        where.append("address LIKE ? ESCAPE '\\'")
+        # lower(): LIKE ignores case in SQLite, not in PostgreSQL.
+        where.append("lower(address) LIKE ? ESCAPE '\\'")
         escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         args.append(f"%{escaped}%")
     if where:
@@ -168,7 +168,7 @@ def entries(
     return [Entry(*row) for row in db.execute(sql, args)]
 
 
-def forget(db: sqlite3.Connection, address: str, /, *, source: str = "") -> None:
+def forget(db: Connection, address: str, /, *, source: str = "") -> None:
     """Erase ADDRESS from the suppression list but keep it suppressed, by hash only."""
     with transaction(db):
         db.execute(

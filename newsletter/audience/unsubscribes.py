@@ -18,7 +18,6 @@ __all__ = [
     "unsubscribe",
 ]
 
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from newsletter.audience.subscribers import available_lists, load_list, resolve_
 from newsletter.audience.tokens import TokenSigner, load_secret
 from newsletter.config import Config
 from newsletter.errors import SubscriberError, TokenError
+from newsletter.state import Connection
 
 _UNKNOWN = "this unsubscribe link belongs to no subscriber here"
 
@@ -48,7 +48,7 @@ class Subscription:
 
 
 def lookup(
-    config: Config, db: sqlite3.Connection, token: str, /, *, signer: TokenSigner | None = None
+    config: Config, db: Connection, token: str, /, *, signer: TokenSigner | None = None
 ) -> Subscription:
     """Whose TOKEN is, and whether they have unsubscribed; TokenError as for unsubscribe."""
     newsletter, address = resolve(config, db, token, signer=signer)
@@ -58,7 +58,7 @@ def lookup(
 
 def unsubscribe(
     config: Config,
-    db: sqlite3.Connection,
+    db: Connection,
     token: str,
     /,
     *,
@@ -77,7 +77,7 @@ def unsubscribe(
 
 
 def undo(
-    config: Config, db: sqlite3.Connection, token: str, /, *, signer: TokenSigner | None = None
+    config: Config, db: Connection, token: str, /, *, signer: TokenSigner | None = None
 ) -> Unsubscribed:
     """Resubscribe after an unsubscribe by this token.
 
@@ -89,9 +89,7 @@ def undo(
     return Unsubscribed(newsletter, address, removed > 0)
 
 
-def reader_language(
-    config: Config, db: sqlite3.Connection, newsletter: str, address_id: str, /
-) -> str:
+def reader_language(config: Config, db: Connection, newsletter: str, address_id: str, /) -> str:
     """The language of the last issue of NEWSLETTER sent to ADDRESS_ID, else the newsletter's.
 
     A newsletter may send an issue in another language (an English issue of a Swedish
@@ -108,7 +106,7 @@ def reader_language(
 
 
 def resolve(
-    config: Config, db: sqlite3.Connection, token: str, /, *, signer: TokenSigner | None = None
+    config: Config, db: Connection, token: str, /, *, signer: TokenSigner | None = None
 ) -> tuple[str, str]:
     """(newsletter, address) that TOKEN names; TokenError as for unsubscribe."""
     signer = signer or TokenSigner(load_secret(config))
@@ -123,7 +121,7 @@ def resolve(
 
 def find_address(
     config: Config,
-    db: sqlite3.Connection,
+    db: Connection,
     signer: TokenSigner,
     newsletter: str,
     address_id: str,

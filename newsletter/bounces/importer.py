@@ -13,7 +13,6 @@ from __future__ import annotations
 
 __all__ = ["import_mailbox"]
 
-import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +27,8 @@ from newsletter.bounces.sorting import Incoming, sort
 from newsletter.bounces.tie import Sent, Ties
 from newsletter.config import Config
 from newsletter.errors import StateError, TokenError
-from newsletter.state import transaction
+from newsletter.state import Connection, transaction
+from newsletter.state.copy import scratch_copy
 from newsletter.translate import _
 
 # Outcomes after which a message is imported again next time (it did nothing yet).
@@ -37,7 +37,7 @@ _AGAIN = {"not-understood", "unverified"}
 
 def import_mailbox(
     config: Config,
-    db: sqlite3.Connection,
+    db: Connection,
     path: Path,
     /,
     *,
@@ -45,40 +45,34 @@ def import_mailbox(
     trust_unverified: bool = False,
     signer: TokenSigner | None = None,
 ) -> ImportReport:
-    """Act on every message at PATH; with DRY_RUN, on a copy of the database, thrown away.
+    """Act on every message at PATH; with DRY_RUN, on a copy of the database, thrown away
+    (the very same code runs, so it shows exactly what a real import would do).
 
     TRUST_UNVERIFIED acts on reports that cannot be tied to a message we sent as they
     stand: anyone could have written them.
     """
     report = ImportReport(path, dry_run, trusted=trust_unverified)
     try:
-        importer = _Importer(config, _scratch_copy(db) if dry_run else db, signer,
+        importer = _Importer(config, scratch_copy(db) if dry_run else db, signer,
                              trust=trust_unverified)  # fmt: skip
         for item in read_mailbox(path):
             report.messages += 1
             report.outcomes += importer.process(sort(item))
-    except sqlite3.OperationalError as exc:  # "database is locked" after the busy timeout
+    except StateError as exc:
+        if exc.kind not in ("busy", "full", "read-only", "unavailable"):
+            raise
         done = max(report.messages - 1, 0)
         message = _(
-            "the state database cannot be written ({error}); {done} message(s) of {path} were "
-            "imported. Run the import again once it can be written (a full disk? its "
-            "permissions?): it goes on where it stopped."
+            "{error} {done} message(s) of {path} were imported. Run the import again once it "
+            "can be written: it goes on where it stopped."
         )
-        if "locked" in str(exc) or "busy" in str(exc):
+        if exc.kind == "busy":
             message = _(
-                "the state database is busy ({error}); {done} message(s) of {path} were "
-                "imported. Run the import again later: it goes on where it stopped."
+                "{error} {done} message(s) of {path} were imported. Run the import again "
+                "later: it goes on where it stopped."
             )
-        raise StateError(message.format(error=exc, done=done, path=path)) from None
+        raise StateError(message.format(error=exc, done=done, path=path), kind=exc.kind) from None
     return report
-
-
-def _scratch_copy(db: sqlite3.Connection) -> sqlite3.Connection:
-    # The dry run runs the very same code, so it shows exactly what a real import would do.
-    copy = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-    db.backup(copy)
-    copy.row_factory = sqlite3.Row
-    return copy
 
 
 def _day(incoming: Incoming) -> str:
@@ -88,7 +82,7 @@ def _day(incoming: Incoming) -> str:
 
 class _Importer:
     def __init__(
-        self, config: Config, db: sqlite3.Connection, signer: TokenSigner | None, *, trust: bool
+        self, config: Config, db: Connection, signer: TokenSigner | None, *, trust: bool
     ) -> None:
         self.config, self.db, self.trust = config, db, trust
         secret = load_secret(config)
@@ -109,7 +103,9 @@ class _Importer:
                 # later (an old mailbox, a lost journal) must still act on them.
                 ours = any(outcome.kind != "not-ours" for outcome in outcomes)
                 self.db.execute(
-                    "INSERT OR REPLACE INTO bounce_messages (key, kind) VALUES (?, ?)",
+                    "INSERT INTO bounce_messages (key, kind) VALUES (?, ?)"
+                    " ON CONFLICT (key) DO UPDATE SET kind = excluded.kind,"
+                    " imported_at = excluded.imported_at",
                     (incoming.key, incoming.kind if ours else "not-ours"),
                 )
         return outcomes

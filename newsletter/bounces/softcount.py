@@ -9,13 +9,13 @@ from __future__ import annotations
 
 __all__ = ["clear", "count"]
 
-import sqlite3
 
 from newsletter.audience import suppression
+from newsletter.state import Connection
 
 
 def count(
-    db: sqlite3.Connection,
+    db: Connection,
     address: str,
     /,
     *,
@@ -40,7 +40,7 @@ def count(
         " last_message, last_source) VALUES (?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (address_hash) DO UPDATE SET count = excluded.count,"
         " first_seen = CASE WHEN excluded.count = 1 THEN excluded.first_seen"
-        " ELSE first_seen END, last_seen = excluded.last_seen,"
+        " ELSE soft_bounces.first_seen END, last_seen = excluded.last_seen,"
         " last_status = excluded.last_status, last_message = excluded.last_message,"
         " last_source = excluded.last_source",
         (key, number, day, day, status, message, source),
@@ -48,14 +48,14 @@ def count(
     return number
 
 
-def clear(db: sqlite3.Connection, address: str, /) -> None:
+def clear(db: Connection, address: str, /) -> None:
     """Forget ADDRESS's soft bounces: a message reached it."""
     db.execute(
         "DELETE FROM soft_bounces WHERE address_hash = ?", (suppression.address_hash(address),)
     )
 
 
-def _delivered_between(db: sqlite3.Connection, address: str, earlier: str, later: str) -> bool:
+def _delivered_between(db: Connection, address: str, earlier: str, later: str) -> bool:
     """True when a send between two bounced messages reached the relay and never bounced.
 
     A bounce that arrives after a later one is then counted as a fresh start: fewer
@@ -72,7 +72,7 @@ def _delivered_between(db: sqlite3.Connection, address: str, earlier: str, later
     return row is not None
 
 
-def _send_of(db: sqlite3.Connection, message_id: str) -> int | None:
+def _send_of(db: Connection, message_id: str) -> int | None:
     if not message_id:
         return None
     bare = message_id.strip("<>")

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 __all__ = ["Sent", "Ties"]
 
-import sqlite3
 from dataclasses import dataclass
 
 from newsletter.audience.returnpath import RefSigner, token_in
@@ -26,13 +25,8 @@ from newsletter.audience.tokens import TokenSigner
 from newsletter.bounces.sorting import Incoming
 from newsletter.config import Config
 from newsletter.errors import TokenError
+from newsletter.state import Connection
 
-# A bounce names the message that bounced; this index finds whom it went to. It is made
-# here, not in a migration, because a migration that rebuilds the journal's table (004
-# does) drops every index it does not know of.
-MESSAGE_ID_INDEX = (
-    "CREATE INDEX IF NOT EXISTS bounces_recipients_message_id ON recipients (message_id)"
-)
 _ROW = (
     "SELECT r.address, r.send_id, s.newsletter, r.message_id"
     " FROM recipients r JOIN sends s ON s.id = r.send_id"
@@ -59,12 +53,11 @@ class Sent:
 class Ties:
     """Finds the journal row a returned message is about, or says why there is none."""
 
-    def __init__(self, config: Config, db: sqlite3.Connection, secret: bytes) -> None:
+    def __init__(self, config: Config, db: Connection, secret: bytes) -> None:
         self.db = db
         self.return_path = config.bounces.return_path or ""
         self.refs = RefSigner(secret)
         self.tokens = TokenSigner(secret)
-        db.execute(MESSAGE_ID_INDEX)
 
     def sent(self, incoming: Incoming, /) -> Sent | None:
         """The journal row INCOMING is about, by its strongest evidence; None if unknown."""

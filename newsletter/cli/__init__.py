@@ -45,7 +45,7 @@ COMMANDS = {
     "signup-form": ("signup", N_("Print a sign-up form to paste into your website.")),
     "archive": ("web", N_("Publish sent issues on the web, or correct one.")),
     "bounces": ("bounces", N_("Read bounces and complaints into the suppression list.")),
-    "state": ("state", N_("Back up, restore and check the state database.")),
+    "state": ("state", N_("Back up, restore, check, migrate and move the state database.")),
 }
 
 
@@ -123,9 +123,9 @@ def _state_error(exc: Exception) -> NewsletterError | None:
     sqlite3 = sys.modules.get("sqlite3")  # not imported for `--help`
     if sqlite3 is None or not isinstance(exc, sqlite3.Error):
         return None
-    from newsletter.state import explain
+    from newsletter.errors import StateError
 
-    return explain(exc)
+    return StateError(_("the state database cannot be used (SQLite: {exc}).").format(exc=exc))
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 __all__ = ["echo_changed_file"]
 
-import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from newsletter.translate import _
 
+if TYPE_CHECKING:
+    from newsletter.state import Connection
 
-def echo_changed_file(db: sqlite3.Connection, newsletter: str, slug: str, path: Path) -> None:
+
+def echo_changed_file(db: Connection, newsletter: str, slug: str, path: Path) -> None:
     """Say so when the issue file at PATH is not the one the send of it started with."""
     from newsletter.delivery import archive, journal, runs
 

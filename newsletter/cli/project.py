@@ -27,10 +27,9 @@ import click
 from newsletter.translate import N_, _
 
 if TYPE_CHECKING:
-    import sqlite3
-
     from newsletter.config import Config
     from newsletter.content.model import Issue
+    from newsletter.state import Connection
 
 _KEY = "newsletter.config"
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -81,12 +80,12 @@ def load_project() -> Config:
     return require_config(config_path())
 
 
-def open_state() -> tuple[Config, sqlite3.Connection]:
+def open_state() -> tuple[Config, Connection]:
     """The project's configuration and its state database, opened and migrated."""
-    from newsletter.state import connect, database_path
+    from newsletter.state import connect
 
     config = load_project()
-    return config, connect(database_path(config))
+    return config, connect(config)
 
 
 def load_issue(path: Path, /) -> tuple[Issue, Config]:

@@ -92,10 +92,13 @@ def _render_one(path: Path, output: Path | None) -> None:
 def _echo_if_sent(config: Config, newsletter: str, slug: str, path: Path) -> None:
     """Say so when the issue was sent from another version of the file."""
     from newsletter.cli.corrections import echo_changed_file
-    from newsletter.state import connect, database_path
+    from newsletter.state import connect, target
 
-    if database_path(config).exists():  # rendering never makes a state database
-        echo_changed_file(connect(database_path(config)), newsletter, slug, path)
+    found = target(config)
+    if found.path is not None and not found.path.exists():
+        return  # rendering never makes a state database
+    with connect(config) as db:
+        echo_changed_file(db, newsletter, slug, path)
 
 
 def _expand(paths: tuple[Path, ...]) -> list[Path]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 __all__ = ["COMMANDS"]
 
 import asyncio
-import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,6 +29,7 @@ if TYPE_CHECKING:
     from newsletter.content.model import Issue
     from newsletter.delivery.planning import Options, Plan
     from newsletter.render.issue import RenderedIssue
+    from newsletter.state import Connection
 
 ISSUE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -153,7 +153,7 @@ def send_command(
         raise SystemExit(_send_test(config, rendered, tests, as_address, lists))
     options = Options(lists, limit, resend_uncertain, retry_failed, add_new, new_key)
     db = _state(config)
-    with sendlock.lock(config, issue.newsletter, issue.slug):
+    with sendlock.lock(config, db, issue.newsletter, issue.slug):
         # The lists before the rendering: see the note in newsletter.delivery.campaign.
         found = planning.plan(config, db, issue, options)
         found.issue_sha256 = file_sha256(issue_path)
@@ -179,10 +179,10 @@ def _render(issue: Issue, config: Config) -> RenderedIssue:
     return render_issue(issue, config)
 
 
-def _state(config: Config) -> sqlite3.Connection:
-    from newsletter.state import connect, database_path
+def _state(config: Config) -> Connection:
+    from newsletter.state import connect
 
-    return connect(database_path(config))
+    return connect(config)
 
 
 # --- --test ----------------------------------------------------------------------------
@@ -223,7 +223,7 @@ def _send_test(
 
 
 def _dry_run(
-    config: Config, db: sqlite3.Connection, plan: Plan, rendered: RenderedIssue, options: Options
+    config: Config, db: Connection, plan: Plan, rendered: RenderedIssue, options: Options
 ) -> int:
     from newsletter.delivery import campaign
 
@@ -260,7 +260,7 @@ def _dry_run(
 
 def _send(
     config: Config,
-    db: sqlite3.Connection,
+    db: Connection,
     plan: Plan,
     rendered: RenderedIssue,
     options: Options,
@@ -300,7 +300,7 @@ def _send(
     return 1 if failed or report.unrecorded or report.unreleased else 0
 
 
-def _nothing_to_do(config: Config, db: sqlite3.Connection, plan: Plan, issue_path: Path) -> int:
+def _nothing_to_do(config: Config, db: Connection, plan: Plan, issue_path: Path) -> int:
     c = plan.counts
     if plan.send is None:
         raise SendError(

@@ -12,7 +12,6 @@ __all__ = [
     "outbox_path",
 ]
 
-import sqlite3
 import sys
 import time
 from collections.abc import Sequence
@@ -30,6 +29,7 @@ if TYPE_CHECKING:
     from newsletter.delivery.engine import RunReport
     from newsletter.delivery.journal import Send
     from newsletter.delivery.planning import Options, Plan
+    from newsletter.state import Connection
 
 
 # --- the plan ------------------------------------------------------------------------
@@ -309,7 +309,7 @@ class Progress:
             rate=self._rate())  # fmt: skip
 
 
-def echo_rows(db: sqlite3.Connection, send: Send, status: str, title: str) -> None:
+def echo_rows(db: Connection, send: Send, status: str, title: str) -> None:
     from newsletter.delivery import journal
 
     rows = journal.rows(db, send, statuses=[status])  # type: ignore[list-item]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 __all__ = ["echo_signups", "signup_rows", "takes_signups"]
 
-import sqlite3
 from typing import TYPE_CHECKING
 
 import click
@@ -14,14 +13,15 @@ from newsletter.translate import _
 
 if TYPE_CHECKING:
     from newsletter.config import Config
+    from newsletter.state import Connection
 
 
-def takes_signups(config: Config, db: sqlite3.Connection, key: str) -> bool:
+def takes_signups(config: Config, db: Connection, key: str) -> bool:
     """Whether newsletter KEY takes sign-ups, or has some from before."""
     return config.newsletter(key).signup or any(signups.counts(db, key))
 
 
-def echo_signups(config: Config, db: sqlite3.Connection, key: str | None) -> None:
+def echo_signups(config: Config, db: Connection, key: str | None) -> None:
     """How many readers signed up on the web, per newsletter that takes sign-ups."""
     for name in [key] if key else list(config.newsletters):
         confirmed, pending = signups.counts(db, name)
@@ -38,7 +38,7 @@ def echo_signups(config: Config, db: sqlite3.Connection, key: str | None) -> Non
 
 
 def signup_rows(
-    config: Config, db: sqlite3.Connection, key: str | None, held: set[str]
+    config: Config, db: Connection, key: str | None, held: set[str]
 ) -> tuple[list[str], list[list[str]]]:
     """The confirmed sign-ups of newsletter KEY with their consent, minus HELD hashes."""
     if not key:

@@ -33,10 +33,10 @@ def status_command(issue_path: Path) -> None:
     """
     from newsletter.audience.csvfile import display_path
     from newsletter.delivery import journal, receipt, runs, sendlock
-    from newsletter.state import connect, database_path
+    from newsletter.state import connect
 
     issue, config = load_issue(issue_path)
-    db = connect(database_path(config))
+    db = connect(config)
     send = journal.find(db, issue.newsletter, issue.slug)
     if send is None:
         click.echo(
@@ -46,7 +46,7 @@ def status_command(issue_path: Path) -> None:
         )
         return
     c = journal.counts(db, send)
-    running = sendlock.running(config, send.newsletter, send.slug)
+    running = sendlock.running(config, db, send.newsletter, send.slug)
     click.echo(f"{send.newsletter}/{send.slug}: {send.subject}")
     lists = ", ".join(send.lists)
     if send.finished_at:

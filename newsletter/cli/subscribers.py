@@ -12,7 +12,6 @@ __all__ = ["COMMANDS", "subscribers"]
 import csv
 import io
 import json
-import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,6 +34,7 @@ from newsletter.translate import _
 if TYPE_CHECKING:
     from newsletter.audience.listfile import ListFile
     from newsletter.config import Config
+    from newsletter.state import Connection
 
 
 @click.group()
@@ -189,7 +189,7 @@ def _fields(pairs: Sequence[str]) -> dict[str, str]:
     return fields
 
 
-def _warn_if_suppressed(db: sqlite3.Connection, email: str) -> None:
+def _warn_if_suppressed(db: Connection, email: str) -> None:
     found = [
         e for e in suppression.entries(db) if e.address_hash == suppression.address_hash(email)
     ]

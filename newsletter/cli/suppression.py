@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-# Light (sqlite3 only): its reasons are the choices of the options below.
+# Light (no library): its reasons are the choices of the options below.
 from newsletter.audience import suppression
 from newsletter.cli.project import confirm, open_state
 from newsletter.errors import SubscriberError

@@ -25,21 +25,29 @@ if TYPE_CHECKING:
     "--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="TCP port."
 )
 @click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Processes answering requests side by side (most useful with the state on PostgreSQL).",
+)
+@click.option(
     "--new-key",
     is_flag=True,
     help="Start with a key other than the last send's, on purpose: the unsubscribe links "
     "in every message sent before stop working.",
 )
-def serve(host: str, port: int, new_key: bool) -> None:
+def serve(host: str, port: int, workers: int, new_key: bool) -> None:
     """Serve sign-up, one-click unsubscribe, the web versions of issues and the archive.
 
     Reads newsletter.toml and the state database, as the other commands do. Run it
     behind a reverse proxy that terminates TLS, with base_url set to the proxy's
-    public https address (see docs/web.md).
+    public https address (see docs/web.md). With the state on PostgreSQL, several
+    workers and several hosts can serve the same database (docs/deploy.md).
 
     \b
     Example:
-        newsletter serve --host 127.0.0.1 --port 8000
+        newsletter serve --host 127.0.0.1 --port 8000 --workers 4
     """
     from newsletter.audience.tokens import TokenSigner, load_secret
     from newsletter.delivery.continuity import check_key
@@ -55,21 +63,34 @@ def serve(host: str, port: int, new_key: bool) -> None:
     listener = _listen(host, port)
     # An IPv6 address stands in brackets in a URL (RFC 3986): http://[::1]:8000/.
     where = f"[{host}]" if ":" in host else host
-    click.echo(
-        _(
-            "Serving {n} newsletter(s) at http://{where}:{port}/ for the public address "
-            "{base_url}/. Press Ctrl+C to stop."
-        ).format(n=len(config.newsletters), where=where, port=port, base_url=config.base_url)
+    processes = " " + _("in {n} worker processes").format(n=workers) if workers > 1 else ""
+    serving = _(
+        "Serving {n} newsletter(s) at http://{where}:{port}/{processes} for the public address "
+        "{base_url}/. Press Ctrl+C to stop."
     )
+    click.echo(serving.format(n=len(config.newsletters), where=where, port=port,
+                              processes=processes, base_url=config.base_url))  # fmt: skip
     click.echo(key_source)
     for key, newsletter in config.newsletters.items():
         if newsletter.signup:
             url = signup_url(config, key, language=newsletter.language)
             click.echo(_("Sign-up form of {key}: {url}").format(key=key, url=url))
-    # uvicorn finishes the requests under way, then passes Ctrl+C on: a normal stop.
-    with contextlib.suppress(KeyboardInterrupt):
+
+    def run() -> None:
         app = create_app(config)
         make_server(app, trusted_proxies=config.web.trusted_proxies).run(sockets=[listener])
+
+    if workers > 1:
+        from newsletter.web.workers import run_workers
+
+        if run_workers(run, workers):
+            raise NewsletterError(
+                _("a worker process failed as it started; see the log above.")
+            )  # fmt: skip
+    else:
+        # uvicorn finishes the requests under way, then passes Ctrl+C on: a normal stop.
+        with contextlib.suppress(KeyboardInterrupt):
+            run()
     click.echo(_("Stopped."))
 
 
@@ -167,11 +188,11 @@ def update(issue_path: Path) -> None:
     from newsletter.delivery import archive as archived
     from newsletter.delivery import journal, runs
     from newsletter.render.issue import render_issue
-    from newsletter.state import connect, database_path
+    from newsletter.state import connect
     from newsletter.urls import issue_url
 
     issue, config = load_issue(issue_path)
-    db = connect(database_path(config))
+    db = connect(config)
     if archived.issue(db, issue.newsletter, issue.slug) is None:
         raise NewsletterError(
             _(

@@ -24,7 +24,6 @@ __all__ = [
 
 import datetime as dt
 import json
-import sqlite3
 from dataclasses import dataclass
 
 from newsletter import urls
@@ -32,7 +31,7 @@ from newsletter.config import Config
 from newsletter.render import i18n
 from newsletter.render.issue import RenderedIssue
 from newsletter.render.personalize import Personalizer
-from newsletter.state import transaction
+from newsletter.state import Connection, now, transaction
 
 # What lists and feeds need: the documents themselves are read one at a time, on demand.
 _COLUMNS = "newsletter, slug, title, subject, language, issue_date, published_at"
@@ -65,7 +64,7 @@ class Correction:
 
 
 def publish(
-    db: sqlite3.Connection,
+    db: Connection,
     config: Config,
     rendered: RenderedIssue,
     /,
@@ -113,7 +112,7 @@ def publish(
 
 
 def correct(
-    db: sqlite3.Connection,
+    db: Connection,
     config: Config,
     rendered: RenderedIssue,
     /,
@@ -125,13 +124,13 @@ def correct(
     with transaction(db):
         publish(db, config, rendered, corrected=today)
         db.execute(
-            "UPDATE archive SET corrected_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
-            " corrected_sha256 = ? WHERE newsletter = ? AND slug = ?",
-            (issue_sha256, rendered.issue.newsletter, rendered.issue.slug),
+            "UPDATE archive SET corrected_at = ?, corrected_sha256 = ?"
+            " WHERE newsletter = ? AND slug = ?",
+            (now(), issue_sha256, rendered.issue.newsletter, rendered.issue.slug),
         )
 
 
-def correction(db: sqlite3.Connection, newsletter: str, slug: str, /) -> Correction | None:
+def correction(db: Connection, newsletter: str, slug: str, /) -> Correction | None:
     """The last correction of NEWSLETTER's issue SLUG, if it was ever corrected."""
     row = db.execute(
         "SELECT corrected_at, corrected_sha256 FROM archive WHERE newsletter = ? AND slug = ?"
@@ -141,13 +140,13 @@ def correction(db: sqlite3.Connection, newsletter: str, slug: str, /) -> Correct
     return Correction(row[0], row[1]) if row else None
 
 
-def newsletters(db: sqlite3.Connection, /) -> list[str]:
+def newsletters(db: Connection, /) -> list[str]:
     """The keys of the newsletters that have at least one archived issue."""
     rows = db.execute("SELECT DISTINCT newsletter FROM archive ORDER BY newsletter")
     return [row[0] for row in rows]
 
 
-def issues(db: sqlite3.Connection, newsletter: str, /) -> list[ArchivedIssue]:
+def issues(db: Connection, newsletter: str, /) -> list[ArchivedIssue]:
     """NEWSLETTER's archived issues, newest first."""
     rows = db.execute(
         f"SELECT {_COLUMNS} FROM archive WHERE newsletter = ?"
@@ -157,7 +156,7 @@ def issues(db: sqlite3.Connection, newsletter: str, /) -> list[ArchivedIssue]:
     return [ArchivedIssue(*row) for row in rows]
 
 
-def issue(db: sqlite3.Connection, newsletter: str, slug: str, /) -> ArchivedIssue | None:
+def issue(db: Connection, newsletter: str, slug: str, /) -> ArchivedIssue | None:
     """One archived issue, without its documents, or None."""
     row = db.execute(
         f"SELECT {_COLUMNS} FROM archive WHERE newsletter = ? AND slug = ?", (newsletter, slug)
@@ -165,28 +164,28 @@ def issue(db: sqlite3.Connection, newsletter: str, slug: str, /) -> ArchivedIssu
     return ArchivedIssue(*row) if row else None
 
 
-def web_version(db: sqlite3.Connection, newsletter: str, slug: str, /) -> str | None:
+def web_version(db: Connection, newsletter: str, slug: str, /) -> str | None:
     """The HTML of an archived issue's web version, or None."""
     return _document(db, "html", newsletter, slug)
 
 
-def text_version(db: sqlite3.Connection, newsletter: str, slug: str, /) -> str | None:
+def text_version(db: Connection, newsletter: str, slug: str, /) -> str | None:
     """The plain text of an archived issue's web version, or None."""
     return _document(db, "text", newsletter, slug)
 
 
-def calendar_files(db: sqlite3.Connection, newsletter: str, slug: str, /) -> dict[str, str]:
+def calendar_files(db: Connection, newsletter: str, slug: str, /) -> dict[str, str]:
     """File name -> .ics text of an archived issue's calendar files ({} when none)."""
     found = _document(db, "calendar", newsletter, slug)
     return dict(json.loads(found)) if found else {}
 
 
-def calendar_file(db: sqlite3.Connection, newsletter: str, slug: str, name: str, /) -> str | None:
+def calendar_file(db: Connection, newsletter: str, slug: str, name: str, /) -> str | None:
     """The .ics text of one calendar file of an archived issue, or None."""
     return calendar_files(db, newsletter, slug).get(name)
 
 
-def _document(db: sqlite3.Connection, column: str, newsletter: str, slug: str) -> str | None:
+def _document(db: Connection, column: str, newsletter: str, slug: str) -> str | None:
     assert column in {"html", "text", "calendar"}  # a column name, never a value
     row = db.execute(
         f"SELECT {column} FROM archive WHERE newsletter = ? AND slug = ?", (newsletter, slug)

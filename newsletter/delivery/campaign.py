@@ -12,13 +12,11 @@ from __future__ import annotations
 __all__ = ["check", "conclude", "dry_run", "send", "send_test", "start"]
 
 import json
-import sqlite3
 import ssl
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from newsletter import state_backup
 from newsletter.audience.returnpath import RefSigner
 from newsletter.audience.tokens import TokenSigner, load_secret
 from newsletter.config import Config
@@ -32,7 +30,8 @@ from newsletter.delivery.replies import Result
 from newsletter.delivery.transport import open_transport
 from newsletter.errors import RecipientError, StateError
 from newsletter.fileio import describe_os_error
-from newsletter.state import database_path, explain
+from newsletter.state import Connection, backup_folder
+from newsletter.state.backup import backup
 from newsletter.translate import _
 
 if TYPE_CHECKING:
@@ -42,7 +41,7 @@ if TYPE_CHECKING:
 
 
 def start(
-    db: sqlite3.Connection,
+    db: Connection,
     config: Config,
     plan: Plan,
     rendered: RenderedIssue,
@@ -88,7 +87,7 @@ def start(
 
 async def send(
     config: Config,
-    db: sqlite3.Connection,
+    db: Connection,
     plan: Plan,
     rendered: RenderedIssue,
     options: Options,
@@ -116,7 +115,7 @@ async def send(
         if not confirm(transport.description):
             return None
         # Before anything is recorded: a copy to go back to, whatever happens next.
-        state_backup.backup(db, database_path(config), reason="before-send")
+        backup(db, backup_folder(config), reason="before-send")
         started = start(db, config, plan, rendered, options, signer=signer)
         report = await deliver(db, started, builder, transport,
                                concurrency=config.smtp.concurrency,
@@ -130,19 +129,19 @@ async def send(
     return report
 
 
-def _mark_ending(db: sqlite3.Connection, report: RunReport) -> None:
+def _mark_ending(db: Connection, report: RunReport) -> None:
     """Record why the run stopped; when the journal cannot be written, the report says it."""
     assert report.send is not None
     try:
         ending, note = runs.ending_of(report, journal.counts(db, report.send))
         runs.mark(db, report.send, ending, note=note)
-    except sqlite3.Error as exc:
+    except StateError as exc:
         report.warnings.append(
-            _("how the run ended could not be recorded: {reason}").format(reason=explain(exc))
+            _("how the run ended could not be recorded: {reason}").format(reason=exc)
         )
 
 
-def _conclude(config: Config, db: sqlite3.Connection, report: RunReport) -> None:
+def _conclude(config: Config, db: Connection, report: RunReport) -> None:
     """The receipt (when the send is finished) and the backup after the run, if they can be
     written: what was sent is recorded in the journal already, so a failure here is told,
     not raised."""
@@ -156,12 +155,12 @@ def _conclude(config: Config, db: sqlite3.Connection, report: RunReport) -> None
                 "status` writes it once there is room."
             ).format(reason=describe_os_error(exc))
         )
-    except sqlite3.Error as exc:
+    except StateError as exc:
         report.warnings.append(
-            _("the send could not be marked finished: {reason}").format(reason=explain(exc))
+            _("the send could not be marked finished: {reason}").format(reason=exc)
         )
     try:
-        state_backup.backup(db, database_path(config), reason="after-send")
+        backup(db, backup_folder(config), reason="after-send")
     except StateError as exc:
         report.warnings.append(_("no backup was made after the send: {exc}").format(exc=exc))
 
@@ -191,7 +190,7 @@ async def send_test(
 
 
 def dry_run(
-    config: Config, db: sqlite3.Connection, plan: Plan, rendered: RenderedIssue, options: Options
+    config: Config, db: Connection, plan: Plan, rendered: RenderedIssue, options: Options
 ) -> tuple[list[int], list[tuple[str, str]]]:
     """Build every message the run would send, sending and recording nothing: their sizes,
     and (address, reason) of those that could not be built (they would fail)."""
@@ -224,7 +223,7 @@ async def check(
 
 def conclude(
     config: Config,
-    db: sqlite3.Connection,
+    db: Connection,
     send: journal.Send,
     /,
     *,

@@ -22,8 +22,8 @@ from newsletter.audience.tokens import SECRET_FILE, TokenSigner
 from newsletter.config import Config
 from newsletter.delivery import journal, receipt
 from newsletter.errors import SendError
-from newsletter.state import database_path
-from newsletter.state_backup import backup_folder, backups
+from newsletter.state import Connection, Target, backup_folder, target
+from newsletter.state.backup import backups
 from newsletter.translate import _
 
 # confirmation.OUTBOX_FOLDER, named here without importing the mail's templates and words.
@@ -38,14 +38,14 @@ class Evidence:
     what: str  # "the receipt of medborgardialog/2020-06, started 2026-03-01T12:00:00Z"
 
 
-def check(config: Config, db: sqlite3.Connection, /) -> None:
+def check(config: Config, db: Connection, /) -> None:
     """SendError naming what the database lacks and how to restore, when it lacks anything."""
     found = missing(config, db)
     if not found:
         return
-    db_path = database_path(config)
+    where = target(config)
     listed = "\n".join(f"  {display_path(e.path)}: {e.what}" for e in found)
-    newest = next(iter(backups(backup_folder(db_path))), None)
+    newest = next(iter(backups(where.backups)), None)
     if newest is not None:
         restore = _("Restore the newest backup:\n    newsletter state restore {backup}\n").format(
             backup=display_path(newest.path)
@@ -54,7 +54,7 @@ def check(config: Config, db: sqlite3.Connection, /) -> None:
         restore = _(
             "Restore it from your own copies of the state folder (there are no backups in "
             "{folder}).\n"
-        ).format(folder=display_path(backup_folder(db_path)))
+        ).format(folder=display_path(where.backups))
     raise SendError(
         _(
             "{db_path} does not know sends that this project shows happened:\n{listed}\nThe state "
@@ -63,11 +63,11 @@ def check(config: Config, db: sqlite3.Connection, /) -> None:
             "{restore}`newsletter state verify` shows the database and its backups. If this "
             "database is right and those files are left over from elsewhere, move them out of the"
             " way and run the command again."
-        ).format(db_path=display_path(db_path), listed=listed, restore=restore)
+        ).format(db_path=_shown(where), listed=listed, restore=restore)
     )
 
 
-def missing(config: Config, db: sqlite3.Connection, /) -> list[Evidence]:
+def missing(config: Config, db: Connection, /) -> list[Evidence]:
     """Every receipt, outbox folder or backup that shows what DB does not know."""
     known = journal.known(db)
     return [*_receipts(config, known), *_outbox(config, known), *_backup(config, db, known)]
@@ -101,10 +101,8 @@ def _outbox(config: Config, known: dict[tuple[str, str], str]) -> list[Evidence]
     return found
 
 
-def _backup(
-    config: Config, db: sqlite3.Connection, known: dict[tuple[str, str], str]
-) -> list[Evidence]:
-    newest = next(iter(backups(backup_folder(database_path(config)))), None)
+def _backup(config: Config, db: Connection, known: dict[tuple[str, str], str]) -> list[Evidence]:
+    newest = next(iter(backups(backup_folder(config))), None)
     if newest is None:
         return []
     try:
@@ -123,7 +121,7 @@ def _backup(
             taken=newest.taken_at, sends=", ".join(lacking)
         )
         found.append(Evidence(newest.path, what))
-    held = db.execute("SELECT count(*) FROM suppression").fetchone()[0]
+    held = db.execute("SELECT count(*) FROM suppression").scalar()
     if suppressed and not held:
         what = _(
             "a backup of {taken} with {n} suppressed address(es); this database has none"
@@ -132,8 +130,14 @@ def _backup(
     return found
 
 
+def _shown(where: Target) -> str:
+    if where.path is not None:
+        return display_path(where.path)
+    return _("The state database {where}").format(where=where)
+
+
 def check_key(
-    config: Config, db: sqlite3.Connection, signer: TokenSigner, /, *, new_key: bool = False
+    config: Config, db: Connection, signer: TokenSigner, /, *, new_key: bool = False
 ) -> None:
     """SendError when the last send's links were signed with another key than SIGNER's."""
     last = journal.last_signed(db)

@@ -16,7 +16,6 @@ __all__ = ["BATCH", "SAME_REFUSALS", "RunReport", "deliver"]
 import asyncio
 import contextlib
 import signal
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -29,8 +28,8 @@ from newsletter.delivery import journal
 from newsletter.delivery.message import MessageBuilder, Recipient
 from newsletter.delivery.replies import NotDelivered
 from newsletter.delivery.transport import Transport
-from newsletter.errors import RecipientError, TransportError
-from newsletter.state import explain
+from newsletter.errors import RecipientError, StateError, TransportError
+from newsletter.state import Connection
 
 # Rows claimed (and results recorded) per transaction. After a crash at most about this
 # many rows (plus those in flight) are uncertain; 50 keeps that small and the commits few.
@@ -62,7 +61,7 @@ class RunReport:
 
 
 async def deliver(
-    db: sqlite3.Connection,
+    db: Connection,
     send: journal.Send,
     builder: MessageBuilder,
     transport: Transport,
@@ -112,7 +111,7 @@ async def deliver(
                 loop.remove_signal_handler(signum)
         engine.close()
     if engine.report.stopped or engine.report.error:
-        with contextlib.suppress(sqlite3.Error):  # the reason is in the report either way
+        with contextlib.suppress(StateError):  # the reason is in the report either way
             journal.note(db, send, engine.report.stopped or engine.report.error)
     return engine.report
 
@@ -128,7 +127,7 @@ class _Engine:
 
     def __init__(
         self,
-        db: sqlite3.Connection,
+        db: Connection,
         send: journal.Send,
         builder: MessageBuilder,
         transport: Transport,
@@ -166,7 +165,7 @@ class _Engine:
             try:
                 rows, last = journal.claim(self.db, self.send, status=status, after=after,
                                            limit=size)  # fmt: skip
-            except sqlite3.Error as exc:
+            except StateError as exc:
                 self._journal_failed(exc)  # nothing was claimed: the transaction rolled back
                 break
             if last is None:
@@ -240,16 +239,16 @@ class _Engine:
         if self.pending:
             try:
                 journal.record(self.db, self.send, self.pending)
-            except sqlite3.Error as exc:
+            except StateError as exc:
                 # Kept in self.pending: tried again at the end, else reported as unrecorded.
                 self._journal_failed(exc)
                 return
             self.pending = []
         self.flushed_at = time.monotonic()
 
-    def _journal_failed(self, exc: sqlite3.Error) -> None:
+    def _journal_failed(self, exc: StateError) -> None:
         # Sending on without recording would make the journal lie: stop at once.
-        self.report.error = self.report.error or str(explain(exc))
+        self.report.error = self.report.error or str(exc)
         self.stopping.set()
 
     def close(self) -> None:
@@ -258,7 +257,7 @@ class _Engine:
         self.report.unrecorded = list(self.pending)
         try:
             journal.release(self.db, self.send, self.unsent)
-        except sqlite3.Error as exc:
+        except StateError as exc:
             self._journal_failed(exc)
             self.report.unreleased = len(self.unsent)
         self.unsent.clear()

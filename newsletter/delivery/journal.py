@@ -40,20 +40,20 @@ __all__ = [
 ]
 
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from newsletter.audience import suppression
 from newsletter.audience.subscribers import Subscriber
 from newsletter.audience.tokens import TokenSigner
-from newsletter.state import transaction
+from newsletter.state import TIME_FORMAT, Connection, now, transaction
+from newsletter.state import Row as StateRow
 
 Status = Literal["queued", "sending", "sent", "failed", "skipped"]
 STATUSES: tuple[Status, ...] = ("queued", "sending", "sent", "failed", "skipped")
 SUPPRESSED_SINCE = "on the suppression list since the send started"
-_NOW = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +107,7 @@ class Counts:
         return self.queued + self.sending + self.sent + self.failed + self.skipped
 
 
-def find(db: sqlite3.Connection, newsletter: str, slug: str, /) -> Send | None:
+def find(db: Connection, newsletter: str, slug: str, /) -> Send | None:
     """The send of issue SLUG of NEWSLETTER, if it was ever frozen."""
     row = db.execute(
         f"SELECT {_SEND_COLUMNS} FROM sends WHERE newsletter = ? AND slug = ?",
@@ -122,13 +122,13 @@ _SEND_COLUMNS = (
 )
 
 
-def _send(row: sqlite3.Row) -> Send:
+def _send(row: StateRow) -> Send:
     id_, newsletter, slug, subject, lists, fingerprint, created_at, finished_at, note, key = row
     return Send(id_, newsletter, slug, subject, json.loads(lists), fingerprint, created_at,
                 finished_at, note, key)  # fmt: skip
 
 
-def last_signed(db: sqlite3.Connection, /) -> Send | None:
+def last_signed(db: Connection, /) -> Send | None:
     """The most recent send that recorded the fingerprint of its signing key."""
     row = db.execute(
         f"SELECT {_SEND_COLUMNS} FROM sends WHERE key_fingerprint IS NOT NULL"
@@ -137,14 +137,14 @@ def last_signed(db: sqlite3.Connection, /) -> Send | None:
     return None if row is None else _send(row)
 
 
-def known(db: sqlite3.Connection, /) -> dict[tuple[str, str], str]:
+def known(db: Connection, /) -> dict[tuple[str, str], str]:
     """(newsletter, slug) -> created_at of every send the journal knows."""
     found = db.execute("SELECT newsletter, slug, created_at FROM sends")
     return {(newsletter, slug): created for newsletter, slug, created in found}
 
 
 def freeze(
-    db: sqlite3.Connection,
+    db: Connection,
     /,
     *,
     newsletter: str,
@@ -157,37 +157,37 @@ def freeze(
 ) -> Send:
     """Record the send and its recipients, all queued, in one transaction."""
     with transaction(db):
-        cursor = db.execute(
-            "INSERT INTO sends (newsletter, slug, subject, lists, fingerprint, key_fingerprint)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+        found = db.execute(
+            "INSERT INTO sends (newsletter, slug, subject, lists, fingerprint, key_fingerprint,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (newsletter, slug, subject, json.dumps(list(lists), ensure_ascii=False), fingerprint,
-             signer.fingerprint),
-        )  # fmt: skip
-        send_id = cursor.lastrowid
-        _insert(db, send_id, 0, subscribers, signer, newsletter)
+             signer.fingerprint, now()),
+        ).fetchone()  # fmt: skip
+        assert found is not None
+        _insert(db, int(found[0]), 0, subscribers, signer, newsletter)
     send = find(db, newsletter, slug)
     assert send is not None
     return send
 
 
 def append(
-    db: sqlite3.Connection, send: Send, subscribers: Iterable[Subscriber], /, *, signer: TokenSigner
+    db: Connection, send: Send, subscribers: Iterable[Subscriber], /, *, signer: TokenSigner
 ) -> None:
     """Add SUBSCRIBERS (new on the lists since the send was frozen) as queued rows."""
     with transaction(db):
         last = db.execute("SELECT max(seq) FROM recipients WHERE send_id = ?", (send.id,))
-        _insert(db, send.id, last.fetchone()[0] or 0, subscribers, signer, send.newsletter)
+        _insert(db, send.id, last.scalar() or 0, subscribers, signer, send.newsletter)
 
 
-def refingerprint(db: sqlite3.Connection, send: Send, fingerprint: str, /) -> None:
+def refingerprint(db: Connection, send: Send, fingerprint: str, /) -> None:
     """Take the lists as they are now as the send's reference (after adding new subscribers)."""
     with transaction(db):
         db.execute("UPDATE sends SET fingerprint = ? WHERE id = ?", (fingerprint, send.id))
 
 
 def _insert(
-    db: sqlite3.Connection,
-    send_id: int | None,
+    db: Connection,
+    send_id: int,
     after: int,
     subscribers: Iterable[Subscriber],
     signer: TokenSigner,
@@ -204,16 +204,14 @@ def _insert(
     )  # fmt: skip
 
 
-def counts(db: sqlite3.Connection, send: Send, /) -> Counts:
+def counts(db: Connection, send: Send, /) -> Counts:
     found = db.execute(
         "SELECT status, count(*) FROM recipients WHERE send_id = ? GROUP BY status", (send.id,)
     )
     return Counts(**{status: number for status, number in found})
 
 
-def frozen_subscribers(
-    db: sqlite3.Connection, send: Send, /
-) -> Iterator[tuple[int, Subscriber, str]]:
+def frozen_subscribers(db: Connection, send: Send, /) -> Iterator[tuple[int, Subscriber, str]]:
     """Every frozen row: its seq, as a Subscriber, and its status (to compare with the lists)."""
     found = db.execute(
         "SELECT seq, address, name, fields, status FROM recipients WHERE send_id = ?"
@@ -224,7 +222,7 @@ def frozen_subscribers(
         yield seq, Subscriber(address, name, json.loads(fields), f"journal:{seq}"), status
 
 
-def requeue_uncertain(db: sqlite3.Connection, send: Send, /) -> int:
+def requeue_uncertain(db: Connection, send: Send, /) -> int:
     """Put the rows a crash left in `sending` back in the queue: the editor chose to resend."""
     with transaction(db):
         return db.execute(
@@ -234,7 +232,7 @@ def requeue_uncertain(db: sqlite3.Connection, send: Send, /) -> int:
 
 
 def claim(
-    db: sqlite3.Connection,
+    db: Connection,
     send: Send,
     /,
     *,
@@ -252,7 +250,8 @@ def claim(
     with transaction(db):
         found = db.execute(
             "SELECT seq, address, name, fields FROM recipients"
-            " WHERE send_id = ? AND status = ? AND seq > ? ORDER BY seq LIMIT ?",
+            " WHERE send_id = ? AND status = ? AND seq > ? ORDER BY seq LIMIT ?"
+            + db.dialect.lock_rows,
             (send.id, status, after, limit),
         ).fetchall()
         rows = [Row(seq, address, name, json.loads(fields)) for seq, address, name, fields in found]
@@ -260,10 +259,11 @@ def claim(
         if unwanted and status == "queued":
             _set(db, send, "skipped", unwanted, reply=SUPPRESSED_SINCE)
         rows = [row for row in rows if row.seq not in unwanted]
+        stamp = now()
         db.executemany(
             "UPDATE recipients SET status = 'sending', attempts = attempts + 1,"
-            f" updated_at = {_NOW} WHERE send_id = ? AND seq = ?",
-            ((send.id, row.seq) for row in rows),
+            " updated_at = ? WHERE send_id = ? AND seq = ?",
+            ((stamp, send.id, row.seq) for row in rows),
         )
     return rows, (found[-1][0] if found else None)
 
@@ -271,9 +271,7 @@ def claim(
 _PARAMETERS = 900
 
 
-def _suppressed(
-    db: sqlite3.Connection, newsletter: str, rows: Iterable[tuple[int, str]]
-) -> set[int]:
+def _suppressed(db: Connection, newsletter: str, rows: Iterable[tuple[int, str]]) -> set[int]:
     """The seqs of ROWS (seq, address) whose address is suppressed for NEWSLETTER."""
     by_hash = {suppression.address_hash(address): seq for seq, address in rows}
     hashes = list(by_hash)
@@ -290,19 +288,20 @@ def _suppressed(
     return seqs
 
 
-def record(db: sqlite3.Connection, send: Send, deliveries: Sequence[Delivery], /) -> None:
+def record(db: Connection, send: Send, deliveries: Sequence[Delivery], /) -> None:
     """Record what the server said, in one transaction; suppress addresses that bounced.
 
     A "stop" (a policy rejection) was not delivered and does not count as a failure of the
     address: the row goes back to the queue, its reply kept, to be sent on the next run.
     """
     status = {"sent": "sent", "failed": "failed", "stop": "queued"}
+    stamp = now()
     with transaction(db):
         db.executemany(
-            f"UPDATE recipients SET status = ?, reply = ?, message_id = ?, updated_at = {_NOW}"
+            "UPDATE recipients SET status = ?, reply = ?, message_id = ?, updated_at = ?"
             " WHERE send_id = ? AND seq = ?",
             (
-                (status[d.outcome], d.reply, d.message_id or None, send.id, d.seq)
+                (status[d.outcome], d.reply, d.message_id or None, stamp, send.id, d.seq)
                 for d in deliveries
             ),
         )
@@ -312,7 +311,7 @@ def record(db: sqlite3.Connection, send: Send, deliveries: Sequence[Delivery], /
                 suppression.suppress(db, delivery.address, reason="bounced", source=source)
 
 
-def release(db: sqlite3.Connection, send: Send, seqs: Iterable[int], /) -> None:
+def release(db: Connection, send: Send, seqs: Iterable[int], /) -> None:
     """Rows claimed but never handed to the transport go back to the queue."""
     with transaction(db):
         db.executemany(
@@ -322,63 +321,67 @@ def release(db: sqlite3.Connection, send: Send, seqs: Iterable[int], /) -> None:
         )
 
 
-def skip(db: sqlite3.Connection, send: Send, seqs: Iterable[int], /, *, reply: str) -> None:
+def skip(db: Connection, send: Send, seqs: Iterable[int], /, *, reply: str) -> None:
     """Rows that must not be sent after all (e.g. taken off the lists)."""
     with transaction(db):
         _set(db, send, "skipped", seqs, reply=reply)
 
 
-def _set(
-    db: sqlite3.Connection, send: Send, status: Status, seqs: Iterable[int], *, reply: str
-) -> None:
+def _set(db: Connection, send: Send, status: Status, seqs: Iterable[int], *, reply: str) -> None:
+    stamp = now()
     db.executemany(
-        f"UPDATE recipients SET status = ?, reply = ?, updated_at = {_NOW}"
+        "UPDATE recipients SET status = ?, reply = ?, updated_at = ?"
         " WHERE send_id = ? AND seq = ? AND status IN ('queued', 'sending', 'failed')",
-        ((status, reply, send.id, seq) for seq in seqs),
+        ((status, reply, stamp, send.id, seq) for seq in seqs),
     )
 
 
-def note(db: sqlite3.Connection, send: Send, text: str | None, /) -> None:
+def note(db: Connection, send: Send, text: str | None, /) -> None:
     """Keep why the last run stopped early (shown by `newsletter status`)."""
     with transaction(db):
         db.execute("UPDATE sends SET note = ? WHERE id = ?", (text, send.id))
 
 
-def finish(db: sqlite3.Connection, send: Send, /) -> Send:
+def finish(db: Connection, send: Send, /) -> Send:
     """Mark the send finished (nothing queued or uncertain left) and return it anew."""
     with transaction(db):
         db.execute(
-            f"UPDATE sends SET finished_at = coalesce(finished_at, {_NOW}) WHERE id = ?",
-            (send.id,),
+            "UPDATE sends SET finished_at = coalesce(finished_at, ?) WHERE id = ?",
+            (now(), send.id),
         )
     found = find(db, send.newsletter, send.slug)
     assert found is not None
     return found
 
 
-def suppressed_failures(db: sqlite3.Connection, send: Send, /) -> int:
+def suppressed_failures(db: Connection, send: Send, /) -> int:
     """How many failed rows have an address suppressed since: --retry-failed leaves them."""
     found = db.execute(
         "SELECT seq, address FROM recipients WHERE send_id = ? AND status = 'failed'",
         (send.id,),
     )
-    return len(_suppressed(db, send.newsletter, found.fetchall()))
+    return len(_suppressed(db, send.newsletter, ((seq, address) for seq, address in found)))
 
 
-def sent_ages(db: sqlite3.Connection, /, *, within: float) -> list[float]:
+def sent_ages(db: Connection, /, *, within: float) -> list[float]:
     """How many seconds ago each message of any send went out, for those within WITHIN
     seconds: the rate limiter counts them against the relay's hourly and daily quotas."""
+    current = datetime.now(UTC)
+    since = (current - timedelta(seconds=int(within) + 1)).strftime(TIME_FORMAT)
     found = db.execute(
-        "SELECT (julianday('now') - julianday(updated_at)) * 86400.0 FROM recipients"
-        " WHERE status = 'sent' AND updated_at >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?)",
-        (f"-{int(within) + 1} seconds",),
+        "SELECT updated_at FROM recipients WHERE status = 'sent' AND updated_at >= ?", (since,)
     )
-    return [age for (age,) in found]
+    return [(current - _parsed(stamp)).total_seconds() for (stamp,) in found]
+
+
+def _parsed(stamp: str) -> datetime:
+    # "2026-03-01T12:00:00Z", or with fractions of a second ("...:00.250Z").
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
 def rows(
-    db: sqlite3.Connection, send: Send, /, *, statuses: Sequence[Status] = STATUSES
-) -> Iterator[sqlite3.Row]:
+    db: Connection, send: Send, /, *, statuses: Sequence[Status] = STATUSES
+) -> Iterator[StateRow]:
     """The rows in STATUSES in order, with every column, streamed (for status and receipts)."""
     marks = ", ".join("?" * len(statuses))
     return iter(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 __all__ = ["ListChanges", "Options", "Plan", "compare", "outbox_folder", "plan"]
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from newsletter.config import Config
 from newsletter.content.model import Issue
 from newsletter.delivery import continuity, journal
 from newsletter.errors import SendError
+from newsletter.state import Connection
 from newsletter.translate import _
 
 
@@ -96,7 +96,7 @@ def outbox_folder(config: Config, newsletter: str, slug: str, *, test: bool = Fa
     return config.outbox / newsletter / (f"{slug}-test" if test else slug)
 
 
-def plan(config: Config, db: sqlite3.Connection, issue: Issue, options: Options) -> Plan:
+def plan(config: Config, db: Connection, issue: Issue, options: Options) -> Plan:
     """Work out what a run would do; SendError when the options do not fit the journal,
     or the journal does not fit the project (see continuity)."""
     continuity.check(config, db)
@@ -139,7 +139,7 @@ def _list_files(config: Config, lists: Sequence[str]) -> list[Path]:
     ]
 
 
-def compare(db: sqlite3.Connection, send: journal.Send, now: Recipients) -> ListChanges:
+def compare(db: Connection, send: journal.Send, now: Recipients) -> ListChanges:
     """The lists NOW against the recipient set SEND froze."""
     if now.fingerprint == send.fingerprint:
         return ListChanges()

@@ -18,7 +18,6 @@ import csv
 import json
 import os
 import re
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,6 +28,7 @@ from newsletter.audience.csvfile import excel_safe
 from newsletter.config import Config
 from newsletter.delivery import journal, runs
 from newsletter.fileio import PRIVATE_FILE, private_folder
+from newsletter.state import Connection, Row
 
 _COLUMNS = ["seq", "address", "name", "status", "attempts", "time", "message_id", "reply"]
 
@@ -91,7 +91,7 @@ def heads(config: Config, /) -> Iterator[Head]:
 
 
 def write(
-    config: Config, db: sqlite3.Connection, send: journal.Send, /, *, transport: str
+    config: Config, db: Connection, send: journal.Send, /, *, transport: str
 ) -> tuple[Path, Path]:
     """Write SEND's receipt as CSV and JSON; return both paths."""
     csv_path, json_path = paths(config, send)
@@ -109,7 +109,7 @@ def write(
     return csv_path, json_path
 
 
-def _values(row: sqlite3.Row) -> list[Any]:
+def _values(row: Row) -> list[Any]:
     return [row["seq"], row["address"], row["name"], _status(row["status"]), row["attempts"],
             row["updated_at"] or "", row["message_id"] or "", row["reply"] or ""]  # fmt: skip
 
@@ -118,7 +118,7 @@ def _status(status: str) -> str:
     return "uncertain" if status == "sending" else status
 
 
-def _write_json(out: TextIO, db: sqlite3.Connection, send: journal.Send, transport: str) -> None:
+def _write_json(out: TextIO, db: Connection, send: journal.Send, transport: str) -> None:
     counts = journal.counts(db, send)
     head = {
         "newsletter": send.newsletter,

@@ -25,14 +25,13 @@ __all__ = [
 ]
 
 import hashlib
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from newsletter.delivery import journal
 from newsletter.delivery.engine import RunReport
-from newsletter.state import transaction
+from newsletter.state import Connection, transaction
 
 Ending = Literal[
     "running", "finished", "interrupted", "aborted", "policy", "quota", "error", "limit"
@@ -57,7 +56,7 @@ def file_sha256(path: Path, /) -> str:
 
 
 def mark(
-    db: sqlite3.Connection,
+    db: Connection,
     send: journal.Send,
     ending: Ending,
     /,
@@ -75,13 +74,13 @@ def mark(
         )
 
 
-def reopen(db: sqlite3.Connection, send: journal.Send, /) -> None:
+def reopen(db: Connection, send: journal.Send, /) -> None:
     """SEND has new rows to send (--add-new after it finished): it is not finished now."""
     with transaction(db):
         db.execute("UPDATE sends SET finished_at = NULL WHERE id = ?", (send.id,))
 
 
-def story(db: sqlite3.Connection, send: journal.Send, /) -> Story:
+def story(db: Connection, send: journal.Send, /) -> Story:
     """How SEND's last run ended, and the issue file it sent."""
     row = db.execute(
         "SELECT last_run, note, issue_sha256 FROM sends WHERE id = ?", (send.id,)
@@ -90,7 +89,7 @@ def story(db: sqlite3.Connection, send: journal.Send, /) -> Story:
     return Story(ending, row[1] if row else None, row[2] if row else None)
 
 
-def sent_sha256(db: sqlite3.Connection, newsletter: str, slug: str, /) -> str | None:
+def sent_sha256(db: Connection, newsletter: str, slug: str, /) -> str | None:
     """The SHA-256 of the issue file the send of NEWSLETTER/SLUG started with, if any."""
     row = db.execute(
         "SELECT issue_sha256 FROM sends WHERE newsletter = ? AND slug = ?", (newsletter, slug)

@@ -14,7 +14,6 @@ from starlette.middleware import Middleware
 from newsletter.audience.signuptokens import SignupSigner
 from newsletter.audience.tokens import TokenSigner, load_secret
 from newsletter.config import Config
-from newsletter.state import database_path
 from newsletter.web import browse, confirm, signup, unsubscribe
 from newsletter.web.clients import ClientLimiter
 from newsletter.web.database import Database
@@ -27,8 +26,7 @@ def create_app(config: Config, /) -> Starlette:
     """The web side for CONFIG's newsletters, on the same state database as the CLI."""
     secret = load_secret(config)
     limiter = ClientLimiter(config.signup.per_client_per_hour)
-    site = Site(config, Database(database_path(config)), TokenSigner(secret),
-                SignupSigner(secret), limiter)  # fmt: skip
+    site = Site(config, Database(config), TokenSigner(secret), SignupSigner(secret), limiter)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 __all__ = ["Built", "build_site"]
 
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 from newsletter.config import Config
 from newsletter.delivery import archive
 from newsletter.errors import NewsletterError
+from newsletter.state import Connection
 from newsletter.translate import _
 from newsletter.web import documents, pages
 
@@ -31,7 +31,7 @@ class Built:
     files: int
 
 
-def build_site(config: Config, db: sqlite3.Connection, directory: Path, /) -> Built:
+def build_site(config: Config, db: Connection, directory: Path, /) -> Built:
     """Write the front page, archive pages, feeds, web versions and .ics files to DIRECTORY."""
     writer = _Writer(directory)
     writer.write(pages.STYLESHEET, pages.stylesheet())

@@ -10,7 +10,6 @@ from __future__ import annotations
 __all__ = ["ROUTES"]
 
 import datetime as dt
-import sqlite3
 import time
 from typing import Any
 from urllib.parse import quote
@@ -21,6 +20,7 @@ from starlette.routing import Route
 
 from newsletter.audience import signups
 from newsletter.errors import TokenError
+from newsletter.state import Connection
 from newsletter.web import pages
 from newsletter.web.errors import error_page
 from newsletter.web.site import site
@@ -54,7 +54,7 @@ async def confirm(request: Request) -> Response:
         return _invalid(request)
     here, (newsletter, address_id) = site(request), found
 
-    def run(db: sqlite3.Connection) -> signups.Confirmation | None:
+    def run(db: Connection) -> signups.Confirmation | None:
         moment = dt.datetime.fromtimestamp(time.time(), dt.UTC)
         signups.purge(db, expiry_days=here.config.signup.expiry_days, now=moment)
         return signups.confirm(db, newsletter, address_id, now=moment)

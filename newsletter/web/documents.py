@@ -4,10 +4,10 @@ from __future__ import annotations
 
 __all__ = ["ISSUE_POLICY", "archive_page", "feed", "front_language", "front_page"]
 
-import sqlite3
 
 from newsletter.config import Config
 from newsletter.delivery import archive
+from newsletter.state import Connection
 from newsletter.web import pages
 from newsletter.web.feed import atom
 
@@ -37,9 +37,7 @@ def front_page(config: Config, /, *, index: str = "") -> str:
     )
 
 
-def archive_page(
-    config: Config, db: sqlite3.Connection, key: str, /, *, index: str = ""
-) -> str | None:
+def archive_page(config: Config, db: Connection, key: str, /, *, index: str = "") -> str | None:
     """The list of a newsletter's issues; None for a newsletter not configured here.
 
     INDEX ("index.html" in the static build) ends the links to folders: a folder opened
@@ -58,7 +56,7 @@ def archive_page(
     )
 
 
-def feed(config: Config, db: sqlite3.Connection, key: str, /) -> bytes | None:
+def feed(config: Config, db: Connection, key: str, /) -> bytes | None:
     newsletter = config.newsletters.get(key)
     if newsletter is None:
         return None

@@ -18,7 +18,6 @@ __all__ = ["ROUTES", "SOURCES", "purge_every_hour"]
 
 import datetime as dt
 import logging
-import sqlite3
 import time
 from typing import Any
 from urllib.parse import parse_qsl
@@ -37,7 +36,7 @@ from newsletter.audience.consent import consent_for
 from newsletter.config import NewsletterConfig
 from newsletter.delivery.headers import clean_name
 from newsletter.errors import StateError
-from newsletter.state import connect
+from newsletter.state import Connection, connect
 from newsletter.web import pages
 from newsletter.web.database import Unavailable
 from newsletter.web.errors import error_page
@@ -107,9 +106,7 @@ async def submit(request: Request) -> Response:
     return _signed_up(request, newsletter, address, background=mail)
 
 
-def _record(
-    here: Site, db: sqlite3.Connection, wanted: signups.Request, now: float
-) -> signups.Outcome:
+def _record(here: Site, db: Connection, wanted: signups.Request, now: float) -> signups.Outcome:
     moment = dt.datetime.fromtimestamp(now, dt.UTC)
     signups.purge(db, expiry_days=here.config.signup.expiry_days, now=moment)
     limit = here.config.signup.mails_per_address
@@ -120,12 +117,12 @@ async def purge_every_hour(here: Site) -> None:
     """Delete the sign-ups whose link has expired, now and every hour the server runs."""
     days = here.config.signup.expiry_days
 
-    def purge(db: sqlite3.Connection) -> int:
+    def purge(db: Connection) -> int:
         return signups.purge(db, expiry_days=days, now=dt.datetime.now(dt.UTC))
 
     def purge_at_start() -> int:
         # A connection of its own: the server's opens with the first request, as before.
-        db = connect(here.db.path)
+        db = connect(here.config)
         try:
             return purge(db)
         finally:
@@ -133,7 +130,7 @@ async def purge_every_hour(here: Site) -> None:
 
     try:
         await anyio.to_thread.run_sync(purge_at_start)
-    except (StateError, sqlite3.Error) as exc:
+    except StateError as exc:
         log.warning("expired sign-ups not deleted yet (tried again in an hour): %s", exc)
     while True:
         await anyio.sleep(3600)

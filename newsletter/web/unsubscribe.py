@@ -11,7 +11,6 @@ from __future__ import annotations
 __all__ = ["ROUTES"]
 
 import functools
-import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote
@@ -24,6 +23,7 @@ from newsletter.audience import suppression, unsubscribes
 from newsletter.audience.tokens import TokenSigner
 from newsletter.config import Config
 from newsletter.errors import TokenError
+from newsletter.state import Connection
 from newsletter.web import pages
 from newsletter.web.errors import error_page
 from newsletter.web.site import site
@@ -66,7 +66,7 @@ async def undo(request: Request) -> Response:
 
 
 def _undo(
-    config: Config, db: sqlite3.Connection, token: str, /, *, signer: TokenSigner
+    config: Config, db: Connection, token: str, /, *, signer: TokenSigner
 ) -> tuple[unsubscribes.Unsubscribed, bool]:
     """Undo, and whether the address stays suppressed for another reason (a bounce, say):
     the page must not promise the newsletter to someone it will not reach."""
@@ -80,7 +80,7 @@ async def _by_token(request: Request, operation: Callable[..., T]) -> tuple[T, s
     thread; None for a bad token."""
     here, token = site(request), request.path_params["token"]
 
-    def run(db: sqlite3.Connection) -> tuple[T, str]:
+    def run(db: Connection) -> tuple[T, str]:
         result = operation(here.config, db, token, signer=here.signer)
         # The operation has verified the token: it names a configured newsletter.
         newsletter, address_id = here.signer.verify(token)

@@ -4,7 +4,6 @@ that sends include; consent on record; limits; expiry; data-protection requests.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from newsletter.audience.consent import consent_for
 from newsletter.audience.subscribers import default_lists, recipients
 from newsletter.audience.tokens import TokenSigner
 from newsletter.config import Config
-from newsletter.state import connect
+from newsletter.state import Connection
 
 NOW = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
 SIGNER = TokenSigner(b"a test secret of enough length")
@@ -32,9 +31,7 @@ def config(tmp_path: Path) -> Config:
     return make_config(tmp_path, SIGNUP)
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> sqlite3.Connection:
-    return connect(tmp_path / "state.sqlite3")
+pytestmark = pytest.mark.usefixtures("state_engine")
 
 
 def wanted(config: Config, address: str = ANNA, name: str = "Anna") -> signups.Request:
@@ -43,18 +40,16 @@ def wanted(config: Config, address: str = ANNA, name: str = "Anna") -> signups.R
                            "web form", client="tag")  # fmt: skip
 
 
-def ask(db: sqlite3.Connection, config: Config, address: str = ANNA, *, at: dt.datetime = NOW
+def ask(db: Connection, config: Config, address: str = ANNA, *, at: dt.datetime = NOW
         ) -> signups.Outcome:  # fmt: skip
     return signups.request(db, wanted(config, address), limit=3, now=at)
 
 
-def confirm(db: sqlite3.Connection, address: str = ANNA) -> signups.Confirmation | None:
+def confirm(db: Connection, address: str = ANNA) -> signups.Confirmation | None:
     return signups.confirm(db, "test", SIGNER.address_id(address, "test"), now=NOW)
 
 
-def test_pending_until_confirmed_and_only_then_on_the_list(
-    db: sqlite3.Connection, config: Config
-) -> None:
+def test_pending_until_confirmed_and_only_then_on_the_list(db: Connection, config: Config) -> None:
     assert ask(db, config) == "mail"
     assert signups.counts(db, "test") == (0, 1)
     assert signups.members(db, "test") == []
@@ -75,7 +70,7 @@ def test_pending_until_confirmed_and_only_then_on_the_list(
 
 
 def test_an_address_on_a_list_and_signed_up_is_one_recipient(
-    db: sqlite3.Connection, config: Config
+    db: Connection, config: Config
 ) -> None:
     ask(db, config, "Bertil@Example.org")
     confirm(db, "Bertil@Example.org")
@@ -85,7 +80,7 @@ def test_an_address_on_a_list_and_signed_up_is_one_recipient(
 
 
 def test_a_subscribed_reader_gets_nothing_new_and_a_blocked_address_nothing(
-    db: sqlite3.Connection, config: Config
+    db: Connection, config: Config
 ) -> None:
     ask(db, config)
     confirm(db)
@@ -102,7 +97,7 @@ def test_a_subscribed_reader_gets_nothing_new_and_a_blocked_address_nothing(
 
 
 def test_a_reader_who_unsubscribed_signs_up_again_with_fresh_consent(
-    db: sqlite3.Connection, config: Config
+    db: Connection, config: Config
 ) -> None:
     ask(db, config)
     confirm(db)
@@ -115,7 +110,7 @@ def test_a_reader_who_unsubscribed_signs_up_again_with_fresh_consent(
 
 
 def test_confirming_while_bounced_keeps_the_bounce_and_says_so(
-    db: sqlite3.Connection, config: Config
+    db: Connection, config: Config
 ) -> None:
     ask(db, config)
     suppression.suppress(db, ANNA, reason="bounced", source="confirmation mail refused")
@@ -124,9 +119,7 @@ def test_confirming_while_bounced_keeps_the_bounce_and_says_so(
     assert suppression.is_suppressed(db, ANNA, newsletter="test")
 
 
-def test_at_most_the_limit_of_mails_per_address_and_day(
-    db: sqlite3.Connection, config: Config
-) -> None:
+def test_at_most_the_limit_of_mails_per_address_and_day(db: Connection, config: Config) -> None:
     outcomes = [ask(db, config, at=NOW + dt.timedelta(minutes=n)) for n in range(6)]
     assert outcomes == ["mail"] * 3 + ["limited"] * 3
     # Counted per address, across newsletters' forms alike; a day later, one more.
@@ -134,7 +127,7 @@ def test_at_most_the_limit_of_mails_per_address_and_day(
     assert ask(db, config, "other@example.org") == "mail"
 
 
-def test_a_confirmed_or_repeated_link_confirms_once(db: sqlite3.Connection, config: Config) -> None:
+def test_a_confirmed_or_repeated_link_confirms_once(db: Connection, config: Config) -> None:
     ask(db, config)
     assert confirm(db) is not None
     again = confirm(db)
@@ -145,7 +138,7 @@ def test_a_confirmed_or_repeated_link_confirms_once(db: sqlite3.Connection, conf
 
 
 def test_pending_sign_ups_are_deleted_when_their_link_expires(
-    db: sqlite3.Connection, config: Config
+    db: Connection, config: Config
 ) -> None:
     ask(db, config, at=NOW - dt.timedelta(days=8))
     ask(db, config, "recent@example.org", at=NOW - dt.timedelta(days=6))
@@ -156,7 +149,7 @@ def test_pending_sign_ups_are_deleted_when_their_link_expires(
 
 
 def test_the_consent_is_recorded_with_the_exact_statement(
-    db: sqlite3.Connection, config: Config, tmp_path: Path
+    db: Connection, config: Config, tmp_path: Path
 ) -> None:
     ask(db, config)
     confirm(db)
@@ -181,7 +174,7 @@ def test_the_consent_is_recorded_with_the_exact_statement(
 
 
 def test_the_data_protection_report_and_erasure_cover_sign_ups(
-    db: sqlite3.Connection, config: Config
+    db: Connection, config: Config
 ) -> None:
     ask(db, config)
     confirm(db)

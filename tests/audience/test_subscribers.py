@@ -167,8 +167,9 @@ def test_names_lose_line_breaks_and_fields_control_characters(tmp_path: Path) ->
     assert (subscriber.name, subscriber.fields["note"]) == ("Anna Ek", "xy")
 
 
+@pytest.mark.usefixtures("state_engine")
 def test_recipients_merge_across_lists_first_occurrence_wins(config: Config) -> None:
-    db = connect(config.state_dir / "state.sqlite3")
+    db = connect(config)
     found = recipients(config, db, ["kommun_a", "kommun_b"], newsletter="medborgardialog")
     by_key = {s.key: s for s in found.subscribers}
     assert [s.email for s in found.subscribers] == [
@@ -187,8 +188,9 @@ def test_recipients_merge_across_lists_first_occurrence_wins(config: Config) -> 
     ]  # fmt: skip
 
 
+@pytest.mark.usefixtures("state_engine")
 def test_suppressed_addresses_never_reach_a_send(config: Config) -> None:
-    db = connect(config.state_dir / "state.sqlite3")
+    db = connect(config)
     suppression.suppress(db, "MATS@example.org", reason="bounced")
     suppression.suppress(db, "lena@example.org", reason="unsubscribed", newsletter="regional")
     suppression.suppress(db, "olle@example.org", reason="manual")
@@ -202,14 +204,16 @@ def test_suppressed_addresses_never_reach_a_send(config: Config) -> None:
     assert [c.suppressed for c in med.lists] == [1, 2]
 
 
+@pytest.mark.usefixtures("state_engine")
 def test_without_lists_the_newsletters_default_list_is_used(config: Config) -> None:
-    db = connect(config.state_dir / "state.sqlite3")
+    db = connect(config)
     found = recipients(config, db, [], newsletter="regional")
     assert [c.list for c in found.lists] == [str(config.subscribers_dir / "kommun_b.csv")]
 
 
+@pytest.mark.usefixtures("state_engine")
 def test_fingerprint_follows_content_not_order(config: Config, tmp_path: Path) -> None:
-    db = connect(config.state_dir / "state.sqlite3")
+    db = connect(config)
     first = recipients(config, db, ["kommun_a", "kommun_b"], newsletter="regional").fingerprint
     again = recipients(config, db, ["kommun_a", "kommun_b"], newsletter="regional").fingerprint
     assert first == again

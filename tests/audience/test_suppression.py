@@ -1,18 +1,14 @@
-from pathlib import Path
-
 from newsletter.audience import suppression
-from newsletter.state import connect
+from newsletter.state import Connection
 
 
-def test_unsubscribe_applies_to_its_newsletter_only(tmp_path: Path) -> None:
-    db = connect(tmp_path / "s.sqlite3")
+def test_unsubscribe_applies_to_its_newsletter_only(db: Connection) -> None:
     suppression.suppress(db, "Anna@Example.org", reason="unsubscribed", newsletter="a")
     assert suppression.is_suppressed(db, "anna@example.org", newsletter="a")
     assert not suppression.is_suppressed(db, "anna@example.org", newsletter="b")
 
 
-def test_bounce_applies_to_every_newsletter_and_is_recorded_once(tmp_path: Path) -> None:
-    db = connect(tmp_path / "s.sqlite3")
+def test_bounce_applies_to_every_newsletter_and_is_recorded_once(db: Connection) -> None:
     assert suppression.suppress(db, "b@example.org", reason="bounced", source="dsn")
     assert not suppression.suppress(db, "b@example.org", reason="manual")
     assert suppression.is_suppressed(db, "b@example.org", newsletter="anything")
@@ -20,8 +16,7 @@ def test_bounce_applies_to_every_newsletter_and_is_recorded_once(tmp_path: Path)
     assert (entry.reason, entry.source) == ("bounced", "dsn")
 
 
-def test_forget_keeps_only_the_hash(tmp_path: Path) -> None:
-    db = connect(tmp_path / "s.sqlite3")
+def test_forget_keeps_only_the_hash(db: Connection) -> None:
     suppression.suppress(db, "c@example.org", reason="unsubscribed", newsletter="a")
     suppression.forget(db, "c@example.org")
     assert all(entry.address is None for entry in suppression.entries(db))
@@ -31,8 +26,7 @@ def test_forget_keeps_only_the_hash(tmp_path: Path) -> None:
     assert suppression.is_suppressed(db, "c@example.org", newsletter="b")
 
 
-def test_unsuppress_and_search(tmp_path: Path) -> None:
-    db = connect(tmp_path / "s.sqlite3")
+def test_unsuppress_and_search(db: Connection) -> None:
     suppression.suppress(db, "d_1@example.org", reason="manual")
     suppression.suppress(db, "dx1@example.org", reason="manual")
     assert [e.address for e in suppression.entries(db, search="d_1")] == ["d_1@example.org"]

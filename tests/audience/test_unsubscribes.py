@@ -1,4 +1,3 @@
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -9,9 +8,12 @@ from newsletter.audience.subscribers import recipients
 from newsletter.audience.tokens import TokenSigner, load_secret
 from newsletter.config import Config
 from newsletter.errors import TokenError
-from newsletter.state import connect, database_path
+from newsletter.state import Connection, connect
 
 LIST = "email;name\nanna@example.org;Anna\nBertil.Ek@Example.org;Bertil\ncecilia@example.org;\n"
+
+
+pytestmark = pytest.mark.usefixtures("state_engine")
 
 
 @pytest.fixture
@@ -20,8 +22,8 @@ def config(tmp_path: Path) -> Config:
 
 
 @pytest.fixture
-def db(config: Config) -> sqlite3.Connection:
-    return connect(database_path(config))
+def db(config: Config) -> Connection:
+    return connect(config)
 
 
 @pytest.fixture
@@ -29,10 +31,11 @@ def signer(config: Config) -> TokenSigner:
     return TokenSigner(load_secret(config))
 
 
-def journal(db: sqlite3.Connection, signer: TokenSigner, address: str) -> None:
+def journal(db: Connection, signer: TokenSigner, address: str) -> None:
     db.execute(
-        "INSERT OR IGNORE INTO sends (id, newsletter, slug, subject, lists, fingerprint)"
+        "INSERT INTO sends (id, newsletter, slug, subject, lists, fingerprint)"
         " VALUES (1, 'test', '2020-03', 'Nyheter', '[\"test\"]', 'f')"
+        " ON CONFLICT DO NOTHING"
     )
     db.execute(
         "INSERT INTO recipients (send_id, seq, address, address_id, status)"
@@ -42,7 +45,7 @@ def journal(db: sqlite3.Connection, signer: TokenSigner, address: str) -> None:
 
 
 def test_an_address_from_the_journal_is_unsubscribed_from_that_newsletter(
-    config: Config, db: sqlite3.Connection, signer: TokenSigner
+    config: Config, db: Connection, signer: TokenSigner
 ) -> None:
     journal(db, signer, "gone@example.org")  # no longer on any list
     token = signer.make("gone@example.org", "test")
@@ -55,7 +58,7 @@ def test_an_address_from_the_journal_is_unsubscribed_from_that_newsletter(
 
 
 def test_an_address_only_on_a_list_is_found_there(
-    config: Config, db: sqlite3.Connection, signer: TokenSigner
+    config: Config, db: Connection, signer: TokenSigner
 ) -> None:
     token = signer.make("bertil.ek@example.org", "test")
     result = unsubscribes.unsubscribe(config, db, token, source="web page", signer=signer)
@@ -66,9 +69,7 @@ def test_an_address_only_on_a_list_is_found_there(
     assert left.suppressed == 1
 
 
-def test_a_changed_list_is_read_again(
-    config: Config, db: sqlite3.Connection, signer: TokenSigner
-) -> None:
+def test_a_changed_list_is_read_again(config: Config, db: Connection, signer: TokenSigner) -> None:
     unsubscribes.unsubscribe(config, db, signer.make("anna@example.org", "test"), source="x")
     with (config.subscribers_dir / "test.csv").open("a", encoding="utf-8") as out:
         out.write("david@example.org;David\n")
@@ -77,7 +78,7 @@ def test_a_changed_list_is_read_again(
 
 
 def test_unsubscribing_twice_changes_nothing_the_second_time(
-    config: Config, db: sqlite3.Connection, signer: TokenSigner
+    config: Config, db: Connection, signer: TokenSigner
 ) -> None:
     token = signer.make("anna@example.org", "test")
     assert unsubscribes.unsubscribe(config, db, token, source="one-click").changed
@@ -90,15 +91,13 @@ def test_unsubscribing_twice_changes_nothing_the_second_time(
     "token",
     ["", "nonsense", "dGVzdC5hYmM.xyz", "../../etc/passwd", "dGVzdC5hYmM=.AAAA"],
 )
-def test_a_forged_token_is_refused(config: Config, db: sqlite3.Connection, token: str) -> None:
+def test_a_forged_token_is_refused(config: Config, db: Connection, token: str) -> None:
     with pytest.raises(TokenError):
         unsubscribes.unsubscribe(config, db, token, source="one-click")
     assert suppression.entries(db) == []
 
 
-def test_a_tampered_token_is_refused(
-    config: Config, db: sqlite3.Connection, signer: TokenSigner
-) -> None:
+def test_a_tampered_token_is_refused(config: Config, db: Connection, signer: TokenSigner) -> None:
     token = signer.make("anna@example.org", "test")
     tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
     with pytest.raises(TokenError):
@@ -110,7 +109,7 @@ def test_a_tampered_token_is_refused(
 
 
 def test_a_genuine_token_of_nobody_known_is_refused(
-    config: Config, db: sqlite3.Connection, signer: TokenSigner
+    config: Config, db: Connection, signer: TokenSigner
 ) -> None:
     with pytest.raises(TokenError, match="no subscriber"):
         unsubscribes.unsubscribe(config, db, signer.make("who@example.org", "test"), source="x")
@@ -124,7 +123,7 @@ def test_a_genuine_token_of_nobody_known_is_refused(
     assert suppression.entries(db) == []
 
 
-def test_undo_resubscribes(config: Config, db: sqlite3.Connection, signer: TokenSigner) -> None:
+def test_undo_resubscribes(config: Config, db: Connection, signer: TokenSigner) -> None:
     token = signer.make("anna@example.org", "test")
     unsubscribes.unsubscribe(config, db, token, source="one-click")
     assert unsubscribes.undo(config, db, token).changed
@@ -133,7 +132,7 @@ def test_undo_resubscribes(config: Config, db: sqlite3.Connection, signer: Token
 
 
 def test_undo_leaves_bounces_and_other_newsletters_alone(
-    config: Config, db: sqlite3.Connection, signer: TokenSigner
+    config: Config, db: Connection, signer: TokenSigner
 ) -> None:
     suppression.suppress(db, "anna@example.org", reason="bounced")
     suppression.suppress(db, "anna@example.org", reason="unsubscribed", newsletter="other")
@@ -143,13 +142,13 @@ def test_undo_leaves_bounces_and_other_newsletters_alone(
     assert len(suppression.entries(db)) == 3
 
 
-def test_undo_of_a_forged_token_is_refused(config: Config, db: sqlite3.Connection) -> None:
+def test_undo_of_a_forged_token_is_refused(config: Config, db: Connection) -> None:
     with pytest.raises(TokenError):
         unsubscribes.undo(config, db, "forged.token")
 
 
 def test_lookup_tells_whether_the_token_has_unsubscribed(
-    config: Config, db: sqlite3.Connection, signer: TokenSigner
+    config: Config, db: Connection, signer: TokenSigner
 ) -> None:
     token = signer.make("anna@example.org", "test")
     assert unsubscribes.lookup(config, db, token) == unsubscribes.Subscription(

@@ -23,7 +23,9 @@ from newsletter.audience import suppression
 from newsletter.audience.returnpath import HEADER, RefSigner, token_in
 from newsletter.cli import main
 from newsletter.config import load_config
-from newsletter.state import connect, database_path
+from newsletter.state import connect
+
+pytestmark = pytest.mark.usefixtures("state_engine")
 
 SECRET = "tie test secret, long enough"
 RETURN_PATH = "bounces@nyhetsbrev.example.org"
@@ -102,7 +104,7 @@ def as_json(result: Result) -> list[dict[str, object]]:
 
 
 def suppressed(project: Path) -> set[str]:
-    db = connect(project / ".newsletter" / "state.sqlite3")
+    db = connect(load_config(project / "newsletter.toml"))
     try:
         return {entry.address or "" for entry in suppression.entries(db)}
     finally:
@@ -122,7 +124,7 @@ def test_every_message_carries_a_signed_token_for_its_journal_row(
         assert row is not None, ref
         rows.add(row)
         assert message.sender == "medborgardialog@nyhetsbrev.example.org"  # no VERP unset
-    db = connect(database_path(load_config(project / "newsletter.toml")))
+    db = connect(load_config(project / "newsletter.toml"))
     rows_found = db.execute("SELECT send_id, seq, address FROM recipients")
     journal = {(send_id, seq): address for send_id, seq, address in rows_found}
     assert {journal[row] for row in rows} == set(received)
@@ -208,7 +210,7 @@ def test_a_forged_report_naming_10000_subscribers_suppresses_nobody(
     attacker = sorted(received)[0]
     victims = [f"reader{n:05d}@kommun{n % 290}.example.se" for n in range(10_000)]
     config = load_config(project / "newsletter.toml")
-    db = connect(database_path(config))
+    db = connect(config)
     db.executemany(
         "INSERT INTO recipients (send_id, seq, address, address_id, status, message_id)"
         " VALUES (1, ?, ?, 'x', 'sent', ?)",
@@ -282,7 +284,7 @@ def test_several_refusals_for_our_sake_come_first_and_count_against_nobody(
     assert "What to do: Check the SPF record" in result.stderr
     assert "Refused because of a problem on our side (counted against nobody): 3" in result.stdout
     assert suppressed(project) == set()
-    db = connect(project / ".newsletter" / "state.sqlite3")
+    db = connect(load_config(project / "newsletter.toml"))
     assert db.execute("SELECT count(*) FROM soft_bounces").fetchone()[0] == 0
 
 
@@ -321,5 +323,5 @@ def test_a_report_seen_again_is_not_counted_again(
     again = CliRunner().invoke(main, ["bounces", "import", str(tmp_path / "retur.mbox"), "--json"])
     [found] = as_json(again)
     assert found["action"] == "nothing recorded: imported before"
-    db = connect(project / ".newsletter" / "state.sqlite3")
+    db = connect(load_config(project / "newsletter.toml"))
     assert db.execute("SELECT count FROM soft_bounces").fetchone()[0] == 1

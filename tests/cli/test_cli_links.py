@@ -13,6 +13,7 @@ from click.testing import CliRunner, Result
 from projects import ISSUE, example_project
 
 from newsletter.cli import main
+from newsletter.config import load_config
 from newsletter.state import connect
 
 EVIL = "javascript:alert(document.domain)"
@@ -23,6 +24,8 @@ LIST = (
     "rut@example.org;Rut;//evil.example/x\n"
     "sam@example.org;Sam;https://sam.example.org/\n"
 )
+
+pytestmark = pytest.mark.usefixtures("state_engine")
 
 
 @pytest.fixture
@@ -49,7 +52,7 @@ def test_a_bad_link_in_a_row_fails_that_row_with_the_reason(project: Path) -> No
     assert dry.exit_code == 1 and "eve@example.org: would fail:" in dry.output
     result = run("send", ISSUE, "--yes")
     assert result.exit_code == 1, result.output
-    db = connect(project / ".newsletter" / "state.sqlite3")
+    db = connect(load_config(project / "newsletter.toml"))
     rows = dict(db.execute("SELECT address, status || ': ' || coalesce(reply, '') FROM recipients"))
     assert rows["anna@example.org"].startswith("sent")
     assert rows["sam@example.org"].startswith("sent")

@@ -4,7 +4,6 @@ import csv
 import email
 import json
 import re
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,10 @@ from smtpserver import POLICY_REJECTION, UNKNOWN_USER, FaultInjector, SmtpServer
 
 from newsletter.audience import suppression
 from newsletter.cli import main
-from newsletter.state import connect
+from newsletter.config import load_config
+from newsletter.state import Connection, connect
+
+pytestmark = pytest.mark.usefixtures("state_engine")
 
 OUTBOX = Path("outbox/medborgardialog/2020-06")
 
@@ -32,8 +34,8 @@ def send(*args: str, input: str | None = None) -> Result:
     return CliRunner().invoke(main, ["send", ISSUE, *args], input=input)
 
 
-def db(project: Path) -> sqlite3.Connection:
-    return connect(project / ".newsletter" / "state.sqlite3")
+def db(project: Path) -> Connection:
+    return connect(load_config(project / "newsletter.toml"))
 
 
 def outbox_recipients(project: Path, folder: Path = OUTBOX) -> list[str]:
@@ -331,7 +333,9 @@ def test_a_second_send_of_the_issue_is_refused_while_one_runs(project: Path) -> 
     from newsletter.delivery import sendlock
 
     assert send("--yes", "--limit", "1").exit_code == 0
-    with sendlock.lock(load_config(project / "newsletter.toml"), "medborgardialog", "2020-06"):
+    config = load_config(project / "newsletter.toml")
+    # Another process (on another machine, with a shared database) holds the send's lock.
+    with connect(config) as other, sendlock.lock(config, other, "medborgardialog", "2020-06"):
         result = send("--yes")
         status = CliRunner().invoke(main, ["status", ISSUE])
     assert result.exit_code == 1 and "is being sent by another newsletter process" in result.output

@@ -22,11 +22,13 @@ from newsletter.audience.tokens import TokenSigner, load_secret
 from newsletter.cli import main
 from newsletter.config import load_config
 from newsletter.delivery import confirmation
-from newsletter.state import connect, database_path
+from newsletter.state import connect
 from newsletter.web import create_app
 
 READER = "ny.lasare@example.se"
 WAITING = "vantar@example.se"
+
+pytestmark = pytest.mark.usefixtures("state_engine")
 
 
 @pytest.fixture
@@ -45,7 +47,7 @@ def run(*args: str) -> Result:
 def sign_up(project: Path, address: str, *, confirm: bool, name: str = "Ny Läsare") -> None:
     """A reader of medborgardialog signing up on the web (and confirming, or not)."""
     config = load_config(project / "newsletter.toml")
-    db = connect(database_path(config))
+    db = connect(config)
     signer = TokenSigner(load_secret(config))
     now = dt.datetime.now(dt.UTC)
     address_id = signer.address_id(address, "medborgardialog")

@@ -19,6 +19,9 @@ from newsletter.cli import main
 from newsletter.config import load_config
 from newsletter.delivery import journal, receipt
 from newsletter.state import connect
+from newsletter.state.copy import tables
+
+pytestmark = pytest.mark.usefixtures("state_engine")
 
 STATE = Path(".newsletter")
 DB = STATE / "state.sqlite3"
@@ -59,21 +62,44 @@ def first_send_then_an_unsubscribe(project: Path) -> None:
 
 
 def delete_database(project: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        (project / f"{DB}{suffix}").unlink(missing_ok=True)
+    """The state lost: the SQLite file deleted; on PostgreSQL, a database made anew."""
+    config = load_config(project / "newsletter.toml")
+    if not config.state_url:
+        for suffix in ("", "-wal", "-shm"):
+            (project / f"{DB}{suffix}").unlink(missing_ok=True)
+        return
+    with connect(config) as db:
+        db.execute("DROP SCHEMA public CASCADE")
+        db.execute("CREATE SCHEMA public")
+    assert run("state", "migrate").exit_code == 0
+
+
+def empty_database(project: Path) -> None:
+    if not load_config(project / "newsletter.toml").state_url:
+        delete_database(project)
+        (project / DB).write_bytes(b"")  # an empty file is a valid, empty SQLite database
+        return
+    with connect(load_config(project / "newsletter.toml")) as db:
+        for table in reversed(tables(db)):
+            db.execute(f"DELETE FROM {table}")
 
 
 @pytest.mark.parametrize("mistake", ["deleted", "emptied"])
-def test_a_lost_database_never_mails_everyone_again(project: Path, mistake: str) -> None:
+def test_a_lost_database_never_mails_everyone_again(
+    project: Path, mistake: str, state_engine: str
+) -> None:
     first_send_then_an_unsubscribe(project)
     if mistake == "deleted":
         delete_database(project)
         found = run("state", "verify")
-        assert found.exit_code == 1 and "there is no state database yet" in found.output
-        assert "These show sends, so the database was lost" in found.output
+        assert found.exit_code == 1
+        if state_engine == "sqlite":
+            assert "there is no state database yet" in found.output
+            assert "These show sends, so the database was lost" in found.output
+        else:
+            assert "does not know sends that this project shows happened" in found.output
     else:
-        delete_database(project)
-        (project / DB).write_bytes(b"")  # an empty file is a valid, empty SQLite database
+        empty_database(project)
     for issue in (ISSUE_7, ISSUE):
         result = run("send", issue, "--yes")
         assert result.exit_code == 1, result.output
@@ -100,7 +126,7 @@ def test_restoring_the_newest_backup_brings_the_suppression_list_back(project: P
     # The next backup (before issue 7) would have it; here it is added again by hand.
     restored = run("state", "restore", newest, "--yes")
     assert restored.exit_code == 0, restored.output
-    assert "Restored .newsletter/state.sqlite3" in restored.output
+    assert "Restored " in restored.output and " from .newsletter/backups/" in restored.output
     assert run("state", "verify").exit_code == 0
     run("subscribers", "suppress", UNSUBSCRIBED, "--reason", "unsubscribed")
     assert run("send", ISSUE, "--yes").output.count("Nothing left to send") == 1
@@ -124,6 +150,7 @@ def test_every_real_send_is_backed_up_before_and_after(project: Path) -> None:
     assert len(list((project / STATE / "backups").glob("*.sqlite3"))) == 4
 
 
+@pytest.mark.sqlite_only
 def test_a_damaged_database_stops_every_command_plainly(project: Path) -> None:
     first_send_then_an_unsubscribe(project)
     db = project / DB
@@ -146,7 +173,7 @@ def test_a_second_receipt_of_an_issue_gets_its_own_name(project: Path) -> None:
     # A send of the same issue the database does not know (started at another time):
     # its receipt must not replace the first one.
     config = load_config(project / "newsletter.toml")
-    db = connect(project / DB)
+    db = connect(config)
     db.execute("UPDATE sends SET created_at = '2030-01-01T00:00:00Z'")
     send = journal.find(db, "medborgardialog", "2020-06")
     assert send is not None
@@ -165,15 +192,18 @@ def test_state_backup_to_another_disk(project: Path) -> None:
     assert run("state", "backup", "--output", str(project / "usb" / "copy.sqlite3")).exit_code
 
 
-def test_a_send_is_refused_while_another_runs_a_restore(project: Path) -> None:
+def test_a_send_is_refused_while_another_runs_a_restore(project: Path, state_engine: str) -> None:
     assert run("send", ISSUE, "--yes").exit_code == 0
     from newsletter.delivery import sendlock
 
     config = load_config(project / "newsletter.toml")
     newest = sorted((project / STATE / "backups").glob("*.sqlite3"))[-1]
-    with sendlock.lock(config, "medborgardialog", "2020-07"):
+    with connect(config) as db, sendlock.lock(config, db, "medborgardialog", "2020-07"):
         result = run("state", "restore", str(newest), "--yes")
-    assert result.exit_code == 1 and "a send is running (medborgardialog/2020-07)" in result.output
+    assert result.exit_code == 1 and "a send is running (" in result.output
+    # A lock file names its issue; an advisory lock only its hash, named once it is frozen.
+    if state_engine == "sqlite":
+        assert "(medborgardialog/2020-07)" in result.output
 
 
 # --- item 11: the key that signed the links ----------------------------------------------
@@ -222,14 +252,16 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def test_what_holds_addresses_only_its_owner_may_read(project: Path) -> None:
+def test_what_holds_addresses_only_its_owner_may_read(project: Path, state_engine: str) -> None:
     first_send_then_an_unsubscribe(project)
     assert mode(project / STATE) == 0o700
-    assert mode(project / DB) == 0o600
-    db = connect(project / DB)  # open: the -wal and -shm files exist
-    db.execute("INSERT INTO health (id, checked_at) VALUES (1, 'now')")
-    for name in ("state.sqlite3-wal", "state.sqlite3-shm", "secret.key"):
-        assert mode(project / STATE / name) == 0o600, name
+    assert mode(project / STATE / "secret.key") == 0o600
+    if state_engine == "sqlite":
+        assert mode(project / DB) == 0o600
+        db = connect(project / DB)  # open: the -wal and -shm files exist
+        db.execute("INSERT INTO health (id, checked_at) VALUES (1, 'now')")
+        for name in ("state.sqlite3-wal", "state.sqlite3-shm"):
+            assert mode(project / STATE / name) == 0o600, name
     for path in (project / STATE / "receipts").rglob("*.*"):
         assert mode(path) == 0o600, path
     for path in (project / STATE / "backups").iterdir():

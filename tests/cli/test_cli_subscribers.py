@@ -11,7 +11,9 @@ from newsletter.audience import suppression
 from newsletter.cli import main
 from newsletter.cli.subscribers import subscribers
 from newsletter.config import load_config
-from newsletter.state import connect, database_path
+from newsletter.state import connect
+
+pytestmark = pytest.mark.usefixtures("state_engine")
 
 FIXTURES = projects.FIXTURES / "lists"
 
@@ -42,7 +44,7 @@ def run(*args: str, input: str | None = None) -> Result:
 
 
 def db(folder: Path):  # type: ignore[no-untyped-def]
-    return connect(database_path(load_config(folder / "newsletter.toml")))
+    return connect(load_config(folder / "newsletter.toml"))
 
 
 def test_every_command_has_help_ending_with_an_example() -> None:

@@ -18,7 +18,9 @@ from web_fixtures import make_project
 from newsletter.audience import suppression
 from newsletter.audience.tokens import TokenSigner, load_secret
 from newsletter.config import Config
-from newsletter.state import connect, database_path
+from newsletter.state import connect
+
+pytestmark = pytest.mark.usefixtures("state_engine")
 
 
 def free_port() -> int:
@@ -34,7 +36,11 @@ def config(tmp_path: Path) -> Config:
 
 
 def start(config: Config, port: int, host: str = "127.0.0.1") -> subprocess.Popen[str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("NEWSLETTER_")}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("NEWSLETTER_") or key.startswith("NEWSLETTER_STATE_")
+    }
     return subprocess.Popen(
         [sys.executable, "-m", "newsletter", "serve", "--host", host, "--port", str(port)],
         cwd=config.root,
@@ -83,7 +89,7 @@ def test_serve_unsubscribes_logs_plainly_and_stops_on_ctrl_c(
     assert "Warning: no key for unsubscribe links yet" in stdout
     assert "POST /u/… 200" in stderr
     assert token not in stderr and "anna" not in stderr and "Traceback" not in stderr
-    db = connect(database_path(config))
+    db = connect(config)
     assert suppression.is_suppressed(db, "anna@example.org", newsletter="test")
 
 

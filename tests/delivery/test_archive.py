@@ -1,6 +1,4 @@
 import json
-import sqlite3
-from pathlib import Path
 
 import pytest
 from render_fixtures import make_config, make_issue
@@ -8,7 +6,7 @@ from render_fixtures import make_config, make_issue
 from newsletter.config import Config
 from newsletter.delivery import archive
 from newsletter.render.issue import RenderedIssue, render_issue
-from newsletter.state import connect, database_path
+from newsletter.state import Connection, connect
 
 
 @pytest.fixture(scope="module")
@@ -21,13 +19,11 @@ def rendered(config: Config) -> RenderedIssue:
     return render_issue(make_issue(intro="Hej {{ name }} på {{ organisation }}!"), config)
 
 
-@pytest.fixture
-def db(tmp_path: Path, config: Config) -> sqlite3.Connection:
-    return connect(tmp_path / "state.sqlite3")
+pytestmark = pytest.mark.usefixtures("state_engine")
 
 
 def test_publish_stores_the_web_version_with_nothing_personal(
-    db: sqlite3.Connection, config: Config, rendered: RenderedIssue
+    db: Connection, config: Config, rendered: RenderedIssue
 ) -> None:
     archive.publish(db, config, rendered)
     stored = archive.issue(db, "test", "2020-03")
@@ -51,7 +47,7 @@ def test_publish_stores_the_web_version_with_nothing_personal(
 
 
 def test_calendar_files_are_kept_by_name(
-    db: sqlite3.Connection, config: Config, rendered: RenderedIssue
+    db: Connection, config: Config, rendered: RenderedIssue
 ) -> None:
     archive.publish(db, config, rendered)
     files = archive.calendar_files(db, "test", "2020-03")
@@ -66,7 +62,7 @@ def test_calendar_files_are_kept_by_name(
 
 
 def test_publishing_again_replaces_the_content_but_keeps_the_date(
-    db: sqlite3.Connection, config: Config, rendered: RenderedIssue
+    db: Connection, config: Config, rendered: RenderedIssue
 ) -> None:
     archive.publish(db, config, rendered)
     db.execute("UPDATE archive SET published_at = '2020-03-01T08:00:00Z'")
@@ -79,7 +75,7 @@ def test_publishing_again_replaces_the_content_but_keeps_the_date(
 
 
 def test_publish_works_inside_a_callers_transaction(
-    db: sqlite3.Connection, config: Config, rendered: RenderedIssue
+    db: Connection, config: Config, rendered: RenderedIssue
 ) -> None:
     from newsletter.state import transaction
 
@@ -89,7 +85,7 @@ def test_publish_works_inside_a_callers_transaction(
 
 
 def test_issues_are_listed_newest_first(
-    db: sqlite3.Connection, config: Config, rendered: RenderedIssue
+    db: Connection, config: Config, rendered: RenderedIssue
 ) -> None:
     archive.publish(db, config, rendered)
     dated = render_issue(make_issue(number=None, year=None, date="2021-02-01"), config)
@@ -105,5 +101,5 @@ def test_issues_are_listed_newest_first(
 
 
 def test_the_state_database_of_a_project_has_the_table(config: Config) -> None:
-    db = connect(database_path(config))
+    db = connect(config)
     assert archive.newsletters(db) == []

@@ -3,7 +3,6 @@
 import asyncio
 import os
 import signal
-import sqlite3
 import threading
 import time
 from collections import Counter
@@ -23,11 +22,14 @@ from smtpserver import (
 
 from newsletter.audience import suppression
 from newsletter.audience.tokens import TokenSigner, load_secret
+from newsletter.config import load_config
 from newsletter.content.project import load
 from newsletter.delivery import campaign, journal, planning
 from newsletter.delivery.engine import RunReport
 from newsletter.render.issue import render_issue
-from newsletter.state import connect, database_path
+from newsletter.state import Connection, connect
+
+pytestmark = pytest.mark.usefixtures("state_engine")
 
 ISSUE = "issues/medborgardialog-2020-06.yaml"
 
@@ -50,7 +52,7 @@ def serve(monkeypatch: pytest.MonkeyPatch, handler: Recorder, **kw: str) -> Smtp
 def run(project: Path, options: planning.Options | None = None) -> RunReport:
     options = options or planning.Options()
     issue, config = load(project / ISSUE)
-    db = connect(database_path(config))
+    db = connect(config)
     plan = planning.plan(config, db, issue, options)
     report = asyncio.run(campaign.send(config, db, plan, render_issue(issue, config), options,
                                        tls_context=client_context(), retry_delay=0.01))  # fmt: skip
@@ -58,8 +60,8 @@ def run(project: Path, options: planning.Options | None = None) -> RunReport:
     return report
 
 
-def state(project: Path) -> sqlite3.Connection:
-    return connect(project / ".newsletter" / "state.sqlite3")
+def state(project: Path) -> Connection:
+    return connect(load_config(project / "newsletter.toml"))
 
 
 def rows(project: Path) -> dict[str, tuple[str, str]]:
@@ -248,7 +250,7 @@ def test_ctrl_c_after_the_last_message_was_handed_over_is_no_interruption(
     project: Path,
 ) -> None:
     issue, config = load(project / ISSUE)
-    db = connect(database_path(config))
+    db = connect(config)
     options = planning.Options()
     plan = planning.plan(config, db, issue, options)
     done: list[str] = []
@@ -273,7 +275,7 @@ def test_messages_that_never_reached_a_vanished_server_stay_queued_not_uncertain
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("NEWSLETTER_SMTP_CONCURRENCY", "4")
     issue, config = load(project / ISSUE)
-    db = connect(database_path(config))
+    db = connect(config)
     options = planning.Options()
     plan = planning.plan(config, db, issue, options)
 
@@ -304,7 +306,7 @@ def test_an_hourly_quota_counts_the_messages_of_earlier_runs(
         # The relay takes 12 an hour: the resumed send may send 2 now, then must wait.
         monkeypatch.setenv("NEWSLETTER_SMTP_PER_HOUR", "12")
         issue, config = load(project / ISSUE)
-        db = connect(database_path(config))
+        db = connect(config)
         plan = planning.plan(config, db, issue, planning.Options())
         sending = campaign.send(config, db, plan, render_issue(issue, config), planning.Options())
         with pytest.raises(TimeoutError):

@@ -1,15 +1,18 @@
 """The journal's state machine: freeze, claim, record, resume, uncertain rows, retries."""
 
+import os
 import sqlite3
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from backends import connect_url
 
 from newsletter.audience import suppression
 from newsletter.audience.subscribers import Subscriber
 from newsletter.audience.tokens import TokenSigner
 from newsletter.delivery import journal
-from newsletter.state import connect
+from newsletter.state import Connection
+from newsletter.state.sqlite import SqliteConnection
 
 SIGNER = TokenSigner(b"0123456789abcdef0123456789abcdef")
 
@@ -21,27 +24,22 @@ def people(count: int, start: int = 0) -> list[Subscriber]:
     ]
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> sqlite3.Connection:
-    return connect(tmp_path / "state.sqlite3")
-
-
-def frozen(db: sqlite3.Connection, count: int = 10) -> journal.Send:
+def frozen(db: Connection, count: int = 10) -> journal.Send:
     return journal.freeze(db, newsletter="nl", slug="2024-01", subject="Nr 1", lists=["l"],
                           subscribers=people(count), fingerprint="f", signer=SIGNER)  # fmt: skip
 
 
-def statuses(db: sqlite3.Connection) -> list[str]:
+def statuses(db: Connection) -> list[str]:
     return [row[0] for row in db.execute("SELECT status FROM recipients ORDER BY seq")]
 
 
-def deliver(db: sqlite3.Connection, send: journal.Send, rows: list[journal.Row],
+def deliver(db: Connection, send: journal.Send, rows: list[journal.Row],
             outcome: str = "sent", **kw: object) -> None:  # fmt: skip
     journal.record(db, send, [journal.Delivery(r.seq, r.address, outcome, f"reply {r.seq}",  # type: ignore[arg-type]
                                                f"<{r.seq}@x>", **kw) for r in rows])  # type: ignore[arg-type]  # fmt: skip
 
 
-def test_freeze_records_every_recipient_queued_with_its_token_id(db: sqlite3.Connection) -> None:
+def test_freeze_records_every_recipient_queued_with_its_token_id(db: Connection) -> None:
     send = frozen(db, 3)
     assert journal.find(db, "nl", "2024-01") == send
     assert journal.counts(db, send) == journal.Counts(queued=3)
@@ -52,7 +50,7 @@ def test_freeze_records_every_recipient_queued_with_its_token_id(db: sqlite3.Con
     )  # fmt: skip
 
 
-def test_a_claimed_batch_is_sending_and_its_results_are_kept(db: sqlite3.Connection) -> None:
+def test_a_claimed_batch_is_sending_and_its_results_are_kept(db: Connection) -> None:
     send = frozen(db, 5)
     rows, last = journal.claim(db, send, status="queued", after=0, limit=3)
     assert [r.seq for r in rows] == [1, 2, 3] and last == 3
@@ -65,7 +63,7 @@ def test_a_claimed_batch_is_sending_and_its_results_are_kept(db: sqlite3.Connect
     assert tuple(reply.fetchone()) == ("reply 3", "<3@x>", 1)
 
 
-def test_resuming_claims_only_queued_rows_and_never_a_sent_one(db: sqlite3.Connection) -> None:
+def test_resuming_claims_only_queued_rows_and_never_a_sent_one(db: Connection) -> None:
     send = frozen(db, 4)
     rows, _ = journal.claim(db, send, status="queued", after=0, limit=2)
     deliver(db, send, rows)
@@ -74,7 +72,7 @@ def test_resuming_claims_only_queued_rows_and_never_a_sent_one(db: sqlite3.Conne
 
 
 def test_rows_left_sending_by_a_crash_stay_uncertain_until_requeued(
-    db: sqlite3.Connection,
+    db: Connection,
 ) -> None:
     send = frozen(db, 4)
     journal.claim(db, send, status="queued", after=0, limit=2)  # the process dies here
@@ -89,7 +87,7 @@ def test_rows_left_sending_by_a_crash_stay_uncertain_until_requeued(
     ]  # fmt: skip
 
 
-def test_retry_failed_claims_failed_rows_once_per_run(db: sqlite3.Connection) -> None:
+def test_retry_failed_claims_failed_rows_once_per_run(db: Connection) -> None:
     send = frozen(db, 3)
     rows, _ = journal.claim(db, send, status="queued", after=0, limit=10)
     deliver(db, send, rows[:1], "failed")
@@ -101,7 +99,7 @@ def test_retry_failed_claims_failed_rows_once_per_run(db: sqlite3.Connection) ->
     assert journal.claim(db, send, status="failed", after=last or 0, limit=10) == ([], None)
 
 
-def test_an_address_suppressed_after_freezing_is_skipped(db: sqlite3.Connection) -> None:
+def test_an_address_suppressed_after_freezing_is_skipped(db: Connection) -> None:
     send = frozen(db, 3)
     suppression.suppress(db, "P2@example.org", reason="unsubscribed", newsletter="nl")
     suppression.suppress(db, "p0@example.org", reason="unsubscribed", newsletter="other")
@@ -111,7 +109,7 @@ def test_an_address_suppressed_after_freezing_is_skipped(db: sqlite3.Connection)
 
 
 def test_retrying_failures_keeps_a_bounced_row_failed_with_its_reply(
-    db: sqlite3.Connection,
+    db: Connection,
 ) -> None:
     send = frozen(db, 2)
     rows, _ = journal.claim(db, send, status="queued", after=0, limit=2)
@@ -123,13 +121,13 @@ def test_retrying_failures_keeps_a_bounced_row_failed_with_its_reply(
     assert db.execute("SELECT reply FROM recipients WHERE seq = 1").fetchone()[0] == "reply 1"
 
 
-def test_a_batch_of_only_suppressed_rows_does_not_end_the_claims(db: sqlite3.Connection) -> None:
+def test_a_batch_of_only_suppressed_rows_does_not_end_the_claims(db: Connection) -> None:
     send = frozen(db, 3)
     suppression.suppress(db, "p0@example.org", reason="bounced")
     assert journal.claim(db, send, status="queued", after=0, limit=1) == ([], 1)
 
 
-def test_a_bounce_suppresses_the_address_for_every_newsletter(db: sqlite3.Connection) -> None:
+def test_a_bounce_suppresses_the_address_for_every_newsletter(db: Connection) -> None:
     send = frozen(db, 2)
     rows, _ = journal.claim(db, send, status="queued", after=0, limit=1)
     deliver(db, send, rows, "failed", bounced=True)
@@ -139,7 +137,7 @@ def test_a_bounce_suppresses_the_address_for_every_newsletter(db: sqlite3.Connec
 
 
 def test_a_stop_reply_puts_the_row_back_in_the_queue_with_the_reply(
-    db: sqlite3.Connection,
+    db: Connection,
 ) -> None:
     send = frozen(db, 2)
     rows, _ = journal.claim(db, send, status="queued", after=0, limit=2)
@@ -149,14 +147,14 @@ def test_a_stop_reply_puts_the_row_back_in_the_queue_with_the_reply(
     assert db.execute("SELECT reply FROM recipients WHERE seq = 1").fetchone()[0] == "reply 1"
 
 
-def test_new_subscribers_are_appended_after_the_frozen_rows(db: sqlite3.Connection) -> None:
+def test_new_subscribers_are_appended_after_the_frozen_rows(db: Connection) -> None:
     send = frozen(db, 2)
     journal.append(db, send, people(1, start=5), signer=SIGNER)
     rows, _ = journal.claim(db, send, status="queued", after=0, limit=10)
     assert [(r.seq, r.address) for r in rows][-1] == (3, "p5@example.org")
 
 
-def test_skipped_rows_are_never_claimed(db: sqlite3.Connection) -> None:
+def test_skipped_rows_are_never_claimed(db: Connection) -> None:
     send = frozen(db, 3)
     journal.skip(db, send, [2], reply="no longer on the lists")
     rows, _ = journal.claim(db, send, status="queued", after=0, limit=10)
@@ -164,20 +162,20 @@ def test_skipped_rows_are_never_claimed(db: sqlite3.Connection) -> None:
     assert journal.counts(db, send).skipped == 1
 
 
-def test_finish_keeps_the_first_finish_time(db: sqlite3.Connection) -> None:
+def test_finish_keeps_the_first_finish_time(db: Connection) -> None:
     send = journal.finish(db, frozen(db, 1))
     assert send.finished_at
     db.execute("UPDATE sends SET finished_at = '2000-01-01T00:00:00Z'")
     assert journal.finish(db, send).finished_at == "2000-01-01T00:00:00Z"
 
 
-def test_sent_ages_are_those_of_every_send_within_the_window(db: sqlite3.Connection) -> None:
+def test_sent_ages_are_those_of_every_send_within_the_window(db: Connection) -> None:
     send = frozen(db, 4)
     rows, _ = journal.claim(db, send, status="queued", after=0, limit=4)
     deliver(db, send, rows[:3])
     deliver(db, send, rows[3:], "failed")
-    db.execute("UPDATE recipients SET updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', "
-               "'-2 hours') WHERE seq = 1")  # fmt: skip
+    two_hours_ago = (datetime.now(UTC) - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    db.execute("UPDATE recipients SET updated_at = ? WHERE seq = 1", (two_hours_ago,))
     db.execute("UPDATE recipients SET updated_at = '2020-01-01T00:00:00Z' WHERE seq = 2")
     ages = sorted(journal.sent_ages(db, within=86400))
     assert len(ages) == 2 and 0 <= ages[0] < 5 and abs(ages[1] - 7200) < 5
@@ -185,12 +183,25 @@ def test_sent_ages_are_those_of_every_send_within_the_window(db: sqlite3.Connect
 
 
 def test_suppressed_failures_counts_beyond_sqlites_parameter_limit(
-    db: sqlite3.Connection,
+    db: Connection,
 ) -> None:
-    db.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)  # as older SQLite builds have it
+    if isinstance(db, SqliteConnection):  # as older SQLite builds have it
+        db.raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
     send = frozen(db, 2_500)
     rows, _ = journal.claim(db, send, status="queued", after=0, limit=2_500)
     deliver(db, send, rows, "failed")
     for row in rows[::2]:
         suppression.suppress(db, row.address, reason="bounced")
     assert journal.suppressed_failures(db, send) == 1_250
+
+
+@pytest.mark.postgresql_only
+def test_rows_another_sender_holds_are_passed_over_not_waited_for(db: Connection) -> None:
+    send = frozen(db, 10)
+    with connect_url(os.environ["NEWSLETTER_STATE_URL"]) as other, other.transaction():
+        other.execute(
+            "SELECT seq FROM recipients WHERE send_id = ? AND seq <= 5 FOR UPDATE", (send.id,)
+        )
+        rows, last = journal.claim(db, send, status="queued", after=0, limit=10)
+    assert [row.seq for row in rows] == [6, 7, 8, 9, 10] and last == 10
+    assert statuses(db) == ["queued"] * 5 + ["sending"] * 5

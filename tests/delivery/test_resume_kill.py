@@ -18,7 +18,10 @@ import pytest
 from projects import ISSUE, example_project
 from smtpserver import FaultInjector, SmtpServer
 
+from newsletter.config import load_config
 from newsletter.state import connect
+
+pytestmark = pytest.mark.usefixtures("state_engine")
 
 COUNT = 300
 
@@ -65,7 +68,7 @@ def signalled_midway(project: Path, server: SmtpServer, signum: int) -> subproce
 
 
 def statuses(project: Path) -> dict[str, str]:
-    with closing(connect(project / ".newsletter" / "state.sqlite3")) as db:
+    with closing(connect(load_config(project / "newsletter.toml"))) as db:
         return dict(db.execute("SELECT address, status FROM recipients").fetchall())
 
 

@@ -19,8 +19,10 @@ from web_fixtures import make_project, rendered_issue
 from newsletter.cli import main
 from newsletter.config import Config
 from newsletter.delivery import archive
-from newsletter.state import connect, database_path
+from newsletter.state import connect
 from newsletter.web.build import build_site
+
+pytestmark = pytest.mark.usefixtures("state_engine")
 
 
 @pytest.fixture
@@ -28,7 +30,7 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Config:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("NEWSLETTER_CONFIG", raising=False)
     config = make_project(tmp_path)
-    db = connect(database_path(config))
+    db = connect(config)
     archive.publish(db, config, rendered_issue(config))
     db.close()
     return config
@@ -69,7 +71,7 @@ def test_the_command_writes_every_document(config: Config, tmp_path: Path) -> No
 
 
 def test_the_static_site_works_from_a_plain_web_server(config: Config, tmp_path: Path) -> None:
-    db = connect(database_path(config))
+    db = connect(config)
     built = build_site(config, db, tmp_path / "public")
     assert (built.newsletters, built.issues, built.calendar_files) == (1, 1, 4)
     with static_server(tmp_path / "public") as url, httpx.Client(base_url=url) as client:
@@ -96,7 +98,7 @@ def test_the_static_site_works_opened_from_the_disk(config: Config, tmp_path: Pa
     # Opened as files (file://), a link to a folder shows a folder listing, not the page:
     # every link between the archive's own pages names a file that is there.
     site = tmp_path / "site"
-    db = connect(database_path(config))
+    db = connect(config)
     build_site(config, db, site)
     db.close()
     pages = [site / "index.html", site / "test" / "index.html"]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from backends import everything
 from signup_fixtures import SIGNUP, confirmation_link, form, local, wait_for
 from smtpserver import UNKNOWN_USER, FaultInjector, SmtpServer
 from web_fixtures import Project, make_project, serve
@@ -23,11 +24,13 @@ from newsletter.audience.consent import consent_for
 from newsletter.audience.signuptokens import SignupSigner
 from newsletter.audience.tokens import load_secret
 from newsletter.config import Config
-from newsletter.state import connect, database_path
+from newsletter.state import connect
 from newsletter.web import create_app
 from newsletter.web.middleware import PAGE_POLICY
 
 NEW = "nya.lasaren@example.org"
+
+pytestmark = pytest.mark.usefixtures("state_engine")
 
 
 @pytest.fixture
@@ -211,7 +214,7 @@ def test_the_consent_is_on_record_without_the_client_address(
     assert record["signed_up_at"] <= record["confirmed_at"]
     expected = SignupSigner(load_secret(config)).client_tag("127.0.0.1")
     assert record["client"] == expected
-    dump = "\n".join(project.db.iterdump())
+    dump = everything(project.db)
     assert "127.0.0.1" not in dump
 
 
@@ -454,7 +457,7 @@ def test_confirmation_tokens_stay_out_of_the_log_and_search_engines(
 
 
 def test_the_server_deletes_expired_sign_ups_when_it_starts(config: Config) -> None:
-    db = connect(database_path(config))
+    db = connect(config)
     consent = consent_for(config.newsletter("test"))
     old = dt.datetime.now(dt.UTC) - dt.timedelta(days=8)
     wanted = signups.Request("test", NEW, "id", "", consent, "web form")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-import sqlite3
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from unittest.mock import ANY
@@ -19,8 +19,10 @@ from webserver import running
 from newsletter.audience import suppression
 from newsletter.config import Config
 from newsletter.render.issue import RenderedIssue
-from newsletter.state import database_path
+from newsletter.state import connect, database_path
 from newsletter.web import create_app
+
+pytestmark = pytest.mark.usefixtures("state_engine")
 
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -336,15 +338,37 @@ def test_the_access_log_has_no_tokens_or_addresses(
     assert not any("127.0.0.1" in line for line in lines)
 
 
+@pytest.mark.postgresql_only
+def test_connections_the_database_server_ended_are_replaced(
+    project: Project, client: httpx.Client
+) -> None:
+    # The database server restarted, or a failover: the server's pooled sessions are gone.
+    assert client.post(f"/u/{project.token()}", data=ONE_CLICK).status_code == 200
+    mine = project.db.execute("SELECT pg_backend_pid()").scalar()
+    project.db.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid NOT IN (pg_backend_pid(), ?)",
+        (mine,),
+    )
+    answers = [client.post(f"/u/{project.token()}/undo").status_code for _ in range(3)]
+    # At most the request that met the dead session is refused (503, "try again"); then
+    # the pool has a new one.
+    assert answers[-1] == 200 and set(answers) <= {200, 503}, answers
+    assert client.get("/health").status_code == 200
+
+
 def test_a_locked_database_answers_503_with_retry_after(
     project: Project, client: httpx.Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("newsletter.web.database.BUSY_TIMEOUT_MS", 100)
     # Another process holds the write lock for longer than the server will wait.
-    locker = sqlite3.connect(project.db.execute("PRAGMA database_list").fetchone()[2])
-    locker.execute("PRAGMA busy_timeout = 100")
+    locker = connect(project.config)
     client.get("/health")  # the server's connection is open before the lock is taken
-    locker.execute("BEGIN EXCLUSIVE")
+    if locker.dialect.name == "sqlite":
+        locker.execute("BEGIN EXCLUSIVE")
+    else:
+        locker.execute("BEGIN")
+        locker.execute("LOCK TABLE suppression IN EXCLUSIVE MODE")
     try:
         response = client.post(f"/u/{project.token()}", data=ONE_CLICK)
     finally:
@@ -367,7 +391,13 @@ def test_a_damaged_row_is_a_plain_500_page(project: Project, client: httpx.Clien
 
 
 def test_health_says_when_the_database_cannot_be_used(config: Config) -> None:
-    database_path(config).mkdir(parents=True)  # a folder where the database should be
+    if not config.state_url:
+        database_path(config).mkdir(parents=True)  # a folder where the database should be
+    else:  # a database server that does not answer
+        with socket.socket() as unused:
+            unused.bind(("127.0.0.1", 0))
+            port = unused.getsockname()[1]
+        config = config.model_copy(update={"state_url": f"postgresql://n@127.0.0.1:{port}/n"})
     with running(create_app(config)) as url, httpx.Client(base_url=url) as client:
         response = client.get("/health")
         assert response.status_code == 503 and response.headers["retry-after"].isdigit()
@@ -385,15 +415,14 @@ def test_readers_of_an_english_issue_get_english_pages(
     for project in serve(config, issue, english):
         send = project.db.execute(
             "INSERT INTO sends (newsletter, slug, subject, lists, fingerprint)"
-            " VALUES ('test', ?, 'Subject', '[]', 'x')",
+            " VALUES ('test', ?, 'Subject', '[]', 'x') RETURNING id",
             (english.issue.slug,),
-        ).lastrowid
+        ).scalar()
         project.db.execute(
             "INSERT INTO recipients (send_id, seq, address, address_id, status)"
             " VALUES (?, 1, 'anna@example.org', ?, 'sent')",
             (send, project.signer.address_id("anna@example.org", "test")),
         )
-        project.db.commit()
         with httpx.Client(base_url=project.url) as client:
             page = client.get(f"/u/{project.token()}")
             assert '<html lang="en">' in page.text and "Unsubscribe me" in page.text

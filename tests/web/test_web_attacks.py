@@ -35,6 +35,8 @@ from newsletter.web import create_app, health
 
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
 
+pytestmark = pytest.mark.usefixtures("state_engine")
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -53,7 +55,11 @@ def served(
 ) -> Iterator[str]:
     """`newsletter serve` on CONFIG's project, its log in LOG, until the block ends."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("NEWSLETTER_") or k.startswith("NEWSLETTER_STATE_")
+    }
     with log.open("w") as errors:
         process = subprocess.Popen(
             [*prefix, sys.executable, "-m", "newsletter", "serve", "--port", str(port)],
@@ -83,7 +89,7 @@ def served(
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
     config = make_project(tmp_path)
-    db = connect(database_path(config))
+    db = connect(config)
     archive.publish(db, config, rendered_issue(config))
     db.close()
     return config
@@ -146,6 +152,7 @@ def test_slow_connections_cannot_starve_health_or_flood_the_log(
 # --- item 9: /health tests what the service needs ------------------------------------------
 
 
+@pytest.mark.sqlite_only
 def test_health_fails_when_the_database_cannot_be_written(config: Config, tmp_path: Path) -> None:
     # As the attack did it: the database file made read-only for the service. Root may
     # write any file, so the server runs without that power (setpriv drops the
@@ -163,6 +170,24 @@ def test_health_fails_when_the_database_cannot_be_written(config: Config, tmp_pa
         assert post.status_code == 503
 
 
+@pytest.mark.postgresql_only
+def test_health_fails_when_the_database_server_only_reads(tmp_path: Path) -> None:
+    # PostgreSQL's meaning of a database that cannot be written: a standby, or a
+    # database set to read only. (Its disk and pages are the server's to watch.)
+    config = make_project(tmp_path)
+    with connect(config) as db:
+        name = db.execute("SELECT current_database()").scalar()
+        db.execute(f"ALTER DATABASE {name} SET default_transaction_read_only = on")
+    with served(config, tmp_path / "serve.log") as url:
+        response = httpx.get(f"{url}/health")
+        assert response.status_code == 503
+        assert (response.json()["status"], response.json()["database"]) == (
+            "unavailable", "read-only",
+        )  # fmt: skip
+    assert "Traceback" not in (tmp_path / "serve.log").read_text()
+
+
+@pytest.mark.sqlite_only
 def test_health_fails_when_the_disk_is_full(tmp_path: Path) -> None:
     with small_disk(tmp_path / "disk", 2048) as disk:
         make_project(tmp_path)
@@ -183,6 +208,7 @@ def test_health_fails_when_the_disk_is_full(tmp_path: Path) -> None:
             assert httpx.get(f"{project.url}/health").status_code == 200
 
 
+@pytest.mark.sqlite_only
 def test_health_fails_when_the_database_is_damaged_under_the_server(
     config: Config, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -25,6 +25,8 @@ ISSUE = "issues/medborgardialog-2020-06.yaml"
 NEXT_ISSUE = "issues/medborgardialog-2020-07.yaml"
 LEAVING = "anna.lindqvist@linkoping.example.se"
 
+pytestmark = pytest.mark.usefixtures("state_engine")
+
 
 @pytest.fixture
 def project(

@@ -13,7 +13,6 @@ __all__ = ["CheckOptions", "Sample", "check_issue"]
 
 import asyncio
 import datetime as dt
-import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,15 +103,15 @@ def _render(at: _Context) -> RenderedIssue | None:
 
 
 def _audience(at: _Context) -> Recipients | None:
-    from newsletter.state import connect, database_path
+    from newsletter.state import connect
 
     try:
-        db = connect(database_path(at.config))
+        db = connect(at.config)
         try:
             return recipients(at.config, db, at.options.lists, newsletter=at.issue.newsletter)
         finally:
             db.close()
-    except (NewsletterError, sqlite3.Error) as exc:
+    except NewsletterError as exc:
         at.report.add(
             Finding(
                 "error",
