@@ -34,7 +34,10 @@ def echo_recipients(config: Config, plan: Plan, /) -> None:
     if plan.suppressed:
         left_out.append(_("{n} left out as suppressed").format(n=plan.suppressed))
     if found.problems:
-        left_out.append(_("{n} bad row(s) left out").format(n=len(found.problems)))
+        bad = len(found.problems)
+        left_out.append(
+            ngettext("{n} bad row left out", "{n} bad rows left out", bad).format(n=bad)
+        )
     extra = f" ({', '.join(left_out)})" if left_out else ""
     click.echo(_("Recipients: {n}{left_out}").format(n=plan.counts.queued, left_out=extra))
     for count in found.lists:

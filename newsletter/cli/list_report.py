@@ -54,15 +54,23 @@ def echo_counts(found: Recipients, key: str | None) -> None:
                 .format(n=count.suppressed)
             )  # fmt: skip
         click.echo(f"{count.list}: {', '.join(details)}")
-    total = _(
-        "{n} recipient(s) after merging {duplicates} duplicate(s) and leaving out {suppressed} "
-        "suppressed for every newsletter (bounces, complaints, manual; --newsletter adds its "
-        "unsubscribes)."
+    n = len(found.subscribers)
+    total = ngettext(
+        "{n} recipient after merging duplicates ({duplicates}) and leaving out those "
+        "suppressed for every newsletter ({suppressed}: bounces, complaints, manual; "
+        "--newsletter adds its unsubscribes).",
+        "{n} recipients after merging duplicates ({duplicates}) and leaving out those "
+        "suppressed for every newsletter ({suppressed}: bounces, complaints, manual; "
+        "--newsletter adds its unsubscribes).",
+        n,
     )
     if key:
-        total = _(
-            "{n} recipient(s) after merging {duplicates} duplicate(s) and leaving out "
-            "{suppressed} suppressed for newsletter {key}."
+        total = ngettext(
+            "{n} recipient after merging duplicates ({duplicates}) and leaving out those "
+            "suppressed for newsletter {key} ({suppressed}).",
+            "{n} recipients after merging duplicates ({duplicates}) and leaving out those "
+            "suppressed for newsletter {key} ({suppressed}).",
+            n,
         )
     click.echo(total.format(n=len(found.subscribers), duplicates=found.duplicates,
                             suppressed=found.suppressed, key=key))  # fmt: skip

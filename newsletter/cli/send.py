@@ -20,6 +20,7 @@ from newsletter.cli.send_report import (
     echo_receipts,
     echo_report,
     outbox_path,
+    shown_connection,
 )
 from newsletter.errors import SendError
 from newsletter.translate import _, ngettext
@@ -207,6 +208,7 @@ def _send_test(
     people = [Recipient(email, reader.name, reader.fields)
               for email, reader in zip(emails, readers, strict=True)]  # fmt: skip
     where, results = asyncio.run(send_test(config, rendered, people))
+    where = shown_connection(where)
     click.echo(
         ngettext(
             "Sent a test to {n} address via {where}:", "Sent a test to {n} addresses via {where}:",
@@ -232,21 +234,26 @@ def _dry_run(
         click.echo(_("{address}: would fail: {reason}").format(address=address, reason=reason),
                    err=True)  # fmt: skip
     if config.smtp.host:
-        where = asyncio.run(campaign.check(config, plan.issue))
+        where = shown_connection(asyncio.run(campaign.check(config, plan.issue)))
         click.echo(
             _("Connected to {where}: the server accepts the connection.").format(where=where)
         )
     else:
         where = outbox_path(config, plan.issue)
     if sizes:
-        click.echo(
-            _("Built {n} message(s): {average:,} bytes on average, the largest {largest:,} bytes.")
-            .format(n=len(sizes), average=sum(sizes) // len(sizes), largest=max(sizes))
-        )  # fmt: skip
-    click.echo(
-        _("Dry run: {n} message(s) would be sent to {where}. Nothing was sent and nothing was "
-          "recorded.").format(n=len(sizes), where=where)
-    )  # fmt: skip
+        built = ngettext(
+            "Built {n} message: {average:,} bytes on average, the largest {largest:,} bytes.",
+            "Built {n} messages: {average:,} bytes on average, the largest {largest:,} bytes.",
+            len(sizes),
+        )
+        click.echo(built.format(n=len(sizes), average=sum(sizes) // len(sizes), largest=max(sizes)))
+    would = ngettext(
+        "Dry run: {n} message would be sent to {where}. Nothing was sent and nothing was recorded.",
+        "Dry run: {n} messages would be sent to {where}. Nothing was sent and nothing was "
+        "recorded.",
+        len(sizes),
+    )
+    click.echo(would.format(n=len(sizes), where=where))
     if failures:
         click.echo(
             _("{n} message(s) would fail: fix those rows in the list first.").format(
@@ -277,8 +284,10 @@ def _send(
     progress = Progress(todo)
 
     def confirm(transport: str) -> bool:
-        click.echo(_("Delivery:   {transport}").format(transport=transport))
-        if yes or ask(_("Send {n} message(s) now?").format(n=todo)):
+        click.echo(_("Delivery:   {transport}").format(transport=shown_connection(transport)))
+        if yes or ask(
+            ngettext("Send {n} message now?", "Send {n} messages now?", todo).format(n=todo)
+        ):
             progress.start()
             return True
         return False

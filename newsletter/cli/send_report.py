@@ -10,6 +10,7 @@ __all__ = [
     "echo_report",
     "echo_rows",
     "outbox_path",
+    "shown_connection",
 ]
 
 import sys
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from newsletter.cli.audience_report import echo_recipients, person
-from newsletter.translate import _
+from newsletter.translate import N_, _, ngettext
 
 if TYPE_CHECKING:
     from newsletter.config import Config
@@ -117,6 +118,18 @@ def echo_changes(plan: Plan, options: Options) -> None:
         )
 
 
+# smtppool's words for a connection without TLS; the journal and receipt keep them in English.
+_PLAIN = (N_("no TLS (loopback)"), N_("no TLS"))
+
+
+def shown_connection(description: str, /) -> str:
+    """DESCRIPTION ("smtp.example.org:587, no TLS") with its words in the editor's language."""
+    where, _comma, security = description.rpartition(", ")
+    if where and security in _PLAIN:
+        return f"{where}, {_(security)}"
+    return description
+
+
 def outbox_path(config: Config, issue: Issue) -> str:
     from newsletter.audience.csvfile import display_path
     from newsletter.delivery.planning import outbox_folder
@@ -135,16 +148,15 @@ def echo_report(
     plan: Plan,
 ) -> None:
     if config.smtp.host:
-        where = _("to {transport}").format(transport=report.transport)
+        where = _("to {transport}").format(transport=shown_connection(report.transport))
     else:
         where = _("into {outbox}/ (one .eml file each: open them with any mail program)").format(
             outbox=outbox_path(config, plan.issue)
         )
+    sent = ngettext("Sent {sent} message {where}.", "Sent {sent} messages {where}.", report.sent)
+    click.echo(sent.format(sent=report.sent, where=where))
     if report.failed:
-        click.echo(_("Sent {sent} message(s) {where}. {failed} failed:").format(
-            sent=report.sent, where=where, failed=report.failed))  # fmt: skip
-    else:
-        click.echo(_("Sent {sent} message(s) {where}.").format(sent=report.sent, where=where))
+        click.echo(_("{failed} failed:").format(failed=report.failed))
     for failure in report.failures[:20]:
         click.echo(f"  {failure.address}: {failure.reply}")
     again = f"newsletter send {issue_path}"
@@ -199,7 +211,11 @@ def echo_report(
         )
     elif queued and not report.stopped and not report.error:
         click.echo(
-            _("{n} message(s) still queued. Send on with: {again}").format(n=queued, again=again)
+            ngettext(
+                "{n} message still queued. Send on with: {again}",
+                "{n} messages still queued. Send on with: {again}",
+                queued,
+            ).format(n=queued, again=again)
         )
     echo_receipts(report.receipts)
 

@@ -29,7 +29,7 @@ from newsletter.cli.suppression import (
     unsuppress,
 )
 from newsletter.errors import SubscriberError
-from newsletter.translate import _
+from newsletter.translate import _, ngettext
 
 if TYPE_CHECKING:
     from newsletter.audience.listfile import ListFile
@@ -97,11 +97,15 @@ def check(lists: Sequence[str], key: str | None, check_dns: bool) -> None:
     echo_counts(found, key)
     echo_signups(config, db, key)
     if found.problems:
+        bad = len(found.problems)
         click.echo(
-            _(
-                "{n_problems} bad row(s) will be left out of sends. Fix them in the file (the "
-                "line numbers are those Excel shows as row numbers)."
-            ).format(n_problems=len(found.problems)),
+            ngettext(
+                "{n_problems} bad row will be left out of sends. Fix it in the file (the line "
+                "numbers are those Excel shows as row numbers).",
+                "{n_problems} bad rows will be left out of sends. Fix them in the file (the "
+                "line numbers are those Excel shows as row numbers).",
+                bad,
+            ).format(n_problems=bad),
             err=True,
         )
         raise SystemExit(1)

@@ -122,7 +122,7 @@ def _who_gets_it(project: Path) -> None:
     result = run("send", ISSUE, "--dry-run")
     assert result.exit_code == 0, result.output
     out = result.output
-    assert "Recipients: 3 (1 left out as suppressed, 1 bad row(s) left out)" in out
+    assert "Recipients: 3 (1 left out as suppressed, 1 bad row left out)" in out
     assert (
         "  subscribers/internationellt.csv: 6 rows, 3 get it, 1 left out: unsubscribed, "
         "1 duplicate merged, 1 invalid row left out"
@@ -152,7 +152,7 @@ def _the_send(project: Path, server: SmtpServer) -> None:
     port = server.port
     # What the connection was: no STARTTLS on offer here, so none, and the record says so.
     assert f"Delivery:   127.0.0.1:{port}, no TLS (loopback)" in result.output
-    assert "Send 3 message(s) now? [y/N]" in result.output
+    assert "Send 3 messages now? [y/N]" in result.output
     assert sorted(server.handler.recipients()) == [
         "bo.berg@example.org", "cilla.carlsson@example.org", "dan.dahl@example.org",
     ]  # fmt: skip
@@ -217,13 +217,13 @@ def test_the_first_week_in_swedish(
         smtp(monkeypatch, server)
         dry = run("send", ISSUE, "--dry-run")
         assert dry.exit_code == 0, dry.output
-        assert "Mottagare: 4 (1 felaktig(a) rad(er) utelämnade)" in dry.output
+        assert "Mottagare: 4 (1 felaktig rad utelämnad)" in dry.output
         assert "6 rader, 4 får det, 1 dubblett sammanslagen, 1 ogiltig rad utelämnad" in dry.output
         assert re.search(r"Ansluten till 127\.0\.0\.1:\d+, TLS 1\.[23] \(STARTTLS\)", dry.output)
         sent = CliRunner().invoke(main, ["send", ISSUE], input="j\n")
         assert sent.exit_code == 0, sent.output
         assert re.search(r"Leverans:   127\.0\.0\.1:\d+, TLS 1\.[23] \(STARTTLS\)", sent.output)
-        assert "Skicka 4 meddelande(n) nu? [j/N]" in sent.output
+        assert "Skicka 4 meddelanden nu? [j/N]" in sent.output
         assert "Hanterat 4/4: 4 skickade, 0 misslyckade" in sent.output
         assert len(server.messages) == 4 and all(m.tls for m in server.messages)
     status = run("status", ISSUE)
@@ -233,6 +233,20 @@ def test_the_first_week_in_swedish(
     assert "Den senaste körningen blev klar" in status.output
     receipt = json.loads((project / f".newsletter/receipts/{KEY}/{YEAR}-01.json").read_text())
     assert re.fullmatch(r"127\.0\.0\.1:\d+, TLS 1\.[23] \(STARTTLS\)", receipt["delivered_by"])
+
+
+def test_a_swedish_editor_reads_the_connection_and_the_counts_in_swedish(
+    project: Path, monkeypatch: pytest.MonkeyPatch, swedish: None
+) -> None:
+    with SmtpServer() as server:
+        smtp(monkeypatch, server)
+        test = run("send", ISSUE, "--test", "redaktor@hassleholm.se")
+        assert test.exit_code == 0, test.output
+        assert re.search(r"via 127\.0\.0\.1:\d+, utan TLS \(loopback", test.output)
+        assert "no TLS" not in test.output
+    checked = run("subscribers", "check")
+    assert "1 felaktig rad lämnas utanför utskicken. Rätta den i filen" in checked.output
+    assert "4 mottagare efter att dubbletter (1) slagits samman" in checked.output
 
 
 def test_a_swedish_editor_is_told_how_to_write_a_time_and_a_date(
