@@ -105,15 +105,22 @@ def echo_changes(plan: Plan, options: Options) -> None:
         )
     if changes.added and options.add_new:
         click.echo(
-            _("The {n} new subscriber(s) are added (--add-new).").format(n=len(changes.added))
+            ngettext(
+                "The {n} new subscriber is added (--add-new).",
+                "The {n} new subscribers are added (--add-new).",
+                len(changes.added),
+            ).format(n=len(changes.added))
         )
         for subscriber in changes.added[:5]:
             click.echo(f"  {person(subscriber.name, subscriber.email)} ({subscriber.source})")
     elif changes.added:
         click.echo(
-            _(
-                "The {n} new subscriber(s) are not added; to send to them too, run again with "
-                "--add-new."
+            ngettext(
+                "The {n} new subscriber is not added; to send to them too, run again with "
+                "--add-new.",
+                "The {n} new subscribers are not added; to send to them too, run again with "
+                "--add-new.",
+                len(changes.added),
             ).format(n=len(changes.added))
         )
 

@@ -173,7 +173,7 @@ def _the_story(project: Path, server: SmtpServer) -> None:
         file.write("eva.ek@example.org;Eva Ek;Perstorp\r\n")
     added = run("send", ISSUE, "--yes", "--add-new")
     assert added.exit_code == 0, added.output
-    assert "The 1 new subscriber(s) are added (--add-new)." in added.output
+    assert "The 1 new subscriber is added (--add-new)." in added.output
     assert "  Eva Ek <eva.ek@example.org> (subscribers/internationellt.csv:8)" in added.output
     assert server.handler.recipients()[-1] == "eva.ek@example.org"
     assert len(server.messages) == 4
