@@ -18,6 +18,7 @@ from dkim.crypto import UnparsableKeyError, parse_pem_private_key
 from newsletter.config import DkimSettings
 from newsletter.errors import ConfigError
 from newsletter.fileio import UnreadableFile, read_regular
+from newsletter.translate import N_, _
 
 SIGNED_HEADERS: tuple[str, ...] = (
     "From",
@@ -34,7 +35,7 @@ SIGNED_HEADERS: tuple[str, ...] = (
     "List-Archive",
     "Archived-At",
 )
-_MAKE_A_KEY = (
+_MAKE_A_KEY = N_(
     "Make one with `openssl genrsa -out dkim.key 2048` and publish its "
     "public key (see docs/send.md, DKIM)."
 )
@@ -68,16 +69,20 @@ class DkimSigner:
 def _read_key(path: Path) -> bytes:
     where = f"dkim.key_file {path}"
     try:
-        key = read_regular(path, limit=1 << 16, what="a key file")
+        key = read_regular(path, limit=1 << 16, what=N_("a key file"))
     except UnreadableFile as exc:
         raise ConfigError(
-            f"{where}: cannot read the DKIM private key ({exc.reason}). Check the "
-            "path in newsletter.toml (or NEWSLETTER_DKIM_KEY_FILE) and the file's permissions."
+            _(
+                "{where}: cannot read the DKIM private key ({reason}). Check the path in "
+                "newsletter.toml (or NEWSLETTER_DKIM_KEY_FILE) and the file's permissions."
+            ).format(where=where, reason=exc.reason)
         ) from None
     try:
         parse_pem_private_key(key)
     except (UnparsableKeyError, ValueError, IndexError, TypeError) as exc:
         raise ConfigError(
-            f"{where}: is not an RSA private key in PEM format ({exc}). {_MAKE_A_KEY}"
+            _("{where}: is not an RSA private key in PEM format ({exc}). {make_a_key}").format(
+                where=where, exc=exc, make_a_key=_(_MAKE_A_KEY)
+            )
         ) from None
     return key
