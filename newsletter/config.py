@@ -21,7 +21,10 @@ __all__ = [
     "SmtpSettings",
     "WebSettings",
     "find_config",
+    "key_problem",
     "load_config",
+    "load_config_text",
+    "require_config",
 ]
 
 import ipaddress
@@ -46,6 +49,7 @@ from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource
 
 from newsletter.errors import ConfigError
 from newsletter.fileio import UnreadableFile, read_regular
+from newsletter.translate import N_, _
 from newsletter.values import (
     BaseUrl,
     EmailAddress,
@@ -90,7 +94,11 @@ def _secret_from_env(name: str) -> SecretStr | None:
         try:
             return SecretStr(Path(path).read_text(encoding="utf-8").strip())
         except OSError as exc:
-            raise ConfigError(f"{name}_FILE={path}: cannot read it: {exc.strerror}") from None
+            raise ConfigError(
+                _("{name}_FILE={path}: cannot read it: {strerror}").format(
+                    name=name, path=path, strerror=exc.strerror
+                )
+            ) from None
     return None
 
 
@@ -189,10 +197,10 @@ class CheckSettings(_Section):
 
 def _host_port(item: str) -> tuple[str, int]:
     if item.startswith("["):
-        host, _, port = item[1:].partition("]")
+        host, _bracket, port = item[1:].partition("]")
         port = port.removeprefix(":")
     elif item.count(":") == 1:
-        host, _, port = item.partition(":")
+        host, _colon, port = item.partition(":")
     else:
         host, port = item, ""
     return host, int(port) if port.isdigit() else 53
@@ -233,7 +241,9 @@ class WebSettings(_Section):
                 ipaddress.ip_network(item, strict=False)
             except ValueError:
                 raise ValueError(
-                    f"{item!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24)"
+                    _(
+                        "{item!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24)"
+                    ).format(item=item)
                 ) from None
         return value
 
@@ -290,13 +300,13 @@ class NewsletterConfig(BaseModel):
     @model_validator(mode="after")
     def _list_id_is_a_domain(self) -> NewsletterConfig:
         if not re.fullmatch(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", self.list_id):
-            raise ValueError("list_id must look like a domain name, e.g. news.example.org")
+            raise ValueError(_("list_id must look like a domain name, e.g. news.example.org"))
         return self
 
     @model_validator(mode="after")
     def _lists_named(self) -> NewsletterConfig:
         if not self.default_lists:
-            raise ValueError("default_list must name at least one list")
+            raise ValueError(_("default_list must name at least one list"))
         return self
 
     @field_validator("signup")
@@ -304,9 +314,11 @@ class NewsletterConfig(BaseModel):
     def _signup_has_a_privacy_notice(cls, value: bool, info: ValidationInfo) -> bool:
         if value and not info.data.get("privacy_url"):
             raise ValueError(
-                "sign-up needs privacy_url, the address of the page that tells readers "
-                "how their data is handled (GDPR art. 13), e.g. "
-                'privacy_url = "https://www.kommun.se/personuppgifter"'
+                _(
+                    "sign-up needs privacy_url, the address of the page that tells readers how "
+                    "their data is handled (GDPR art. 13), e.g. privacy_url = "
+                    '"https://www.kommun.se/personuppgifter"'
+                )
             )
         return value
 
@@ -318,7 +330,7 @@ class NewsletterConfig(BaseModel):
 
     @property
     def sender(self) -> Address:
-        user, _, domain = self.from_address.rpartition("@")
+        user, _at, domain = self.from_address.rpartition("@")
         return Address(display_name=self.from_name, username=user, domain=domain)
 
     @property
@@ -364,8 +376,10 @@ class Config(BaseModel):
             known = ", ".join(sorted(self.newsletters)) or "none"
             where = self.path or CONFIG_NAME
             raise ConfigError(
-                f"{where}: there is no newsletter {key!r} (configured: {known}). "
-                f"Add a [newsletters.{key}] section or fix the name."
+                _(
+                    "{where}: there is no newsletter {key!r} (configured: {known}). Add a "
+                    "[newsletters.{key}] section or fix the name."
+                ).format(where=where, key=key, known=known)
             ) from None
 
 
@@ -386,17 +400,55 @@ def load_config(path: Path | None = None) -> Config:
     if path is None:
         return _build(None, Path.cwd(), {})
     try:
-        text = read_regular(path, limit=_MAX_CONFIG_BYTES, what="a configuration file").decode()
+        text = read_regular(path, limit=_MAX_CONFIG_BYTES, what=N_("a configuration file")).decode()
     except UnreadableFile as exc:
-        raise ConfigError(f"{path}: cannot read the configuration: {exc.reason}") from None
+        raise ConfigError(
+            _("{path}: cannot read the configuration: {reason}").format(
+                path=path, reason=exc.reason
+            )
+        ) from None
     except UnicodeDecodeError:
-        raise ConfigError(f"{path}: is not UTF-8 text; save it as UTF-8.") from None
+        raise ConfigError(
+            _("{path}: is not UTF-8 text; save it as UTF-8.").format(path=path)
+        ) from None
+    return load_config_text(text, path)
+
+
+def load_config_text(text: str, path: Path, /) -> Config:
+    """The configuration in TEXT, as if read from PATH (messages name PATH and its lines)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from None
     _refuse_secrets(path, text, data)
     return _build(path, path.resolve().parent, data, text)
+
+
+def require_config(path: Path | None = None, /, *, start: Path | None = None) -> Config:
+    """The project's newsletter.toml: PATH, else the one find_config finds from START.
+
+    Unlike load_config, there are no built-in defaults to fall back on: without a file the
+    ConfigError says where none was found and how to start a project (`newsletter init`).
+    """
+    found = path or find_config(start)
+    if found is None:
+        folder = (start or Path.cwd()).resolve()
+        raise ConfigError(
+            _(
+                "There is no {name} in {folder} or in any folder above it, so there is no "
+                "newsletter to work on. Start a project with `newsletter init` (see "
+                "`newsletter init --help`), go to the folder of one, or name its file with "
+                "--config."
+            ).format(name=CONFIG_NAME, folder=folder)
+        )
+    if not found.exists():
+        raise ConfigError(
+            _(
+                "{path}: there is no such file. Give the path of a project's {name}, or "
+                "start a project with `newsletter init`."
+            ).format(path=found, name=CONFIG_NAME)
+        )
+    return load_config(found)
 
 
 def _refuse_secrets(path: Path, text: str, data: dict[str, Any], section: str = "") -> None:
@@ -407,9 +459,17 @@ def _refuse_secrets(path: Path, text: str, data: dict[str, Any], section: str = 
         elif key in _SECRET_KEYS:
             env = "NEWSLETTER_" + dotted.replace(".", "_").upper()
             raise ConfigError(
-                f"{path}:{_line_of(text, dotted)}: {dotted}: a secret does not belong in "
-                f"{CONFIG_NAME}, which is kept in git. Delete the line and set {env} in the "
-                f"environment (or {env}_FILE to a file outside the repository)."
+                _(
+                    "{path}:{line_of}: {dotted}: a secret does not belong in {config_name}, which"
+                    " is kept in git. Delete the line and set {env} in the environment (or "
+                    "{env}_FILE to a file outside the repository)."
+                ).format(
+                    path=path,
+                    line_of=_line_of(text, dotted),
+                    dotted=dotted,
+                    config_name=CONFIG_NAME,
+                    env=env,
+                )
             )
 
 
@@ -472,17 +532,34 @@ _RESERVED_KEYS = {"u", "c", "health", "robots.txt", "site.css"}
 _KEY = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 
+def key_problem(key: str, /) -> str | None:
+    """What is wrong with KEY as the key of a newsletter, or None when nothing is."""
+    if key in _RESERVED_KEYS:
+        return _(
+            "the key of a newsletter is part of its web addresses: use lower-case letters, "
+            "digits and hyphens (e.g. medborgardialog), and not {key!r}, which the web side "
+            "uses itself."
+        ).format(key=key)
+    if not _KEY.fullmatch(key):
+        return _(
+            "the key of a newsletter is part of its web addresses: use lower-case letters, "
+            "digits and hyphens (e.g. medborgardialog), not {key!r}."
+        ).format(key=key)
+    return None
+
+
 def _validate_newsletter(key: str, value: Any, where: str, text: str) -> NewsletterConfig:
     if not isinstance(value, dict):
-        raise ConfigError(f"{where}: [newsletters.{key}] must be a table of settings.")
-    if not _KEY.fullmatch(key) or key in _RESERVED_KEYS:
-        taken = (
-            f", and not {key!r}, which the web side uses itself" if key in _RESERVED_KEYS else ""
-        )
         raise ConfigError(
-            f"{where}:{_table_line(text, key)}: [newsletters.{key}]: the name of a newsletter "
-            "is part of its web addresses: use lower-case letters, digits and hyphens "
-            f"(e.g. [newsletters.medborgardialog]){taken}."
+            _("{where}: [newsletters.{key}] must be a table of settings.").format(
+                where=where, key=key
+            )
+        )
+    if problem := key_problem(key):
+        raise ConfigError(
+            _("{where}:{line}: [newsletters.{key}]: {problem}").format(
+                where=where, line=_table_line(text, key), key=key, problem=problem
+            )
         )
     try:
         return NewsletterConfig(key=key, **value)
@@ -498,7 +575,11 @@ def _table_line(text: str, key: str) -> int:
 
 def _validate(cls: type[_Section], value: Any, section: str, where: str, text: str) -> Any:
     if not isinstance(value, dict):
-        raise ConfigError(f"{where}: [{section}] must be a table of settings.")
+        raise ConfigError(
+            _("{where}: [{section}] must be a table of settings.").format(
+                where=where, section=section
+            )
+        )
     try:
         return cls(**value)
     except ValidationError as exc:

@@ -29,6 +29,7 @@ import tempfile
 from pathlib import Path
 
 from newsletter.errors import NewsletterError
+from newsletter.translate import N_, _
 
 PRIVATE_FILE = 0o600
 PRIVATE_FOLDER = 0o700
@@ -41,12 +42,12 @@ _FULL_BELOW = 1 << 20
 class UnreadableFile(NewsletterError):
     """A file that cannot be read as what it should be; `reason` says why, without the path."""
 
-    def __init__(self, path: Path, reason: str) -> None:
-        self.path, self.reason = path, reason
+    def __init__(self, path: Path, reason: str, *, too_large: bool = False) -> None:
+        self.path, self.reason, self.too_large = path, reason, too_large
         super().__init__(f"{path}: {reason}")
 
 
-def read_regular(path: Path, /, *, limit: int, what: str = "a file") -> bytes:
+def read_regular(path: Path, /, *, limit: int, what: str = N_("a file")) -> bytes:
     """The bytes of PATH, a regular file of at most LIMIT bytes; UnreadableFile otherwise.
 
     WHAT names the file in messages: "an issue file", "a list file".
@@ -68,44 +69,50 @@ def read_regular(path: Path, /, *, limit: int, what: str = "a file") -> bytes:
                 chunks.append(chunk)
                 size += len(chunk)
                 if size > limit:
-                    raise UnreadableFile(path, f"is larger than {limit:,} bytes")
+                    raise UnreadableFile(
+                        path, _("is larger than {limit:,} bytes").format(limit=limit),
+                        too_large=True,
+                    )  # fmt: skip
         except OSError as exc:
-            raise UnreadableFile(path, f"cannot be read: {describe_os_error(exc)}") from None
+            raise UnreadableFile(
+                path, _("cannot be read: {reason}").format(reason=describe_os_error(exc))
+            ) from None
     return b"".join(chunks)
 
 
 def _open_problem(exc: OSError, what: str) -> str:
     if exc.errno == errno.ENOENT:
-        return "there is no such file; check the name"
+        return _("there is no such file; check the name")
     if exc.errno == errno.EISDIR:
-        return f"is a folder, not {what}"
-    return f"cannot be read: {describe_os_error(exc)}"
+        return _("is a folder, not {what}").format(what=_(what))
+    return _("cannot be read: {reason}").format(reason=describe_os_error(exc))
 
 
 def _not_regular(mode: int, what: str) -> str:
     if stat.S_ISDIR(mode):
-        return f"is a folder, not {what}"
+        return _("is a folder, not {what}").format(what=_(what))
     if stat.S_ISFIFO(mode):
-        return f"is a named pipe (FIFO), not {what}; give the file itself"
+        return _("is a named pipe (FIFO), not {what}; give the file itself").format(what=_(what))
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return f"is a device, not {what}; give the file itself"
-    return f"is not a regular file, so it cannot be {what}"
+        return _("is a device, not {what}; give the file itself").format(what=_(what))
+    return _("is not a regular file, so it cannot be {what}").format(what=_(what))
 
 
 def describe_os_error(exc: OSError, /) -> str:
     """What went wrong, in an editor's words, with what to do for the common cases."""
     reasons = {
-        errno.ENOSPC: "the disk is full; free some space and run the command again",
-        errno.EDQUOT: "the disk quota is used up; free some space and run the command again",
-        errno.EROFS: "the file system is read-only; check how the disk is mounted",
-        errno.EACCES: "permission denied; check who owns the file and folder",
-        errno.EPERM: "permission denied; check who owns the file and folder",
-        errno.EFBIG: "the file is too large for this file system (or a file size limit)",
-        errno.EIO: "an input/output error (is the disk failing or gone?)",
-        errno.ENOENT: "there is no such file or folder",
-        errno.EMFILE: "too many open files; raise the limit (ulimit -n, LimitNOFILE)",
+        errno.ENOSPC: N_("the disk is full; free some space and run the command again"),
+        errno.EDQUOT: N_("the disk quota is used up; free some space and run the command again"),
+        errno.EROFS: N_("the file system is read-only; check how the disk is mounted"),
+        errno.EACCES: N_("permission denied; check who owns the file and folder"),
+        errno.EPERM: N_("permission denied; check who owns the file and folder"),
+        errno.EFBIG: N_("the file is too large for this file system (or a file size limit)"),
+        errno.EIO: N_("an input/output error (is the disk failing or gone?)"),
+        errno.ENOENT: N_("there is no such file or folder"),
+        errno.EMFILE: N_("too many open files; raise the limit (ulimit -n, LimitNOFILE)"),
     }
-    return reasons.get(exc.errno or 0, exc.strerror or str(exc))
+    found = reasons.get(exc.errno or 0)
+    return _(found) if found else exc.strerror or str(exc)
 
 
 def disk_is_full(folder: Path, /) -> bool:

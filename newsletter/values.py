@@ -27,6 +27,8 @@ from urllib.parse import parse_qsl, urlsplit
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, StringConstraints
 
+from newsletter.translate import _
+
 Language = Literal["sv", "en"]
 LANGUAGES: tuple[str, ...] = ("sv", "en")
 
@@ -45,8 +47,10 @@ def check_text(value: str) -> str:
     """Refuse control characters and noncharacters: they break rendering and mail clients."""
     if found := _UNPRINTABLE.search(value):
         raise ValueError(
-            f"contains the invisible control character U+{ord(found[0]):04X}, which no text "
-            "needs (a \\x.. or \\u.... escape in quotes writes one); delete it"
+            _(
+                "contains the invisible control character U+{ord:04X}, which no text needs (a "
+                "\\x.. or \\u.... escape in quotes writes one); delete it"
+            ).format(ord=ord(found[0]))
         )
     return value
 
@@ -54,19 +58,27 @@ def check_text(value: str) -> str:
 def check_header_text(value: str) -> str:
     """Refuse line breaks and control characters: the text goes into a mail header."""
     if _CONTROL.search(value):
-        raise ValueError("must be one line, without line breaks or control characters")
+        raise ValueError(_("must be one line, without line breaks or control characters"))
     return value
 
 
 def check_url(value: str) -> str:
     """VALUE, when it is an absolute https, http or mailto address; ValueError otherwise."""
     if any(ch.isspace() for ch in value):
-        raise ValueError("a link address cannot contain spaces or line breaks")
+        raise ValueError(_("a link address cannot contain spaces or line breaks"))
     scheme = urlsplit(value).scheme.lower()
     if scheme not in _SCHEMES:
-        raise ValueError(f"a link must start with https://, http:// or mailto: (got {value!r})")
+        raise ValueError(
+            _("a link must start with https://, http:// or mailto: (got {value!r})").format(
+                value=value
+            )
+        )
     if scheme in {"http", "https"} and not urlsplit(value).netloc:
-        raise ValueError(f"a link needs a host name after {scheme}:// (got {value!r})")
+        raise ValueError(
+            _("a link needs a host name after {scheme}:// (got {value!r})").format(
+                scheme=scheme, value=value
+            )
+        )
     if scheme == "mailto":
         normalise_email(value[len("mailto:") :].split("?", 1)[0])
     return value
@@ -83,15 +95,19 @@ def check_base_url(value: str) -> str:
     parts = urlsplit(value)
     if not _BASE_URL.fullmatch(value):
         raise ValueError(
-            f"must be the public address of `newsletter serve`, e.g. "
-            f"https://nyhetsbrev.example.org, without spaces, query (?) or fragment (#), "
-            f"a host in ASCII (xn--... for å, ä, ö) (got {value!r})"
+            _(
+                "must be the public address of `newsletter serve`, e.g. "
+                "https://nyhetsbrev.example.org, without spaces, query (?) or fragment (#), a "
+                "host in ASCII (xn--... for å, ä, ö) (got {value!r})"
+            ).format(value=value)
         )
     host = parts.hostname or ""
     if parts.scheme == "http" and not (host == "localhost" or host.startswith("127.")):
         raise ValueError(
-            f"must start with https:// (got {value!r}): every unsubscribe link carries a "
-            "token; http:// is only for trying things out on this computer (localhost)"
+            _(
+                "must start with https:// (got {value!r}): every unsubscribe link carries a "
+                "token; http:// is only for trying things out on this computer (localhost)"
+            ).format(value=value)
         )
     return value
 
@@ -109,16 +125,20 @@ def check_state_url(value: str) -> str:
         return value
     if not value.startswith(STATE_SCHEMES) or _CONTROL.search(value):
         raise ValueError(
-            "must be sqlite:///PATH (a SQLite file) or postgresql://USER@HOST:PORT/DATABASE, "
-            "e.g. postgresql://newsletter@db.example.org:5432/newsletter"
+            _(
+                "must be sqlite:///PATH (a SQLite file) or postgresql://USER@HOST:PORT/DATABASE, "
+                "e.g. postgresql://newsletter@db.example.org:5432/newsletter"
+            )
         )
     parts = urlsplit(value)
     query = {key.lower() for key, _ in parse_qsl(parts.query)}
     if value.startswith("postgres") and (parts.password is not None or "password" in query):
         raise ValueError(
-            "a password does not belong in the address (it would be kept in git, shown "
-            "and logged): remove it and set NEWSLETTER_STATE_PASSWORD in the environment "
-            "(or NEWSLETTER_STATE_PASSWORD_FILE, or libpq's PGPASSFILE)"
+            _(
+                "a password does not belong in the address (it would be kept in git, shown and "
+                "logged): remove it and set NEWSLETTER_STATE_PASSWORD in the environment (or "
+                "NEWSLETTER_STATE_PASSWORD_FILE, or libpq's PGPASSFILE)"
+            )
         )
     return value
 
@@ -128,7 +148,9 @@ def normalise_email(value: str) -> str:
     try:
         result = validate_email(value, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise ValueError(f"{value!r} is not a valid e-mail address: {exc}") from None
+        raise ValueError(
+            _("{value!r} is not a valid e-mail address: {exc}").format(value=value, exc=exc)
+        ) from None
     return unicodedata.normalize("NFC", result.normalized)
 
 

@@ -17,6 +17,8 @@ from backends import db, state_engine  # noqa: F401
 from dnsserver import dns_server
 from playwright.sync_api import Browser, sync_playwright
 
+from newsletter import translate
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
     "--headless",
@@ -70,3 +72,26 @@ def no_internet() -> Iterator[None]:
         patch.setenv("NEWSLETTER_CHECK_NAMESERVERS", nameserver)
         patch.setenv("NEWSLETTER_CHECK_SPAMASSASSIN", "false")
         yield
+
+
+_LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE")
+
+
+@pytest.fixture(autouse=True)
+def english(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test speaks English unless it asks for Swedish (the `swedish` fixture),
+    whatever the locale of the machine: in process and in the subprocesses it starts."""
+    for name in _LOCALE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    translate.use()
+    yield
+    translate.use("en")
+
+
+@pytest.fixture
+def swedish(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The editor's locale is Swedish (LANG=sv_SE.UTF-8), in process and in subprocesses."""
+    monkeypatch.setenv("LANG", "sv_SE.UTF-8")
+    translate.use()
+    yield

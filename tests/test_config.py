@@ -84,7 +84,7 @@ def test_a_newsletter_name_that_cannot_be_a_web_address_is_refused(
     )
     with pytest.raises(ConfigError) as error:
         load_config(path)
-    assert str(error.value).startswith(f"{path}:3: [newsletters.{key}]: the name of a newsletter")
+    assert str(error.value).startswith(f"{path}:3: [newsletters.{key}]: the key of a newsletter")
 
 
 NEWSLETTER = """

@@ -76,7 +76,8 @@ def test_the_state_folder_and_files_are_private(tmp_path: Path) -> None:
 
 
 def test_a_full_disk_is_called_a_full_disk(tmp_path: Path) -> None:
-    with small_disk(tmp_path / "disk", 256) as disk:
+    # Room for a migrated database and its write-ahead log (about 270 KiB), then filled.
+    with small_disk(tmp_path / "disk", 384) as disk:
         path = disk.path / "state.sqlite3"
         db = connect(path)
         disk.fill()

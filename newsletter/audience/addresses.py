@@ -21,6 +21,7 @@ from dns.resolver import Resolver
 from email_validator import EmailNotValidError, caching_resolver, validate_email
 
 from newsletter.errors import SubscriberError
+from newsletter.translate import _
 
 # RFC 5322 dot-atom local part; a domain of LDH labels (RFC 1035) with an alphabetic
 # top-level label. Labels with "--" (xn-- IDNs and the reserved form) take the slow path.
@@ -49,7 +50,9 @@ def normalise_address(
     try:
         result = validate_email(value, check_deliverability=check_dns, dns_resolver=resolver)
     except EmailNotValidError as exc:
-        raise ValueError(f"{value!r} is not a valid e-mail address: {exc}") from None
+        raise ValueError(
+            _("{value!r} is not a valid e-mail address: {exc}").format(value=value, exc=exc)
+        ) from None
     # One spelling per mailbox, the one every SMTP server accepts and DSNs report back
     # (RFC 5890 A-labels): bücher.de and xn--bcher-kva.de must merge, and be suppressed as one.
     # A non-ASCII local part has no ASCII form (RFC 6531); it stays Unicode, NFC.
@@ -61,7 +64,9 @@ def given_address(value: str, /) -> str:
     try:
         return normalise_address(split_mailbox(value)[1])
     except ValueError as exc:
-        raise SubscriberError(f"{str(exc).rstrip('.')}. Check the spelling.") from None
+        raise SubscriberError(
+            _("{exc}. Check the spelling.").format(exc=str(exc).rstrip("."))
+        ) from None
 
 
 class AddressChecker:
@@ -100,11 +105,11 @@ def _resolver() -> Resolver:
     try:
         return caching_resolver(timeout=10)
     except DNSException as exc:
-        raise SubscriberError(f"cannot ask DNS (--check-dns): {exc}") from None
+        raise SubscriberError(_("cannot ask DNS (--check-dns): {exc}").format(exc=exc)) from None
 
 
 def _fast_path(value: str) -> str | None:
-    local, _, domain = value.rpartition("@")
+    local, _at, domain = value.rpartition("@")
     domain = domain.lower()
     candidate = f"{local}@{domain}"
     if len(local) > 64 or len(candidate) > 254 or "--" in domain:

@@ -15,6 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from newsletter.errors import SubscriberError
+from newsletter.translate import _
 
 EMAIL = frozenset(
     {
@@ -73,8 +74,10 @@ def find_columns(header: list[str], label: str, line: int) -> Columns:
     if email is None:
         found = ", ".join(repr(cell.strip()) for cell in header if cell.strip()) or "none"
         raise SubscriberError(
-            f"{label}:{line}: no column holds the e-mail addresses (columns: {found}). "
-            "Name that column 'email' or 'e-post' in the first row."
+            _(
+                "{label}:{line}: no column holds the e-mail addresses (columns: {found}). Name "
+                "that column 'email' or 'e-post' in the first row."
+            ).format(label=label, line=line, found=found)
         )
     name, first, last = _first(keys, NAME), _first(keys, FIRST), _first(keys, LAST)
     taken = {email, name}

@@ -39,6 +39,7 @@ from pathlib import Path
 
 from newsletter.errors import Location, SubscriberError
 from newsletter.fileio import PRIVATE_FILE, UnreadableFile, read_regular
+from newsletter.translate import N_, _
 
 _DELIMITERS = (";", ",", "\t")
 # .xlsx (a zip archive) and the old .xls (an OLE2 compound file).
@@ -107,7 +108,7 @@ def open_table(path: Path, /) -> tuple[CsvTable, Iterator[Record]]:
     """PATH's header, and its records (blank rows too) read lazily; SubscriberError if empty."""
     label = display_path(path)
     try:
-        data = read_regular(path, limit=MAX_LIST_BYTES, what="a list file")
+        data = read_regular(path, limit=MAX_LIST_BYTES, what=N_("a list file"))
     except UnreadableFile as exc:
         raise SubscriberError(f"{label}: {exc.reason}.") from None
     text, fmt, warnings = _decode(data, label)
@@ -118,8 +119,10 @@ def open_table(path: Path, /) -> tuple[CsvTable, Iterator[Record]]:
     header = next((r for r in records if not blank(r.cells)), None)
     if header is None:
         raise SubscriberError(
-            f"{label}: the file is empty. It needs a header row with an email column, "
-            "e.g. 'email;name'."
+            _(
+                "{label}: the file is empty. It needs a header row with an email column, e.g. "
+                "'email;name'."
+            ).format(label=label)
         )
     table.header, table.header_line = header.cells, header.line
     return table, records
@@ -152,8 +155,10 @@ def blank(cells: list[str]) -> bool:
 def _decode(data: bytes, label: str) -> tuple[str, CsvFormat, list[Location]]:
     if data.startswith(_WORKBOOKS):
         raise SubscriberError(
-            f"{label}: this is an Excel workbook, not a CSV file. In Excel choose "
-            "Save as → 'CSV UTF-8 (kommaavgränsad) (*.csv)' and use that file."
+            _(
+                "{label}: this is an Excel workbook, not a CSV file. In Excel choose Save as → "
+                "'CSV UTF-8 (kommaavgränsad) (*.csv)' and use that file."
+            ).format(label=label)
         )
     if data.startswith(codecs.BOM_UTF8):
         return data.decode("utf-8-sig", errors="replace"), CsvFormat(bom=True), []
@@ -167,8 +172,10 @@ def _decode(data: bytes, label: str) -> tuple[str, CsvFormat, list[Location]]:
     warning = Location(
         label,
         line,
-        message="the file is not UTF-8; read it as Windows-1252 (Excel's plain 'CSV'). "
-        "Check that å, ä and ö look right, or save it as 'CSV UTF-8' in Excel.",
+        message=_(
+            "the file is not UTF-8; read it as Windows-1252 (Excel's plain 'CSV'). Check that å, "
+            "ä and ö look right, or save it as 'CSV UTF-8' in Excel."
+        ),
     )
     return data.decode("cp1252", errors="replace"), CsvFormat(encoding="cp1252"), [warning]
 
@@ -227,8 +234,10 @@ def _parse(text: str, delimiter: str, index: int, table: CsvTable) -> Iterator[R
             Location(
                 table.label,
                 start,
-                message=f"{reason}; the row was skipped. Remove the stray quote mark "
-                "or put the whole cell in quotes.",
+                message=_(
+                    "{reason}; the row was skipped. Remove the stray quote mark or put the whole "
+                    "cell in quotes."
+                ).format(reason=reason),
             )
         )
         index = start

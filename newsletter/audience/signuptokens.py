@@ -26,6 +26,7 @@ import math
 from typing import Literal
 
 from newsletter.errors import TokenError
+from newsletter.translate import _
 
 FORM_MIN_AGE = 2.0  # seconds: people take longer than this to fill in a form
 FORM_MAX_AGE = 24 * 3600.0  # seconds: a form served a day ago is sent again from a fresh one
@@ -61,7 +62,7 @@ class SignupSigner:
 
     def __init__(self, secret: bytes, /) -> None:
         if len(secret) < 16:
-            raise TokenError("the secret is too short: use at least 16 random characters")
+            raise TokenError(_("the secret is too short: use at least 16 random characters"))
         self._form_key = hashlib.sha256(b"newsletter-signup-form\0" + secret).digest()
         self._confirm_key = hashlib.sha256(b"newsletter-signup-confirm\0" + secret).digest()
         self._client_key = hashlib.sha256(b"newsletter-signup-client\0" + secret).digest()
@@ -78,7 +79,7 @@ class SignupSigner:
         """Whether TOKEN is a genuine form token of NEWSLETTER, served 2 s to a day ago."""
         if not token:
             return "missing"
-        stamp, _, mac = token.partition(".")
+        stamp, _dot, mac = token.partition(".")
         if not stamp.isdigit() or len(stamp) > 15:
             return "invalid"
         expected = self._mac(self._form_key, f"{newsletter}.{stamp}")
@@ -99,7 +100,7 @@ class SignupSigner:
     def verify_confirmation(self, token: str, /, *, now: float, max_age: float) -> tuple[str, str]:
         """(newsletter, address_id) of a genuine link not older than MAX_AGE seconds;
         TokenError for a forged, tampered, cut or expired one."""
-        encoded, _, mac = token.partition(".")
+        encoded, _dot, mac = token.partition(".")
         try:
             payload = _unb64(encoded).decode("utf-8")
         except (ValueError, UnicodeDecodeError):
@@ -109,10 +110,10 @@ class SignupSigner:
             raise TokenError(_INVALID)
         if not hmac.compare_digest(self._mac(self._confirm_key, payload), mac):
             raise TokenError(_INVALID)
-        rest, _, stamp = payload.rpartition(".")
-        newsletter, _, address_id = rest.rpartition(".")
+        rest, _dot, stamp = payload.rpartition(".")
+        newsletter, _dot2, address_id = rest.rpartition(".")
         if not stamp.isdigit() or not (0 <= now - int(stamp) <= max_age):
-            raise TokenError("this confirmation link has expired")
+            raise TokenError(_("this confirmation link has expired"))
         return newsletter, address_id
 
     # --- client tags ---------------------------------------------------------------------

@@ -8,6 +8,7 @@ occurrence wins and later rows fill its blank fields.
 from __future__ import annotations
 
 __all__ = [
+    "LeftOut",
     "ListCount",
     "Recipients",
     "Subscriber",
@@ -26,17 +27,19 @@ __all__ = [
 import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Literal
 
 from newsletter.audience import signups
 from newsletter.audience.addresses import AddressChecker, split_mailbox
 from newsletter.audience.columns import Columns, find_columns
 from newsletter.audience.csvfile import CsvTable, Record, blank, formula_like, open_table
-from newsletter.audience.suppression import address_hash, suppressed_hashes
+from newsletter.audience.suppression import address_hash, reasons, suppressed_hashes
 from newsletter.config import Config
 from newsletter.errors import Location, SubscriberError
 from newsletter.state import Connection
+from newsletter.translate import _
 
 # Control characters other than tab and line feed have no place in a personal field.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
@@ -57,6 +60,19 @@ class Subscriber:
         return self.email if key == self.email else key
 
 
+@dataclass(frozen=True, slots=True)
+class LeftOut:
+    """A row of a list that a send leaves out, and why: `suppressed` (DETAIL: the reason,
+    unsubscribed, bounced, complained or manual), `duplicate` (DETAIL: where the row it was
+    merged into is) or `invalid` (DETAIL: what is wrong with it)."""
+
+    email: str  # as written in the row when it is invalid
+    name: str
+    source: str  # "subscribers/x.csv:12"
+    kind: Literal["suppressed", "duplicate", "invalid"]
+    detail: str
+
+
 @dataclass(slots=True)
 class SubscriberList:
     """One list file: its valid subscribers (deduplicated), problems and warnings."""
@@ -69,6 +85,7 @@ class SubscriberList:
     rows: int = 0
     duplicates: int = 0
     headers: dict[str, str] = field(default_factory=dict)  # field key -> column header
+    left_out: list[LeftOut] = field(default_factory=list)  # duplicates and invalid rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +114,7 @@ class Recipients:
     warnings: list[Location]
     lists: list[ListCount]
     fingerprint: str
+    left_out: list[LeftOut] = field(default_factory=list)  # in the order of lists and rows
 
 
 def available_lists(config: Config) -> list[str]:
@@ -116,8 +134,10 @@ def resolve_list(config: Config, name_or_path: str, /, *, must_exist: bool = Tru
         if path.exists():
             what = "is a folder, not a list file" if path.is_dir() else "is not a regular file"
         raise SubscriberError(
-            f"{path}: {what} (lists in {config.subscribers_dir}: {known}). "
-            "Give a list name or the path of a CSV file."
+            _(
+                "{path}: {what} (lists in {subscribers_dir}: {known}). Give a list name or the "
+                "path of a CSV file."
+            ).format(path=path, what=what, subscribers_dir=config.subscribers_dir, known=known)
         )
     return path
 
@@ -141,6 +161,10 @@ def load_list(
         item = _subscriber(table, columns, record, checker)
         if isinstance(item, Location):
             result.problems.append(item)
+            raw = record.cells[columns.email].strip() if len(record.cells) > columns.email else ""
+            result.left_out.append(
+                LeftOut(raw, "", f"{table.label}:{record.line}", "invalid", item.message)
+            )
         elif (at := index.setdefault(item.key, len(result.subscribers))) == len(result.subscribers):
             result.subscribers.append(item)
         else:
@@ -149,8 +173,11 @@ def load_list(
             result.subscribers[at] = merge(first, item)
             line = first.source.rpartition(":")[2]
             result.warnings.append(
-                _at(table, record, f"{item.email} is also on line {line}; merged")
-            )
+                _at(table, record, _("{email} is also on line {line}; merged").format(
+                    email=item.email, line=line))
+            )  # fmt: skip
+            result.left_out.append(LeftOut(item.email, item.name, item.source, "duplicate",
+                                           first.source))  # fmt: skip
     result.problems.sort(key=lambda problem: problem.line)
     return result
 
@@ -164,13 +191,19 @@ def _subscriber(
             return _at(
                 table,
                 record,
-                f"the row has {len(cells)} cells but the header has {width}: a value "
-                f"probably contains {_delimiter_name(table)} without quotes around it",
+                _(
+                    "the row has {n_cells} cells but the header has {width}: a value probably "
+                    "contains {delimiter_name} without quotes around it"
+                ).format(n_cells=len(cells), width=width, delimiter_name=_delimiter_name(table)),
             )
         cells = cells + [""] * (width - len(cells))
     raw = cells[columns.email].strip()
     if not raw:
-        return _at(table, record, f"no e-mail address in column {table.header[columns.email]!r}")
+        return _at(
+            table,
+            record,
+            _("no e-mail address in column {header!r}").format(header=table.header[columns.email]),
+        )
     display_name, raw = split_mailbox(raw)
     try:
         email = checker.normalise(raw)
@@ -186,8 +219,10 @@ def _formula_warning(table: CsvTable, record: Record, cell: str) -> Location:
     return _at(
         table,
         record,
-        f"{shown!r} starts with {cell[0]!r}, so Excel would run it as a formula; the tool "
-        "writes it with a ' in front (as text) in every file it makes. Check the value.",
+        _(
+            "{shown!r} starts with {cell!r}, so Excel would run it as a formula; the tool writes "
+            "it with a ' in front (as text) in every file it makes. Check the value."
+        ).format(shown=shown, cell=cell[0]),
     )
 
 
@@ -230,7 +265,15 @@ def recipients(
     loaded = [
         load_named(config, db, name, newsletter=newsletter, checker=checker) for name in names
     ]
-    return _combine(loaded, suppressed)
+    found = _combine(loaded, suppressed)
+    # Only the rows left out as suppressed ask the suppression list why: a few, not all.
+    why = reasons(db, [o.email for o in found.left_out if o.kind == "suppressed"],
+                  newsletter=newsletter)  # fmt: skip
+    found.left_out[:] = [
+        replace(o, detail=why.get(o.email.lower(), "")) if o.kind == "suppressed" else o
+        for o in found.left_out
+    ]
+    return found
 
 
 def default_lists(config: Config, db: Connection, newsletter: str, /) -> list[str]:
@@ -269,13 +312,17 @@ def _combine(loaded: Iterable[SubscriberList], suppressed: set[str]) -> Recipien
     merged: list[Subscriber] = []
     counts, problems, warnings = [], [], []
     dropped: set[str] = set()
+    left_out: list[LeftOut] = []
     for item in loaded:
         overlap = on_list_suppressed = targeted = 0
+        suppressed_here = []
         for subscriber in item.subscribers:
             key = subscriber.key
             if key in dropped or address_hash(key) in suppressed:
                 dropped.add(key)
                 on_list_suppressed += 1
+                suppressed_here.append(LeftOut(subscriber.email, subscriber.name,
+                                               subscriber.source, "suppressed", ""))  # fmt: skip
             elif (at := index.get(key)) is not None:
                 overlap += 1
                 merged[at] = merge(merged[at], subscriber)
@@ -289,10 +336,16 @@ def _combine(loaded: Iterable[SubscriberList], suppressed: set[str]) -> Recipien
         )  # fmt: skip
         problems += item.problems
         warnings += item.warnings
+        left_out += sorted([*suppressed_here, *item.left_out], key=_row_number)
     duplicates = sum(c.duplicates + c.overlap for c in counts)
     return Recipients(
-        merged, len(dropped), duplicates, problems, warnings, counts, fingerprint(merged)
+        merged, len(dropped), duplicates, problems, warnings, counts, fingerprint(merged), left_out
     )
+
+
+def _row_number(item: LeftOut) -> int:
+    number = item.source.rpartition(":")[2]
+    return int(number) if number.isdigit() else 0
 
 
 def fingerprint(subscribers: Iterable[Subscriber]) -> str:

@@ -17,6 +17,7 @@ __all__ = [
     "forget",
     "has_entry",
     "is_suppressed",
+    "reasons",
     "suppress",
     "suppressed_hashes",
     "unsuppress",
@@ -119,6 +120,24 @@ def suppressed_hashes(db: Connection, /, *, newsletter: str) -> set[str]:
         "SELECT address_hash FROM suppression WHERE newsletter IN ('', ?)", (newsletter,)
     )
     return {row[0] for row in rows}
+
+
+def reasons(db: Connection, addresses: list[str], /, *, newsletter: str) -> dict[str, str]:
+    """Lower-cased address -> why it is suppressed for NEWSLETTER, for those of ADDRESSES that
+    are (an entry of the newsletter's own before a global one)."""
+    found: dict[str, str] = {}
+    by_hash = {address_hash(address): address.lower() for address in addresses}
+    hashes = list(by_hash)
+    for start in range(0, len(hashes), 500):  # SQLite's limit on parameters in a statement
+        part = hashes[start : start + 500]
+        rows = db.execute(
+            "SELECT address_hash, reason FROM suppression WHERE newsletter IN ('', ?)"
+            f" AND address_hash IN ({', '.join('?' * len(part))}) ORDER BY newsletter",
+            (newsletter, *part),
+        )
+        for digest, reason in rows:
+            found[by_hash[digest]] = reason  # the newsletter's own entry sorts last: it wins
+    return found
 
 
 def entries(

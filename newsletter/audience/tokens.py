@@ -26,6 +26,7 @@ from urllib.parse import quote
 from newsletter.config import Config, NewsletterConfig
 from newsletter.errors import TokenError
 from newsletter.fileio import UnreadableFile, private_folder, read_regular
+from newsletter.translate import N_, _
 
 SECRET_FILE = "secret.key"
 _MAC_BYTES = 16
@@ -66,10 +67,12 @@ def load_secret(config: Config) -> bytes:
             with os.fdopen(fd, "w", encoding="ascii") as out:
                 out.write(secrets.token_urlsafe(32))
     try:
-        return read_regular(path, limit=4096, what="a key file").strip()
+        return read_regular(path, limit=4096, what=N_("a key file")).strip()
     except UnreadableFile as exc:
         raise TokenError(
-            f"{path}: cannot read the key for unsubscribe links: {exc.reason}."
+            _("{path}: cannot read the key for unsubscribe links: {reason}.").format(
+                path=path, reason=exc.reason
+            )
         ) from None
 
 
@@ -78,7 +81,7 @@ class TokenSigner:
 
     def __init__(self, secret: bytes, /) -> None:
         if len(secret) < 16:
-            raise TokenError("the secret is too short: use at least 16 random characters")
+            raise TokenError(_("the secret is too short: use at least 16 random characters"))
         self._mac_key = hashlib.sha256(b"newsletter-token-mac\0" + secret).digest()
         self._id_key = hashlib.sha256(b"newsletter-address-id\0" + secret).digest()
         self.fingerprint = key_fingerprint(secret)
@@ -94,18 +97,18 @@ class TokenSigner:
 
     def verify(self, token: str, /) -> tuple[str, str]:
         """Return (newsletter, address_id) of a genuine token; TokenError otherwise."""
-        encoded, _, mac = token.partition(".")
+        encoded, _dot, mac = token.partition(".")
         try:
             payload = _unb64(encoded).decode("utf-8")
         except (ValueError, UnicodeDecodeError):
-            raise TokenError("this unsubscribe link is not valid") from None
+            raise TokenError(_("this unsubscribe link is not valid")) from None
         # Base64 has spare bits: only the canonical spelling of a payload is accepted.
         if _b64(payload.encode()) != encoded:
-            raise TokenError("this unsubscribe link is not valid")
+            raise TokenError(_("this unsubscribe link is not valid"))
         # compare_digest: the time taken must not tell how much of a forged MAC was right.
         if not mac or not hmac.compare_digest(self._mac(payload), mac):
-            raise TokenError("this unsubscribe link is not valid")
-        newsletter, _, address_id = payload.rpartition(".")
+            raise TokenError(_("this unsubscribe link is not valid"))
+        newsletter, _dot, address_id = payload.rpartition(".")
         return newsletter, address_id
 
     def matches(self, token: str, address: str, newsletter: str) -> bool:

@@ -29,6 +29,7 @@ from newsletter.config import Config
 from newsletter.errors import StateError, TokenError
 from newsletter.state import Connection, transaction
 from newsletter.state.copy import scratch_copy
+from newsletter.translate import _
 
 # Outcomes after which a message is imported again next time (it did nothing yet).
 _AGAIN = {"not-understood", "unverified"}
@@ -61,12 +62,16 @@ def import_mailbox(
         if exc.kind not in ("busy", "full", "read-only", "unavailable"):
             raise
         done = max(report.messages - 1, 0)
-        advice = "later" if exc.kind == "busy" else "once it can be written"
-        raise StateError(
-            f"{exc} {done} message(s) of {path} were imported. Run the import again "
-            f"{advice}: it goes on where it stopped.",
-            kind=exc.kind,
-        ) from None
+        message = _(
+            "{error} {done} message(s) of {path} were imported. Run the import again once it "
+            "can be written: it goes on where it stopped."
+        )
+        if exc.kind == "busy":
+            message = _(
+                "{error} {done} message(s) of {path} were imported. Run the import again "
+                "later: it goes on where it stopped."
+            )
+        raise StateError(message.format(error=exc, done=done, path=path), kind=exc.kind) from None
     return report
 
 

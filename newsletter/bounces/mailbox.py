@@ -15,6 +15,7 @@ from pathlib import Path
 
 from newsletter.errors import NewsletterError
 from newsletter.fileio import UnreadableFile, read_regular
+from newsletter.translate import N_, _
 
 
 class MailboxError(NewsletterError):
@@ -37,13 +38,17 @@ def read_mailbox(path: Path, /) -> Iterator[Item]:
         yield from _mbox_or_message(path)
     elif path.exists():
         raise MailboxError(
-            f"{path}: is neither a file nor a folder (a device or a pipe). Give an mbox "
-            "file, a .eml file or a Maildir folder."
+            _(
+                "{path}: is neither a file nor a folder (a device or a pipe). Give an mbox file, "
+                "a .eml file or a Maildir folder."
+            ).format(path=path)
         )
     else:
         raise MailboxError(
-            f"{path}: there is no such file or folder. Give an mbox file, a .eml file "
-            "or a Maildir folder."
+            _(
+                "{path}: there is no such file or folder. Give an mbox file, a .eml file or a "
+                "Maildir folder."
+            ).format(path=path)
         )
 
 
@@ -54,14 +59,20 @@ def _folder(path: Path) -> Iterator[Item]:
             for key in sorted(box.keys()):
                 yield Item(f"{path} message {key}", box.get_bytes(key))
         except OSError as exc:
-            raise MailboxError(f"{path}: cannot read the Maildir: {exc.strerror}") from None
+            raise MailboxError(
+                _("{path}: cannot read the Maildir: {strerror}").format(
+                    path=path, strerror=exc.strerror
+                )
+            ) from None
         return
     # Outlook on the web and most mail programs save single messages as .eml files.
     # Amazon SES notifications saved from SNS (or an S3 bucket) are .json files.
     if not any(child.is_file() for pattern in ("*.eml", "*.json") for child in path.glob(pattern)):
         raise MailboxError(
-            f"{path}: is a folder but neither a Maildir (it has no cur/ and new/ folders) "
-            "nor a folder of .eml or .json files. Give a Maildir, an mbox file or .eml files."
+            _(
+                "{path}: is a folder but neither a Maildir (it has no cur/ and new/ folders) nor "
+                "a folder of .eml or .json files. Give a Maildir, an mbox file or .eml files."
+            ).format(path=path)
         )
     # Every other file in it too (a message saved as .msg or .txt, say): what cannot be
     # read is listed as not understood, never passed over in silence.
@@ -78,7 +89,7 @@ _MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
 def _read(path: Path) -> bytes:
     try:
-        return read_regular(path, limit=_MAX_MESSAGE_BYTES, what="a message file")
+        return read_regular(path, limit=_MAX_MESSAGE_BYTES, what=N_("a message file"))
     except UnreadableFile as exc:
         raise MailboxError(f"{path}: {exc.reason}") from None
 
@@ -88,7 +99,9 @@ def _mbox_or_message(path: Path) -> Iterator[Item]:
         with path.open("rb") as file:
             start = file.read(5)
     except OSError as exc:
-        raise MailboxError(f"{path}: cannot read it: {exc.strerror}") from None
+        raise MailboxError(
+            _("{path}: cannot read it: {strerror}").format(path=path, strerror=exc.strerror)
+        ) from None
     if start == b"":
         return  # an empty mbox: the mail program emptied it, or nothing came back yet
     if start == b"From ":
@@ -102,8 +115,10 @@ def _mbox_or_message(path: Path) -> Iterator[Item]:
     data = _read(path)
     if not (_looks_like_a_message(data) or data.lstrip()[:1] == b"{"):
         raise MailboxError(
-            f"{path}: is neither an mbox file (it does not start with 'From ') nor a "
-            "single message (.eml). Export the mailbox as mbox or give a Maildir folder."
+            _(
+                "{path}: is neither an mbox file (it does not start with 'From ') nor a single "
+                "message (.eml). Export the mailbox as mbox or give a Maildir folder."
+            ).format(path=path)
         )
     yield Item(str(path), data)
 

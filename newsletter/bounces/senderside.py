@@ -15,6 +15,8 @@ __all__ = ["PROBLEMS", "SENDER_ADDRESS", "Problem", "find_problem"]
 import re
 from dataclasses import dataclass
 
+from newsletter.translate import N_
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:
@@ -35,11 +37,15 @@ def _words(*alternatives: str) -> re.Pattern[str]:
 PROBLEMS: tuple[Problem, ...] = (
     Problem(
         "authentication",
-        "receiving servers could not confirm that the newsletter comes from your domain "
-        "(SPF, DKIM or DMARC failed)",
-        "Check the SPF record of your sending domain (it must name the relay in "
-        "[smtp] host), sign the messages with DKIM ([dkim] in newsletter.toml) and "
-        "check the domain's DMARC record. Your IT department or mail provider can do this.",
+        N_(
+            "receiving servers could not confirm that the newsletter comes from your domain "
+            "(SPF, DKIM or DMARC failed)"
+        ),
+        N_(
+            "Check the SPF record of your sending domain (it must name the relay in "
+            "[smtp] host), sign the messages with DKIM ([dkim] in newsletter.toml) and "
+            "check the domain's DMARC record. Your IT department or mail provider can do this."
+        ),
         _words(
             r"\bspf\b",
             r"sender policy framework",
@@ -56,9 +62,11 @@ PROBLEMS: tuple[Problem, ...] = (
     ),
     Problem(
         "sender-address",
-        "receiving servers refused the sender address or its domain",
-        "Check that from_address in newsletter.toml is a real, working address and "
-        "that its domain exists in DNS (with MX or A records); send yourself a test.",
+        N_("receiving servers refused the sender address or its domain"),
+        N_(
+            "Check that from_address in newsletter.toml is a real, working address and "
+            "that its domain exists in DNS (with MX or A records); send yourself a test."
+        ),
         _words(
             r"sender (?:address |domain )?(?:rejected|refused|denied|unknown|invalid)",
             r"sender (?:address |domain )?(?:is )?(?:not (?:found|allowed|valid)|blocked)",
@@ -77,10 +85,12 @@ PROBLEMS: tuple[Problem, ...] = (
     ),
     Problem(
         "reputation",
-        "the relay's address or your domain is on a blocklist, or its reputation is poor",
-        "Look the relay's IP address up at the blocklist the reply names (Spamhaus, "
-        "Barracuda, Spamcop, ...) and ask the relay's administrator to have it removed; "
-        "check whether the domain's other mail is being sent as spam.",
+        N_("the relay's address or your domain is on a blocklist, or its reputation is poor"),
+        N_(
+            "Look the relay's IP address up at the blocklist the reply names (Spamhaus, "
+            "Barracuda, Spamcop, ...) and ask the relay's administrator to have it removed; "
+            "check whether the domain's other mail is being sent as spam."
+        ),
         _words(
             r"spamhaus",
             r"spamcop",
@@ -109,10 +119,14 @@ PROBLEMS: tuple[Problem, ...] = (
     ),
     Problem(
         "volume",
-        "the newsletter went out faster or to more readers than receiving servers or "
-        "the relay allow",
-        "Lower [smtp] per_minute or per_hour in newsletter.toml (or ask the relay's "
-        "administrator for a higher limit); the readers will get the next issue.",
+        N_(
+            "the newsletter went out faster or to more readers than receiving servers or "
+            "the relay allow"
+        ),
+        N_(
+            "Lower [smtp] per_minute or per_hour in newsletter.toml (or ask the relay's "
+            "administrator for a higher limit); the readers will get the next issue."
+        ),
         _words(
             # Not "too many messages on the server": that is a full mailbox.
             r"too many (?:messages|recipients|connections|mails|emails|concurrent)"
@@ -129,10 +143,14 @@ PROBLEMS: tuple[Problem, ...] = (
     ),
     Problem(
         "dns",
-        "the relay's address or name does not look right in DNS (no reverse DNS, or a "
-        "wrong HELO name)",
-        "Ask the relay's administrator to give its IP address a reverse DNS (PTR) name "
-        "that resolves back to it and to greet with that name (HELO/EHLO).",
+        N_(
+            "the relay's address or name does not look right in DNS (no reverse DNS, or a "
+            "wrong HELO name)"
+        ),
+        N_(
+            "Ask the relay's administrator to give its IP address a reverse DNS (PTR) name "
+            "that resolves back to it and to greet with that name (HELO/EHLO)."
+        ),
         _words(
             r"reverse (?:dns|lookup|hostname)",
             r"\bptr\b",
@@ -151,9 +169,11 @@ PROBLEMS: tuple[Problem, ...] = (
     ),
     Problem(
         "size",
-        "the message was larger than receiving servers accept",
-        "Make the newsletter smaller: fewer or smaller images (hosted, not embedded), "
-        "shorter text; `newsletter render` shows its size.",
+        N_("the message was larger than receiving servers accept"),
+        N_(
+            "Make the newsletter smaller: fewer or smaller images (hosted, not embedded), "
+            "shorter text; `newsletter render` shows its size."
+        ),
         _words(
             r"(?<!mailbox )(?<!storage )message (?:size|length) (?:\S+ )?"
             r"exceed",
@@ -169,10 +189,12 @@ PROBLEMS: tuple[Problem, ...] = (
     ),
     Problem(
         "content",
-        "receiving servers took the newsletter for spam or refused its content",
-        "Check the links (a domain on a URI blocklist such as URIBL or SURBL), the images "
-        "and the wording; send a test to a Gmail and an Outlook.com address to see where "
-        "it lands.",
+        N_("receiving servers took the newsletter for spam or refused its content"),
+        N_(
+            "Check the links (a domain on a URI blocklist such as URIBL or SURBL), the images "
+            "and the wording; send a test to a Gmail and an Outlook.com address to see where "
+            "it lands."
+        ),
         _words(
             r"spam",
             r"\bjunk",

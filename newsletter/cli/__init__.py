@@ -6,38 +6,46 @@ lists the commands from the table below without importing any of them (click's l
 group pattern), and `newsletter render` does not pay for `serve`. The command modules
 import the library inside their functions, so `newsletter COMMAND --help` loads only
 click and that one module. A test keeps the table's help in step with the commands.
+
+Every command is given `--config FILE` here (cli.project) and its help in the editor's
+language (cli.helptext) when it is looked up; its messages use newsletter.translate.
 """
 
 from __future__ import annotations
 
 __all__ = ["COMMANDS", "main"]
 
+import gettext
 import importlib
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import click
 
 from newsletter import __version__
+from newsletter.cli.project import add_config_option, config_option
 from newsletter.errors import NewsletterError
+from newsletter.translate import LOCALE_DIR, N_, _
 
 # Command name -> (the module under newsletter.cli that defines it, its one-line help),
 # in the order of `--help`.
 COMMANDS = {
-    "new": ("issues", "Write a commented starter issue to fill in."),
-    "validate": ("issues", "Check issue files; list every problem at its line."),
-    "schema": ("issues", "Print the JSON Schema of an issue file."),
-    "render": ("render", "Render issues to HTML, text and calendar files."),
-    "preview": ("render", "Show an issue in the browser as subscribers will see it."),
-    "subscribers": ("subscribers", "Check and edit lists; keep the suppression list."),
-    "check": ("check", "Find broken links, wrong dates and setup problems before sending."),
-    "send": ("send", "Send an issue to its subscribers, each exactly once."),
-    "status": ("send", "Show how the send of an issue went."),
-    "serve": ("web", "Serve sign-up, unsubscribe, web versions and the archive."),
-    "signup-form": ("signup", "Print a sign-up form to paste into your website."),
-    "archive": ("web", "Build the public archive as static files."),
-    "bounces": ("bounces", "Read bounces and complaints into the suppression list."),
-    "state": ("state", "Back up, restore, check, migrate and move the state database."),
+    "init": ("init", N_("Start a project: newsletter.toml, a list, folders.")),
+    "new": ("issues", N_("Write a commented starter issue to fill in.")),
+    "validate": ("issues", N_("Check issue files; list every problem at its line.")),
+    "schema": ("issues", N_("Print the JSON Schema of an issue file.")),
+    "render": ("render", N_("Render issues to HTML, text and calendar files.")),
+    "preview": ("render", N_("Show an issue in the browser as subscribers will see it.")),
+    "subscribers": ("subscribers", N_("Check and edit lists; keep the suppression list.")),
+    "check": ("check", N_("Find broken links, wrong dates and setup problems before sending.")),
+    "send": ("send", N_("Send an issue to its subscribers, each exactly once.")),
+    "status": ("status", N_("Show how the send of an issue went, and why it stopped.")),
+    "serve": ("web", N_("Serve sign-up, unsubscribe, web versions and the archive.")),
+    "signup-form": ("signup", N_("Print a sign-up form to paste into your website.")),
+    "archive": ("web", N_("Publish sent issues on the web, or correct one.")),
+    "bounces": ("bounces", N_("Read bounces and complaints into the suppression list.")),
+    "state": ("state", N_("Back up, restore, check, migrate and move the state database.")),
 }
 
 
@@ -50,15 +58,28 @@ class _Group(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in COMMANDS:
             return None
+        from newsletter.cli.helptext import translate
+
         module = importlib.import_module(f"newsletter.cli.{COMMANDS[cmd_name][0]}")
         command: click.Command = next(c for c in module.COMMANDS if c.name == cmd_name)
-        command.short_help = COMMANDS[cmd_name][1]  # one text for both listings
+        add_config_option(command)
+        translate(command)
+        command.short_help = _(COMMANDS[cmd_name][1])  # one text for both listings
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # The table's help, so that listing the commands imports none of them.
-        with formatter.section("Commands"):
-            formatter.write_dl([(name, short) for name, (_, short) in COMMANDS.items()])
+        with formatter.section(_("Commands")):
+            formatter.write_dl([(name, _(short)) for name, (_module, short) in COMMANDS.items()])
+
+    def main(self, args: Sequence[str] | None = None, *rest: Any, **extra: Any) -> Any:
+        # Click's own words (Usage:, Options, Error: ...) come from gettext's default
+        # domain: ours has them in Swedish too (see cli.helptext).
+        gettext.bindtextdomain("messages", str(LOCALE_DIR))
+        from newsletter.cli.helptext import translate
+
+        translate(self)
+        return super().main(args, *rest, **extra)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -75,20 +96,26 @@ class _Group(click.Group):
                 raise
             _fail(found)
         except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
+            click.echo(_("Interrupted."), err=True)
             sys.exit(130)
 
 
 def _fail(exc: NewsletterError) -> None:
-    click.echo(f"Error: {exc}" if "\n" not in str(exc) else str(exc), err=True)
+    message = str(exc)
+    click.echo(_("Error: {message}").format(message=message) if "\n" not in message else message,
+               err=True)  # fmt: skip
     sys.exit(exc.exit_code)
 
 
 def _os_error(exc: OSError) -> NewsletterError:
     from newsletter.fileio import describe_os_error
 
-    where = f"{exc.filename}: " if exc.filename else ""
-    return NewsletterError(f"{where}{describe_os_error(exc)}.")
+    reason = describe_os_error(exc)
+    if exc.filename:
+        return NewsletterError(
+            f"{exc.filename}: {reason}."
+        )  # fmt: skip
+    return NewsletterError(f"{reason}.")
 
 
 def _state_error(exc: Exception) -> NewsletterError | None:
@@ -98,15 +125,20 @@ def _state_error(exc: Exception) -> NewsletterError | None:
         return None
     from newsletter.errors import StateError
 
-    return StateError(f"the state database cannot be used (SQLite: {exc}).")
+    return StateError(_("the state database cannot be used (SQLite: {exc}).").format(exc=exc))
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="newsletter")
+@config_option
 def main() -> None:
     """Write, preview and send newsletters from YAML issue files.
 
+    Messages follow your locale: Swedish under LANG=sv_SE.UTF-8 (or LC_ALL,
+    LC_MESSAGES), English otherwise. Shell completion: see docs/cli.md.
+
     \b
     Example:
+        newsletter init internationellt
         newsletter validate issues/*.yaml
     """

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from newsletter.cli.suppression import open_state
+from newsletter.cli.project import open_state
 
 
 @click.group()

@@ -13,22 +13,24 @@ from typing import TYPE_CHECKING
 
 import click
 
+from newsletter.translate import N_, _
+
 if TYPE_CHECKING:
     from newsletter.bounces.outcome import ImportReport, Outcome, OutcomeKind
 
 # (outcome kind, heading) in the order the report prints them.
 _SECTIONS: tuple[tuple[OutcomeKind, str], ...] = (
-    ("hard", "Hard bounces, suppressed for every newsletter"),
-    ("soft-limit", "Soft bounces that reached the limit, suppressed for every newsletter"),
-    ("soft", "Soft bounces counted"),
-    ("sender-problem", "Refused because of a problem on our side (counted against nobody)"),
-    ("complained", "Spam complaints, suppressed for every newsletter"),
-    ("unsubscribed", "Unsubscribe requests by mail"),
-    ("delivered", "Delivery notices (nothing to do)"),
-    ("feedback", "Feedback reports that are no complaint (nothing to do)"),
-    ("auto-reply", "Auto-replies ignored"),
-    ("not-ours", "Bounces of mail that is not ours (left alone)"),
-    ("done-before", "Imported before (skipped)"),
+    ("hard", N_("Hard bounces, suppressed for every newsletter")),
+    ("soft-limit", N_("Soft bounces that reached the limit, suppressed for every newsletter")),
+    ("soft", N_("Soft bounces counted")),
+    ("sender-problem", N_("Refused because of a problem on our side (counted against nobody)")),
+    ("complained", N_("Spam complaints, suppressed for every newsletter")),
+    ("unsubscribed", N_("Unsubscribe requests by mail")),
+    ("delivered", N_("Delivery notices (nothing to do)")),
+    ("feedback", N_("Feedback reports that are no complaint (nothing to do)")),
+    ("auto-reply", N_("Auto-replies ignored")),
+    ("not-ours", N_("Bounces of mail that is not ours (left alone)")),
+    ("done-before", N_("Imported before (skipped)")),
 )
 _SHOWN = 3  # addresses shown per problem or unverified report
 
@@ -38,12 +40,14 @@ def echo_report(report: ImportReport, *, summary: bool, err: bool = False) -> bo
     _echo_alarm(report, summary=summary)
     if report.trusted:
         _echo_trusted(report)
-    prefix = "Dry run, nothing changed. " if report.dry_run else ""
-    click.echo(f"{prefix}{report.path}: {report.messages} message(s) read.", err=err)
+    read = _("{path}: {messages} message(s) read.")
+    if report.dry_run:
+        read = _("Dry run, nothing changed. {path}: {messages} message(s) read.")
+    click.echo(read.format(path=report.path, messages=report.messages), err=err)
     for kind, heading in _SECTIONS:
         found = report.of(kind)
         if found:
-            click.echo(f"{heading}: {len(found)}", err=err)
+            click.echo(f"{_(heading)}: {len(found)}", err=err)
             # Earlier imports were reported then; a long-lived mailbox would repeat them all.
             if not summary and kind != "done-before":
                 click.echo("".join(f"  {_line(outcome)}\n" for outcome in found), nl=False,
@@ -51,15 +55,18 @@ def echo_report(report: ImportReport, *, summary: bool, err: bool = False) -> bo
     unverified = _echo_unverified(report, summary=summary)
     unknown = _echo_not_understood(report, summary=summary)
     if not (unverified or unknown) and report.messages:
-        click.echo("Every message was understood.", err=err)
+        click.echo(_("Every message was understood."), err=err)
     return bool(unverified or unknown or report.alarm)
 
 
 def _line(outcome: Outcome) -> str:
     if outcome.kind == "auto-reply":
         return f"{outcome.place}: {outcome.sender} {outcome.subject!r}"
-    reported = f" (reported as {outcome.reported})" if outcome.reported else ""
-    return f"{outcome.address}{reported}: {outcome.detail}"
+    if outcome.reported:
+        return _("{address} (reported as {reported}): {detail}").format(
+            address=outcome.address, reported=outcome.reported, detail=outcome.detail
+        )
+    return f"{outcome.address}: {outcome.detail}"
 
 
 def _echo_alarm(report: ImportReport, *, summary: bool) -> None:
@@ -68,27 +75,36 @@ def _echo_alarm(report: ImportReport, *, summary: bool) -> None:
     problems = report.problems()
     total = len({o.message for _, found in problems for o in found})
     click.echo(
-        f"Attention: {total} report(s) say that receiving servers refused the newsletter "
-        "because of a problem on our side, not because of the readers' addresses. "
-        "No reader was suppressed or counted for them. Fix this before the next send:",
+        _(
+            "Attention: {total} report(s) say that receiving servers refused the newsletter "
+            "because of a problem on our side, not because of the readers' addresses. No reader "
+            "was suppressed or counted for them. Fix this before the next send:"
+        ).format(total=total),
         err=True,
     )
     for problem, found in problems:
-        click.echo(f"  * {len(found)} report(s): {problem.title}.", err=True)
+        click.echo(
+            _("  * {n_found} report(s): {title}.").format(
+                n_found=len(found), title=_(problem.title)
+            ),
+            err=True,
+        )
         if not summary:
             hosts = sorted({o.address.rpartition("@")[2] for o in found if o.address})
             shown = ", ".join(hosts[:_SHOWN]) + (", …" if len(hosts) > _SHOWN else "")
-            click.echo(f"    Readers at: {shown}", err=True)
-        click.echo(f"    What to do: {problem.fix}", err=True)
+            click.echo(_("    Readers at: {shown}").format(shown=shown), err=True)
+        click.echo(_("    What to do: {fix}").format(fix=_(problem.fix)), err=True)
     click.echo("", err=True)
 
 
 def _echo_trusted(report: ImportReport) -> None:
     trusted = [o for o in report.outcomes if o.tie == "trusted"]
     click.echo(
-        f"--trust-unverified: {len(trusted)} address(es) were acted on from reports that "
-        "cannot be tied to a message we sent. Anyone can mail such a report to the bounce "
-        "address; use this only for a mailbox you have looked through.",
+        _(
+            "--trust-unverified: {n_trusted} address(es) were acted on from reports that cannot "
+            "be tied to a message we sent. Anyone can mail such a report to the bounce address; "
+            "use this only for a mailbox you have looked through."
+        ).format(n_trusted=len(trusted)),
         err=True,
     )
 
@@ -101,14 +117,20 @@ def _echo_unverified(report: ImportReport, *, summary: bool) -> int:
         addresses = [o.address for o in found if o.address]
         shown = ", ".join(addresses[:_SHOWN]) + (", …" if len(addresses) > _SHOWN else "")
         named = "" if summary or not addresses else f" ({shown})"
-        click.echo(f"{place}: a report naming {len(addresses)} address(es){named} suppresses "
-                   f"nobody: it {found[0].why}.", err=True)  # fmt: skip
+        click.echo(
+            _(
+                "{place}: a report naming {n} address(es){named} suppresses nobody: it {why}."
+            ).format(place=place, n=len(addresses), named=named, why=found[0].why),
+            err=True,
+        )
     if places:
         click.echo(
-            f"{len(places)} report(s) could not be tied to a message we sent to the address "
-            "they name, so they suppress nobody: anyone can mail such a report to the bounce "
-            "address. If they are bounces of mail sent before this version of newsletter "
-            "(an old mailbox), look through them and import again with --trust-unverified.",
+            _(
+                "{n_places} report(s) could not be tied to a message we sent to the address they "
+                "name, so they suppress nobody: anyone can mail such a report to the bounce "
+                "address. If they are bounces of mail sent before this version of newsletter (an "
+                "old mailbox), look through them and import again with --trust-unverified."
+            ).format(n_places=len(places)),
             err=True,
         )
     return len(places)
@@ -117,15 +139,25 @@ def _echo_unverified(report: ImportReport, *, summary: bool) -> int:
 def _echo_not_understood(report: ImportReport, *, summary: bool) -> int:
     unknown = report.of("not-understood")
     for outcome in unknown:
-        click.echo(f"{outcome.place}: not understood: {outcome.detail}", err=True)
+        click.echo(
+            _("{place}: not understood: {detail}").format(
+                place=outcome.place, detail=outcome.detail
+            ),
+            err=True,
+        )
         if not summary:
             sender, subject = outcome.sender or "(none)", outcome.subject or "(none)"
-            click.echo(f"    From: {sender}  Subject: {subject}", err=True)
+            click.echo(
+                _("    From: {sender}  Subject: {subject}").format(sender=sender, subject=subject),
+                err=True,
+            )
     if unknown:
         click.echo(
-            f"{len(unknown)} message(s) could not be understood and were left as they are. "
-            "Read them in your mail program and act on them yourself; they are listed "
-            "again on every import until you delete or move them.",
+            _(
+                "{n_unknown} message(s) could not be understood and were left as they are. Read "
+                "them in your mail program and act on them yourself; they are listed again on "
+                "every import until you delete or move them."
+            ).format(n_unknown=len(unknown)),
             err=True,
         )
     return len(unknown)

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from newsletter.translate import _
+
 if TYPE_CHECKING:
     from newsletter.audience.subscribers import Recipients
     from newsletter.config import Config
@@ -91,8 +93,10 @@ def check_before_send(
     errors = len(report.errors)
     if errors:
         click.echo(
-            f"{report.summary()} The send is refused: nothing was recorded or sent. Fix the "
-            f"errors, then run the command again (`newsletter check {path}` lists them).",
+            _(
+                "{report} The send is refused: nothing was recorded or sent. Fix the errors, then"
+                " run the command again (`newsletter check {path}` lists them)."
+            ).format(report=report.summary(), path=path),
             err=True,
         )
     elif report.findings:

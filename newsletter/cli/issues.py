@@ -11,38 +11,24 @@ from typing import TYPE_CHECKING
 
 import click
 
+from newsletter.cli.project import config_path
 from newsletter.errors import IssueFileError, Location, NewsletterError
+from newsletter.translate import _, ngettext
 
 if TYPE_CHECKING:
-    from newsletter.config import Config
     from newsletter.content.model import Issue
-
-_CONFIG_OPTION = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="newsletter.toml to use (default: found from the current folder upwards).",
-)
-
-
-def _config(path: Path | None) -> Config | None:
-    """The configuration, or None when there is no newsletter.toml to check against."""
-    from newsletter.config import load_config
-
-    config = load_config(path)
-    return config if config.path is not None else None
 
 
 def summary(issue: Issue) -> str:
     """One line: title, newsletter and slug, and how many sections, items and events."""
-
-    def count(n: int, word: str) -> str:
-        return f"{n} {word}{'' if n == 1 else 's'}"
-
-    return (
-        f'"{issue.title}" ({issue.newsletter} {issue.slug}): '
-        f"{count(len(issue.sections), 'section')}, {count(len(issue.items()), 'item')}, "
-        f"{count(len(issue.events()), 'event')}"
+    sections, items, events = len(issue.sections), len(issue.items()), len(issue.events())
+    return _('"{title}" ({newsletter} {slug}): {sections}, {items}, {events}').format(
+        title=issue.title,
+        newsletter=issue.newsletter,
+        slug=issue.slug,
+        sections=ngettext("{n} section", "{n} sections", sections).format(n=sections),
+        items=ngettext("{n} item", "{n} items", items).format(n=items),
+        events=ngettext("{n} event", "{n} events", events).format(n=events),
     )
 
 
@@ -53,10 +39,11 @@ def _expand(paths: tuple[Path, ...]) -> list[Path]:
         if path.is_dir():
             found = sorted(p for p in path.iterdir() if p.suffix in {".yaml", ".yml"})
             if not found:
-                raise IssueFileError(
-                    [Location(str(path), 0, 0, "", "there are no issue files (*.yaml) in this "
-                              "folder; give the files, or write one with `newsletter new`")]
-                )  # fmt: skip
+                message = _(
+                    "there are no issue files (*.yaml) in this folder; give the files, or "
+                    "write one with `newsletter new`"
+                )
+                raise IssueFileError([Location(str(path), 0, 0, "", message)])
             expanded += found
         else:
             expanded.append(path)
@@ -65,78 +52,118 @@ def _expand(paths: tuple[Path, ...]) -> list[Path]:
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@_CONFIG_OPTION
-def validate(files: tuple[Path, ...], config_path: Path | None) -> None:
+def validate(files: tuple[Path, ...]) -> None:
     """Check issue files and summarise each; list every problem with its line.
 
     Every file is checked, even after one fails; a folder stands for the .yaml
-    files in it. Exit status 0 when all are valid, 1 when any has a problem.
+    files in it. Each is checked against its project's newsletter.toml (found from
+    the file's folder upwards, or given with --config). Exit status 0 when all are
+    valid, 1 when any has a problem.
 
     \b
     Example:
         newsletter validate issues/*.yaml
     """
-    from newsletter.content.loader import load_issue
-
     files = tuple(_expand(files))
-    config = _config(config_path)
-    if config is None:
-        click.echo("Note: no newsletter.toml found; `newsletter:` names are not checked.", err=True)
     failed = 0
     for path in files:
         try:
-            issue = load_issue(path, config=config)
-        except IssueFileError as exc:
+            issue = _validate_one(path)
+        except NewsletterError as exc:
             failed += 1
-            click.echo(str(exc), err=True)
+            message = str(exc) if isinstance(exc, IssueFileError) else f"{path}: {exc}"
+            click.echo(message, err=True)
         else:
-            click.echo(f"{path}: OK {summary(issue)}")
+            click.echo(_("{path}: OK {summary}").format(path=path, summary=summary(issue)))
     if len(files) > 1:
-        click.echo(f"{len(files)} files checked: {len(files) - failed} valid, {failed} invalid.")
+        click.echo(
+            _("{files} checked: {valid} valid, {invalid} invalid.").format(
+                files=ngettext("{n} file", "{n} files", len(files)).format(n=len(files)),
+                valid=len(files) - failed,
+                invalid=failed,
+            )
+        )
     if failed:
         raise SystemExit(1)
+
+
+def _validate_one(path: Path) -> Issue:
+    """PATH checked against its project; the file's own problems come first."""
+    from newsletter.config import require_config
+    from newsletter.content.loader import load_issue_text, read_issue_text
+
+    text = read_issue_text(path)
+    config = require_config(config_path(), start=path.resolve().parent)
+    return load_issue_text(text, str(path), config=config)
 
 
 @click.command()
 @click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--newsletter", "key", help="Key of the newsletter in newsletter.toml.")
-@_CONFIG_OPTION
-def new(path: Path | None, key: str | None, config_path: Path | None) -> None:
+def new(path: Path | None, key: str | None) -> None:
     """Write a commented starter issue that validates; never overwrites a file.
 
-    PATH defaults to issues/NEWSLETTER-YYYY-MM-DD.yaml. The newsletter defaults
-    to the first one in newsletter.toml.
+    The newsletter defaults to the first one in newsletter.toml. The issue's number
+    follows the highest number of the newsletter's issues this year (in the issues
+    folder); PATH defaults to issues/NEWSLETTER-YYYY-NN.yaml with that number.
 
     \b
     Example:
         newsletter new issues/medborgardialog-2026-06.yaml --newsletter medborgardialog
     """
-    from newsletter.config import load_config
+    from newsletter.audience.csvfile import display_path
+    from newsletter.cli.project import load_project
+    from newsletter.content.numbering import next_number
     from newsletter.content.starter import starter_issue
     from newsletter.content.suggest import suggestion
 
-    config = load_config(config_path)
-    key = key or next(iter(config.newsletters), "nyhetsbrev")
-    if config.newsletters and key not in config.newsletters:
+    config = load_project()
+    if not config.newsletters:
+        raise NewsletterError(
+            _(
+                "{path} has no newsletter yet: add a [newsletters.KEY] section (see "
+                "docs/issues.md), or start a project with `newsletter init`."
+            ).format(path=config.path)
+        )
+    key = key or next(iter(config.newsletters))
+    if key not in config.newsletters:
         hint = suggestion(key, sorted(config.newsletters))
-        raise NewsletterError(f"there is no newsletter `{key}` in {config.path}; {hint}")
-    language = config.newsletters[key].language if config.newsletters else "sv"
+        raise NewsletterError(
+            _("there is no newsletter `{key}` in {path}; {hint}").format(
+                key=key, path=config.path, hint=hint
+            )
+        )
     today = dt.date.today()
-    path = path or config.issues_dir / f"{key}-{today.isoformat()}.yaml"
+    number, year = next_number(config.issues_dir, key, today=today)
+    path = path or config.issues_dir / f"{key}-{year}-{number:02d}.yaml"
     if path.exists():
-        raise NewsletterError(f"{path} already exists; choose another name or delete it first.")
-    schema_file = config.root / "docs" / "issue.schema.json"
-    schema = None
-    if schema_file.is_file():
-        schema = Path(os.path.relpath(schema_file, path.resolve().parent)).as_posix()
-    text = starter_issue(newsletter=key, today=today, language=language, schema=schema)
+        raise NewsletterError(
+            _("{path} already exists; choose another name or delete it first.").format(
+                path=display_path(path)
+            )
+        )
+    text = starter_issue(newsletter=key, today=today, language=config.newsletters[key].language,
+                         schema=_schema_link(config.root, path), number=number)  # fmt: skip
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         with path.open("x", encoding="utf-8") as file:
             file.write(text)
     except OSError as exc:
-        raise NewsletterError(f"{path}: cannot write it: {exc.strerror}") from None
-    click.echo(f"Wrote {path}. Fill it in, then: newsletter validate {path}")
+        raise NewsletterError(
+            _("{path}: cannot write it: {reason}").format(path=path, reason=exc.strerror)
+        ) from None
+    click.echo(
+        _("Wrote {path} (number {number} of {year}). Fill it in, then: newsletter validate {path}")
+        .format(path=display_path(path), number=number, year=year)
+    )  # fmt: skip
+
+
+def _schema_link(root: Path, path: Path) -> str | None:
+    """The project's JSON Schema relative to the new issue file, when the project has one."""
+    schema_file = root / "docs" / "issue.schema.json"
+    if not schema_file.is_file():
+        return None
+    return Path(os.path.relpath(schema_file, path.resolve().parent)).as_posix()
 
 
 @click.command()
@@ -168,8 +195,10 @@ def schema(output: Path | None) -> None:
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise NewsletterError(f"{output}: cannot write it: {exc.strerror}") from None
-    click.echo(f"Wrote {output}.", err=True)
+        raise NewsletterError(
+            _("{path}: cannot write it: {reason}").format(path=output, reason=exc.strerror)
+        ) from None
+    click.echo(_("Wrote {path}.").format(path=output), err=True)
 
 
 COMMANDS: list[click.Command] = [validate, new, schema]

@@ -5,10 +5,20 @@ from __future__ import annotations
 __all__ = ["COMMANDS"]
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from newsletter.cli.project import load_issue
 from newsletter.errors import NewsletterError
+from newsletter.translate import _
+
+# The preview's port: not 8025, the usual port of a local test mail server (MailHog,
+# Mailpit's SMTP is 1025 and web 8025), nor 8000 (`newsletter serve`).
+PREVIEW_PORT = 8040
+
+if TYPE_CHECKING:
+    from newsletter.config import Config
 
 # The rendering libraries (premailer, icalendar, babel, ...) are imported by the
 # commands themselves: every other command starts faster without them.
@@ -37,7 +47,9 @@ def render_command(issues: tuple[Path, ...], output: Path | None) -> None:
     """
     paths = _expand(issues)
     if output is not None and len(paths) != 1:
-        raise click.UsageError("--output takes one issue; leave it out to render several.")
+        raise click.UsageError(
+            _("--output takes one issue; leave it out to render several.")
+        )  # fmt: skip
     failed = 0
     for path in paths:
         try:
@@ -45,30 +57,48 @@ def render_command(issues: tuple[Path, ...], output: Path | None) -> None:
         except NewsletterError as exc:
             failed += 1
             message = str(exc) if str(path) in str(exc) else f"{path}: {exc}"
-            click.echo(message if "\n" in message else f"Error: {message}", err=True)
+            click.echo(
+                message if "\n" in message else _("Error: {message}").format(message=message),
+                err=True,
+            )
     if failed:
         raise SystemExit(1)
 
 
 def _render_one(path: Path, output: Path | None) -> None:
-    from newsletter.content.project import load
     from newsletter.render.files import write_build
     from newsletter.render.issue import REFUSE_BYTES, WARN_BYTES, render_issue
 
-    issue, config = load(path)
+    issue, config = load_issue(path)
     rendered = render_issue(issue, config)
     folder = output or config.root / "build" / issue.newsletter / issue.slug
     written = write_build(rendered, config, folder)
-    click.echo(f"Rendered {path} into {_shown(folder)}/")
+    click.echo(_("Rendered {path} into {folder}/").format(path=path, folder=_shown(folder)))
     width = max(len(file.name) for file in written)
     for file in written:
         click.echo(f"  {file.name:<{width}}  {file.stat().st_size / 1024:6.1f} KB")
     click.echo(
-        f"  E-mail HTML: {rendered.html_size() / 1024:.1f} KB quoted-printable "
-        f"(warning above {WARN_BYTES // 1024} KB, refused above {REFUSE_BYTES // 1024} KB)."
-    )
+        _(
+            "  E-mail HTML: {size:.1f} KB quoted-printable (warning above {warn} KB, refused "
+            "above {refuse} KB)."
+        ).format(size=rendered.html_size() / 1024, warn=WARN_BYTES // 1024,
+                 refuse=REFUSE_BYTES // 1024)
+    )  # fmt: skip
     for warning in rendered.warnings:
-        click.echo(f"Warning: {path}: {warning}", err=True)
+        click.echo(_("Warning: {path}: {warning}").format(path=path, warning=warning), err=True)
+    _echo_if_sent(config, issue.newsletter, issue.slug, path)
+
+
+def _echo_if_sent(config: Config, newsletter: str, slug: str, path: Path) -> None:
+    """Say so when the issue was sent from another version of the file."""
+    from newsletter.cli.corrections import echo_changed_file
+    from newsletter.state import connect, target
+
+    found = target(config)
+    if found.path is not None and not found.path.exists():
+        return  # rendering never makes a state database
+    with connect(config) as db:
+        echo_changed_file(db, newsletter, slug, path)
 
 
 def _expand(paths: tuple[Path, ...]) -> list[Path]:
@@ -95,7 +125,7 @@ def _shown(path: Path) -> Path:
 @click.option(
     "--port",
     type=click.IntRange(0, 65535),
-    default=8025,
+    default=PREVIEW_PORT,
     show_default=True,
     help="Port on 127.0.0.1 (0 picks a free one).",
 )
@@ -130,19 +160,22 @@ def preview_command(
         newsletter preview issues/nr7.yaml --as anna.lindqvist@linkoping.example.se
     """
     # Imported here: the web server's modules would slow every other command's start.
+    from newsletter.cli.project import config_path
     from newsletter.review.preview import serve
 
     if address:
         _check_reader(issue, address, lists)
-    serve(issue, port=port, open_browser=not no_open, address=address, lists=lists)
+    else:
+        load_issue(issue)  # no project: say so now, not in the page
+    serve(issue, port=port, open_browser=not no_open, address=address, lists=lists,
+          config_path=config_path())  # fmt: skip
 
 
 def _check_reader(issue: Path, address: str, lists: tuple[str, ...]) -> None:
     """SubscriberError now, not in the page, when ADDRESS is on none of the lists."""
-    from newsletter.content.project import load
     from newsletter.review.reader import reader
 
-    loaded, config = load(issue)
+    loaded, config = load_issue(issue)
     reader(config, loaded.newsletter, address=address, lists=lists)
 
 

@@ -1,4 +1,4 @@
-"""`newsletter send` and `newsletter status`: thin wrappers around newsletter.delivery."""
+"""`newsletter send`: a thin wrapper around newsletter.delivery (status is in cli.status)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,19 @@ from typing import TYPE_CHECKING
 
 import click
 
+from newsletter.cli.audience_report import describe_reader
+from newsletter.cli.corrections import echo_changed_file
+from newsletter.cli.project import load_issue
 from newsletter.cli.send_report import (
     Progress,
     echo_plan,
     echo_receipts,
     echo_report,
-    echo_rows,
     outbox_path,
+    shown_connection,
 )
 from newsletter.errors import SendError
+from newsletter.translate import _, ngettext
 
 if TYPE_CHECKING:
     from newsletter.config import Config
@@ -52,6 +56,13 @@ ISSUE = click.Path(exists=True, dir_okay=False, path_type=Path)
     "send itself is not started.",
 )
 @click.option(
+    "--as",
+    "as_address",
+    metavar="ADDRESS",
+    help="With --test: the copy shows what this subscriber's copy shows (name and personal "
+    "fields from the list). Default: the test address's own row, else the list's first.",
+)
+@click.option(
     "--limit",
     type=click.IntRange(min=1),
     metavar="N",
@@ -69,7 +80,7 @@ ISSUE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.option(
     "--add-new",
     is_flag=True,
-    help="When resuming: also send to those added to the lists since the send started.",
+    help="Also send to those added to the lists since the send started, even after it finished.",
 )
 @click.option(
     "--new-key",
@@ -88,6 +99,7 @@ def send_command(
     lists: Sequence[str],
     dry_run: bool,
     tests: Sequence[str],
+    as_address: str | None,
     limit: int | None,
     yes: bool,
     resend_uncertain: bool,
@@ -99,11 +111,12 @@ def send_command(
     """Send ISSUE to its newsletter's subscribers, each exactly once.
 
     The recipients (the lists, duplicates merged, minus the suppression list) are
-    recorded before the first message. Running the command again resumes an
-    interrupted send and never sends a message twice. Without an SMTP host in
-    newsletter.toml, the messages are written to the outbox folder as .eml files.
-    Before anything is recorded, the checks of `newsletter check` run: an error
-    refuses the send (a --test send only warns).
+    shown, listed in a CSV file with those left out and why, and recorded before the
+    first message. Running the command again resumes an interrupted send and never
+    sends a message twice; --add-new sends a finished issue to those added since.
+    Without an SMTP host in newsletter.toml, the messages are written to the outbox
+    folder as .eml files. Before anything is recorded, the checks of `newsletter
+    check` run: an error refuses the send (a --test send only warns).
     The state database is backed up before and after (see `newsletter state`), and
     a send refuses to start on a database that lacks sends the project shows.
     Exits 0 when every message was sent, 1 when any failed.
@@ -111,31 +124,43 @@ def send_command(
     \b
     Example:
         newsletter send issues/medborgardialog-2020-06.yaml --test me@example.org
+        newsletter send issues/medborgardialog-2020-06.yaml --test me@example.org \\
+            --as anna.lindqvist@linkoping.example.se
         newsletter send issues/medborgardialog-2020-06.yaml --dry-run
         newsletter send issues/medborgardialog-2020-06.yaml
     """
     from newsletter.delivery.planning import Options
 
-    if tests and (dry_run or lists or limit or resend_uncertain or retry_failed or add_new):
-        raise click.UsageError("--test sends only to the test addresses: leave out the rest.")
+    if tests and (dry_run or limit or resend_uncertain or retry_failed or add_new):
+        raise click.UsageError(
+            _("--test sends only to the test addresses: leave out the rest.")
+        )  # fmt: skip
+    if as_address and not tests:
+        raise click.UsageError(
+            _("--as says whose copy a --test shows: give --test ADDRESS as well.")
+        )  # fmt: skip
     if retry_failed and add_new:
-        raise click.UsageError("--retry-failed sends to failed rows only: leave out --add-new.")
+        raise click.UsageError(
+            _("--retry-failed sends to failed rows only: leave out --add-new.")
+        )  # fmt: skip
     from newsletter.cli.check import check_before_send as _precheck
-    from newsletter.content.project import load
     from newsletter.delivery import planning, sendlock
+    from newsletter.delivery.runs import file_sha256
 
-    issue, config = load(issue_path)
+    issue, config = load_issue(issue_path)
     if tests:
         rendered = _render(issue, config)
         _precheck(issue_path, issue, config, rendered, None, offline=offline, test=True)
-        raise SystemExit(_send_test(config, rendered, tests))
+        raise SystemExit(_send_test(config, rendered, tests, as_address, lists))
     options = Options(lists, limit, resend_uncertain, retry_failed, add_new, new_key)
     db = _state(config)
     with sendlock.lock(config, db, issue.newsletter, issue.slug):
         # The lists before the rendering: see the note in newsletter.delivery.campaign.
         found = planning.plan(config, db, issue, options)
+        found.issue_sha256 = file_sha256(issue_path)
         rendered = _render(issue, config)
         echo_plan(config, found, options, issue_path)
+        echo_changed_file(db, issue.newsletter, issue.slug, issue_path)
         errors = 0
         if found.todo(options):
             # No name of ours may keep the lists alive: the send frees them once frozen.
@@ -164,16 +189,36 @@ def _state(config: Config) -> Connection:
 # --- --test ----------------------------------------------------------------------------
 
 
-def _send_test(config: Config, rendered: RenderedIssue, addresses: Sequence[str]) -> int:
+def _send_test(
+    config: Config,
+    rendered: RenderedIssue,
+    addresses: Sequence[str],
+    as_address: str | None,
+    lists: Sequence[str],
+) -> int:
     from newsletter.audience.addresses import given_address
     from newsletter.delivery.campaign import send_test
+    from newsletter.delivery.message import Recipient
+    from newsletter.review.reader import test_reader
 
     emails = [given_address(a) for item in addresses for a in item.split(",") if a.strip()]
-    where, results = asyncio.run(send_test(config, rendered, emails))
-    click.echo(f"Sent a test to {len(emails)} address(es) via {where}:")
-    for email, result in results:
+    newsletter = rendered.issue.newsletter
+    readers = [test_reader(config, newsletter, to=email, as_address=as_address, lists=lists)
+               for email in emails]  # fmt: skip
+    people = [Recipient(email, reader.name, reader.fields)
+              for email, reader in zip(emails, readers, strict=True)]  # fmt: skip
+    where, results = asyncio.run(send_test(config, rendered, people))
+    where = shown_connection(where)
+    click.echo(
+        ngettext(
+            "Sent a test to {n} address via {where}:", "Sent a test to {n} addresses via {where}:",
+            len(emails),
+        ).format(n=len(emails), where=where)
+    )  # fmt: skip
+    for (email, result), reader in zip(results, readers, strict=True):
         click.echo(f"  {email}: {result.outcome}: {result.reply}")
-    return 1 if any(result.outcome != "sent" for _, result in results) else 0
+        click.echo("    " + _("as {reader} gets it").format(reader=describe_reader(reader)))
+    return 1 if any(result.outcome != "sent" for _email, result in results) else 0
 
 
 # --- the plan, --dry-run ---------------------------------------------------------------
@@ -186,23 +231,34 @@ def _dry_run(
 
     sizes, failures = campaign.dry_run(config, db, plan, rendered, options)
     for address, reason in failures:
-        click.echo(f"{address}: would fail: {reason}", err=True)
+        click.echo(_("{address}: would fail: {reason}").format(address=address, reason=reason),
+                   err=True)  # fmt: skip
     if config.smtp.host:
-        where = asyncio.run(campaign.check(config, plan.issue))
-        click.echo(f"Connected to {where}: the server accepts the connection.")
+        where = shown_connection(asyncio.run(campaign.check(config, plan.issue)))
+        click.echo(
+            _("Connected to {where}: the server accepts the connection.").format(where=where)
+        )
     else:
         where = outbox_path(config, plan.issue)
     if sizes:
-        click.echo(
-            f"Built {len(sizes)} message(s): {sum(sizes) // len(sizes):,} bytes on "
-            f"average, the largest {max(sizes):,} bytes."
+        built = ngettext(
+            "Built {n} message: {average:,} bytes on average, the largest {largest:,} bytes.",
+            "Built {n} messages: {average:,} bytes on average, the largest {largest:,} bytes.",
+            len(sizes),
         )
-    click.echo(
-        f"Dry run: {len(sizes)} message(s) would be sent to {where}. Nothing was sent and "
-        "nothing was recorded."
+        click.echo(built.format(n=len(sizes), average=sum(sizes) // len(sizes), largest=max(sizes)))
+    would = ngettext(
+        "Dry run: {n} message would be sent to {where}. Nothing was sent and nothing was recorded.",
+        "Dry run: {n} messages would be sent to {where}. Nothing was sent and nothing was "
+        "recorded.",
+        len(sizes),
     )
+    click.echo(would.format(n=len(sizes), where=where))
     if failures:
-        click.echo(f"{len(failures)} message(s) would fail: fix those rows in the list first.")
+        click.echo(
+            _("{n} message(s) would fail: fix those rows in the list first.").format(
+                n=len(failures))
+        )  # fmt: skip
     return 1 if failures else 0
 
 
@@ -219,6 +275,7 @@ def _send(
     *,
     yes: bool,
 ) -> int:
+    from newsletter.cli.project import confirm as ask
     from newsletter.delivery import campaign, journal
 
     todo = plan.todo(options)
@@ -227,8 +284,10 @@ def _send(
     progress = Progress(todo)
 
     def confirm(transport: str) -> bool:
-        click.echo(f"Delivery:   {transport}")
-        if yes or click.confirm(f"Send {todo} message(s) now?", err=True):
+        click.echo(_("Delivery:   {transport}").format(transport=shown_connection(transport)))
+        if yes or ask(
+            ngettext("Send {n} message now?", "Send {n} messages now?", todo).format(n=todo)
+        ):
             progress.start()
             return True
         return False
@@ -239,7 +298,7 @@ def _send(
     finally:
         progress.stop()
     if report is None:
-        click.echo("Nothing was sent.")
+        click.echo(_("Nothing was sent."))
         return 1
     assert report.send is not None
     counts = journal.counts(db, report.send)
@@ -254,67 +313,23 @@ def _nothing_to_do(config: Config, db: Connection, plan: Plan, issue_path: Path)
     c = plan.counts
     if plan.send is None:
         raise SendError(
-            f"{', '.join(plan.lists)}: nobody to send to (after leaving out {plan.suppressed} "
-            "suppressed). Add subscribers to the list, or choose another with --list."
-        )
+            _("{lists}: nobody to send to (after leaving out {suppressed} suppressed). Add "
+              "subscribers to the list, or choose another with --list.").format(
+                lists=", ".join(plan.lists), suppressed=plan.suppressed)
+        )  # fmt: skip
     from newsletter.delivery.campaign import conclude
 
-    click.echo(f"Nothing left to send. See the details with: newsletter status {issue_path}")
+    click.echo(
+        _("Nothing left to send. See the details with: newsletter status {issue}").format(
+            issue=issue_path)
+    )  # fmt: skip
+    if plan.send.finished_at and not c.failed and not c.sending:
+        click.echo(
+            _("To send it to those added to the lists since, run: newsletter send {issue} "
+              "--add-new").format(issue=issue_path)
+        )  # fmt: skip
     echo_receipts(conclude(config, db, plan.send, transport="", rewrite=False))
     return 1 if c.failed or c.sending else 0
 
 
-# --- status ----------------------------------------------------------------------------
-
-
-@click.command("status")
-@click.argument("issue_path", metavar="ISSUE", type=ISSUE)
-def status_command(issue_path: Path) -> None:
-    """Show how the send of ISSUE went: the counts, the failures with the server's
-    replies, the uncertain messages, and the receipts.
-
-    \b
-    Example:
-        newsletter status issues/medborgardialog-2020-06.yaml
-    """
-    from newsletter.audience.csvfile import display_path
-    from newsletter.content.project import load
-    from newsletter.delivery import journal, receipt, sendlock
-
-    issue, config = load(issue_path)
-    db = _state(config)
-    send = journal.find(db, issue.newsletter, issue.slug)
-    if send is None:
-        click.echo(f"{issue.newsletter}/{issue.slug} has not been sent yet.")
-        return
-    c = journal.counts(db, send)
-    running = sendlock.running(config, db, send.newsletter, send.slug)
-    click.echo(f"{send.newsletter}/{send.slug}: {send.subject}")
-    click.echo(
-        f"Lists: {', '.join(send.lists)}; started {send.created_at}"
-        + (f", finished {send.finished_at}" if send.finished_at else "")
-    )
-    if running:
-        click.echo("A send of this issue is running right now.")
-    in_flight = "sending now" if running else "uncertain"
-    click.echo(
-        f"{c.total} recipients: {c.sent} sent, {c.failed} failed, {c.sending} "
-        f"{in_flight}, {c.queued} queued, {c.skipped} skipped."
-    )
-    if send.note:
-        click.echo(f"The last run stopped: {send.note}")
-    echo_rows(db, send, "failed", "Failed (the server's reply):")
-    if not running:
-        echo_rows(
-            db,
-            send,
-            "sending",
-            "Uncertain (may or may not have arrived; resend "
-            f"with: newsletter send {issue_path} --resend-uncertain):",
-        )
-    found = [path for path in receipt.paths(config, send) if path.exists()]
-    if found:
-        click.echo("Receipts: " + ", ".join(display_path(p) for p in found))
-
-
-COMMANDS: list[click.Command] = [send_command, status_command]
+COMMANDS: list[click.Command] = [send_command]

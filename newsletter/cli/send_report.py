@@ -10,6 +10,7 @@ __all__ = [
     "echo_report",
     "echo_rows",
     "outbox_path",
+    "shown_connection",
 ]
 
 import sys
@@ -19,6 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+
+from newsletter.cli.audience_report import echo_recipients, person
+from newsletter.translate import N_, _, ngettext
 
 if TYPE_CHECKING:
     from newsletter.config import Config
@@ -35,42 +39,49 @@ if TYPE_CHECKING:
 
 def echo_plan(config: Config, plan: Plan, options: Options, issue_path: Path) -> None:
     issue, newsletter = plan.issue, config.newsletter(plan.newsletter)
-    click.echo(f"Newsletter: {newsletter.name} ({newsletter.key})")
-    click.echo(f"Subject:    {issue.subject_line}")
-    click.echo(f"Lists:      {', '.join(plan.lists)}")
+    click.echo(_("Newsletter: {name} ({key})").format(name=newsletter.name, key=newsletter.key))
+    click.echo(_("Subject:    {subject}").format(subject=issue.subject_line))
+    click.echo(_("Lists:      {lists}").format(lists=", ".join(plan.lists)))
     if plan.recipients is not None:
         for problem in plan.recipients.problems[:10]:
-            click.echo(f"{problem}: left out", err=True)
+            click.echo(_("{problem}: left out").format(problem=problem), err=True)
         if len(plan.recipients.problems) > 10:
-            click.echo(f"... and {len(plan.recipients.problems) - 10} more bad rows", err=True)
+            more = len(plan.recipients.problems) - 10
+            click.echo(_("... and {n} more bad rows").format(n=more), err=True)
     if plan.send is None:
-        left_out = [f"{plan.suppressed} left out as suppressed"] if plan.suppressed else []
-        if plan.recipients is not None and plan.recipients.problems:
-            left_out.append(f"{len(plan.recipients.problems)} bad row(s) left out")
-        extra = f" ({', '.join(left_out)})" if left_out else ""
-        click.echo(f"Recipients: {plan.counts.queued}{extra}")
+        assert plan.recipients is not None
+        echo_recipients(config, plan)
         return
     c = plan.counts
     click.echo(
-        f"Resuming the send started {plan.send.created_at}: {c.sent} sent, {c.queued} queued, "
-        f"{c.sending} uncertain, {c.failed} failed, {c.skipped} skipped."
-    )
+        _(
+            "Resuming the send started {started}: {sent} sent, {queued} queued, {sending} "
+            "uncertain, {failed} failed, {skipped} skipped."
+        ).format(started=plan.send.created_at, sent=c.sent, queued=c.queued, sending=c.sending,
+                 failed=c.failed, skipped=c.skipped)
+    )  # fmt: skip
     echo_changes(plan, options)
     if c.sending and not options.resend_uncertain:
         click.echo(
-            f"{c.sending} message(s) are uncertain: an earlier run stopped while sending them, "
-            "so they may or may not have arrived. They are not sent again; to send them "
-            f"anyway, run: newsletter send {issue_path} --resend-uncertain"
+            _(
+                "{n} message(s) are uncertain: an earlier run stopped while sending them, so "
+                "they may or may not have arrived. They are not sent again; to send them "
+                "anyway, run: newsletter send {issue} --resend-uncertain"
+            ).format(n=c.sending, issue=issue_path)
         )
     if plan.suppressed_failures:
         click.echo(
-            f"{plan.suppressed_failures} of the failed address(es) are on the suppression "
-            "list now (bounced or unsubscribed): they are not tried again."
+            _(
+                "{n} of the failed address(es) are on the suppression list now (bounced or "
+                "unsubscribed): they are not tried again."
+            ).format(n=plan.suppressed_failures)
         )
     if c.failed and not options.retry_failed:
         click.echo(
-            f"{c.failed} failed earlier (see: newsletter status {issue_path}); to try "
-            f"them again: newsletter send {issue_path} --retry-failed"
+            _(
+                "{n} failed earlier (see: newsletter status {issue}); to try them again: "
+                "newsletter send {issue} --retry-failed"
+            ).format(n=c.failed, issue=issue_path)
         )
 
 
@@ -80,22 +91,51 @@ def echo_changes(plan: Plan, options: Options) -> None:
         return
     assert plan.send is not None
     click.echo(
-        f"The lists changed since this send started ({plan.send.created_at}): "
-        f"{len(changes.added)} new, {changes.removed} taken off, {changes.changed} with "
-        "another name or fields."
-    )
-    click.echo(
-        "The send goes on with the recipients recorded when it started: "
-        f"{len(changes.removed_unsent)} taken off the lists and not yet sent to are skipped; "
-        "names and fields stay as recorded."
-    )
+        _(
+            "The lists changed since this send started ({started}): {added} new, {removed} "
+            "taken off, {changed} with another name or fields."
+        ).format(started=plan.send.created_at, added=len(changes.added),
+                 removed=changes.removed, changed=changes.changed)
+    )  # fmt: skip
+    if not plan.send.finished_at:
+        click.echo(
+            _(
+                "The send goes on with the recipients recorded when it started: {n} taken off "
+                "the lists and not yet sent to are skipped; names and fields stay as recorded."
+            ).format(n=len(changes.removed_unsent))
+        )
     if changes.added and options.add_new:
-        click.echo(f"The {len(changes.added)} new subscriber(s) are added (--add-new).")
+        click.echo(
+            ngettext(
+                "The {n} new subscriber is added (--add-new).",
+                "The {n} new subscribers are added (--add-new).",
+                len(changes.added),
+            ).format(n=len(changes.added))
+        )
+        for subscriber in changes.added[:5]:
+            click.echo(f"  {person(subscriber.name, subscriber.email)} ({subscriber.source})")
     elif changes.added:
         click.echo(
-            f"The {len(changes.added)} new subscriber(s) are not added; to send to "
-            "them too, run again with --add-new."
+            ngettext(
+                "The {n} new subscriber is not added; to send to them too, run again with "
+                "--add-new.",
+                "The {n} new subscribers are not added; to send to them too, run again with "
+                "--add-new.",
+                len(changes.added),
+            ).format(n=len(changes.added))
         )
+
+
+# smtppool's words for a connection without TLS; the journal and receipt keep them in English.
+_PLAIN = (N_("no TLS (loopback)"), N_("no TLS"))
+
+
+def shown_connection(description: str, /) -> str:
+    """DESCRIPTION ("smtp.example.org:587, no TLS") with its words in the editor's language."""
+    where, _comma, security = description.rpartition(", ")
+    if where and security in _PLAIN:
+        return f"{where}, {_(security)}"
+    return description
 
 
 def outbox_path(config: Config, issue: Issue) -> str:
@@ -115,37 +155,47 @@ def echo_report(
     config: Config,
     plan: Plan,
 ) -> None:
-    where = f"to {report.transport}"
-    if not config.smtp.host:
-        where = f"into {outbox_path(config, plan.issue)}/ (one .eml file each: open them "
-        where += "with any mail program)"
-    failed = f" {report.failed} failed:" if report.failed else ""
-    click.echo(f"Sent {report.sent} message(s) {where}.{failed}")
+    if config.smtp.host:
+        where = _("to {transport}").format(transport=shown_connection(report.transport))
+    else:
+        where = _("into {outbox}/ (one .eml file each: open them with any mail program)").format(
+            outbox=outbox_path(config, plan.issue)
+        )
+    sent = ngettext("Sent {sent} message {where}.", "Sent {sent} messages {where}.", report.sent)
+    click.echo(sent.format(sent=report.sent, where=where))
+    if report.failed:
+        click.echo(_("{failed} failed:").format(failed=report.failed))
     for failure in report.failures[:20]:
         click.echo(f"  {failure.address}: {failure.reply}")
     again = f"newsletter send {issue_path}"
     if report.refused_alike:
         click.echo(
-            f"The server gave {report.refused_alike} addresses in a row the same refusal: "
-            f"{report.stopped}\nThe send is stopped; everything sent so far is recorded. "
-            "The server is refusing everyone, not these addresses: ask its administrator "
-            f"why (quota, a blocked account), then continue with: {again}\nand send to the "
-            f"ones refused this way with: {again} --retry-failed",
+            _(
+                "The server gave {n} addresses in a row the same refusal: {reply}\n"
+                "The send is stopped; everything sent so far is recorded. The server is refusing "
+                "everyone, not these addresses: ask its administrator why (quota, a blocked "
+                "account), then continue with: {again}\n"
+                "and send to the ones refused this way with: {again} --retry-failed"
+            ).format(n=report.refused_alike, reply=report.stopped, again=again),
             err=True,
         )
     elif report.stopped and not report.stalled:
         click.echo(
-            f"The server refused the message and every further one: {report.stopped}\n"
-            "The send is stopped; everything sent so far is recorded. This is a policy "
-            "rejection: ask the mail server's administrator why (sender address, SPF/DKIM, "
-            f"quota), then continue with: {again}",
+            _(
+                "The server refused the message and every further one: {reply}\n"
+                "The send is stopped; everything sent so far is recorded. This is a policy "
+                "rejection: ask the mail server's administrator why (sender address, SPF/DKIM, "
+                "quota), then continue with: {again}"
+            ).format(reply=report.stopped, again=again),
             err=True,
         )
     if report.stalled:
         click.echo(
-            f"The server asked to wait for {report.stalled} s and accepted nothing meanwhile: "
-            f"{report.stopped}\nThe send is stopped; everything sent so far is recorded. "
-            f"Try again later with: {again}",
+            _(
+                "The server asked to wait for {seconds} s and accepted nothing meanwhile: "
+                "{reply}\nThe send is stopped; everything sent so far is recorded. "
+                "Try again later with: {again}"
+            ).format(seconds=report.stalled, reply=report.stopped, again=again),
             err=True,
         )
     if report.uncertain:
@@ -154,44 +204,60 @@ def echo_report(
         _echo_unrecorded(report, again)
     elif report.error:
         click.echo(
-            f"The send stopped: {report.error}\nEverything sent so far is recorded. "
-            f"When the problem is fixed, continue with: {again}",
+            _(
+                "The send stopped: {error}\nEverything sent so far is recorded. When the "
+                "problem is fixed, continue with: {again}"
+            ).format(error=report.error, again=again),
             err=True,
         )
     for warning in report.warnings:
-        click.echo(f"Warning: {warning}", err=True)
+        click.echo(_("Warning: {warning}").format(warning=warning), err=True)
     if report.aborted:
         click.echo(
-            "Interrupted twice: the messages in flight may or may not have arrived; "
-            f"they are reported as uncertain. Continue with: {again}",
+            _(
+                "Interrupted twice: the messages in flight may or may not have arrived; they "
+                "are reported as uncertain. Continue with: {again}"
+            ).format(again=again),
             err=True,
         )
     elif report.interrupted:
         click.echo(
-            f"Interrupted: the messages in flight were finished and recorded. "
-            f"{queued} not sent yet. Continue with: {again}",
+            _(
+                "Interrupted: the messages in flight were finished and recorded. {queued} not "
+                "sent yet. Continue with: {again}"
+            ).format(queued=queued, again=again),
             err=True,
         )
     elif queued and not report.stopped and not report.error:
-        click.echo(f"{queued} message(s) still queued. Send on with: {again}")
+        click.echo(
+            ngettext(
+                "{n} message still queued. Send on with: {again}",
+                "{n} messages still queued. Send on with: {again}",
+                queued,
+            ).format(n=queued, again=again)
+        )
     echo_receipts(report.receipts)
 
 
 def _echo_unrecorded(report: RunReport, again: str) -> None:
     """The journal could not be written: say exactly what it does not know."""
-    click.echo(f"The send stopped: {report.error}", err=True)
+    click.echo(_("The send stopped: {error}").format(error=report.error), err=True)
     if report.unrecorded:
         click.echo(
-            f"The journal could not record what became of these {len(report.unrecorded)} "
-            "message(s); it lists them as uncertain. Keep this list:",
+            _(
+                "The journal could not record what became of these {n} message(s); it lists "
+                "them as uncertain. Keep this list:"
+            ).format(n=len(report.unrecorded)),
             err=True,
         )
         for delivery in report.unrecorded:
             click.echo(f"  {delivery.address}: {delivery.outcome}: {delivery.reply}", err=True)
     click.echo(
-        f"When the problem is fixed, continue with: {again}\nIt goes on with the rest. The "
-        "uncertain ones are sent again only with --resend-uncertain; those marked 'sent' "
-        "above did arrive.",
+        _(
+            "When the problem is fixed, continue with: {again}\nIt goes on with the rest. The "
+            "uncertain ones are sent again only with --resend-uncertain; those marked 'sent' "
+            "above did arrive."
+        ).format(again=again),
         err=True,
     )
 
@@ -199,15 +265,18 @@ def _echo_unrecorded(report: RunReport, again: str) -> None:
 def _echo_uncertain(report: RunReport, again: str) -> None:
     """Connections lost after the data went out: say which, and how to send them again."""
     click.echo(
-        f"{len(report.uncertain)} message(s) are uncertain: the connection was lost after the "
-        "message was sent, before the server confirmed it, so it may or may not have "
-        "arrived:",
+        _(
+            "{n} message(s) are uncertain: the connection was lost after the message was "
+            "sent, before the server confirmed it, so it may or may not have arrived:"
+        ).format(n=len(report.uncertain)),
         err=True,
     )
     for delivery in report.uncertain[:20]:
         click.echo(f"  {delivery.address}: {delivery.reply}", err=True)
     click.echo(
-        f"They are not sent again by themselves; to send them anyway: {again} --resend-uncertain",
+        _(
+            "They are not sent again by themselves; to send them anyway: {again} --resend-uncertain"
+        ).format(again=again),
         err=True,
     )
 
@@ -216,23 +285,26 @@ def echo_receipts(paths: Sequence[Path]) -> None:
     from newsletter.audience.csvfile import display_path
 
     if paths:
-        click.echo("Receipt: " + ", ".join(display_path(p) for p in paths))
+        click.echo(_("Receipt: {paths}").format(paths=", ".join(display_path(p) for p in paths)))
 
 
 class Progress:
-    """A rich progress bar with rate and ETA on a terminal; a line every few seconds otherwise.
+    """A rich progress bar with rate and ETA on a terminal; a line every few seconds otherwise,
+    and always a last line with the final counts.
 
     The engine reports a few times a second (never per message), with what it waits for.
     """
 
     def __init__(self, total: int) -> None:
-        self.total, self.done = total, 0
+        self.total, self.done, self.sent, self.failed = total, 0, 0, 0
         self.started = self.shown = time.monotonic()
         self.note = ""
         self.bar: Any = None
+        self.running = False
 
     def start(self) -> None:
         self.started = self.shown = time.monotonic()
+        self.running = True
         if sys.stderr.isatty():
             from rich.console import Console
             from rich.progress import (
@@ -244,7 +316,7 @@ class Progress:
             )
 
             self.bar = Progress(
-                TextColumn("Sending"),
+                TextColumn(_("Sending")),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TextColumn("{task.fields[rate]}"),
@@ -256,25 +328,36 @@ class Progress:
             self.task = self.bar.add_task("send", total=self.total, rate="", note="")
 
     def update(self, progress: SendProgress) -> None:
-        self.done = progress.done
-        rate = f"{self.done / max(time.monotonic() - self.started, 1e-6):,.0f}/s"
+        self.done, self.sent, self.failed = progress.done, progress.sent, progress.failed
         note = progress.waiting
         if progress.retrying and not note:
-            note = f"{progress.retrying} to try again"
+            note = _("{n} to try again").format(n=progress.retrying)
         if self.bar is not None:
-            self.bar.update(self.task, completed=self.done, rate=rate, note=note)
-        elif self.done == self.total or note != self.note or time.monotonic() - self.shown > 5:
+            self.bar.update(self.task, completed=self.done, rate=self._rate(), note=note)
+        elif note != self.note or time.monotonic() - self.shown > 5:
             # Not a terminal (a log file, cron): a line every few seconds, not a bar, and
             # one whenever the reason to wait changes.
             self.shown = time.monotonic()
-            click.echo(f"Sent {self.done}/{self.total} ({rate})" + (f"; {note}" if note else ""),
-                       err=True)  # fmt: skip
+            click.echo(self._line() + (f"; {note}" if note else ""), err=True)
         self.note = note
 
     def stop(self) -> None:
         if self.bar is not None:
             self.bar.stop()
             self.bar = None
+        elif self.running:
+            # The last line says where the run really ended: a stop, Ctrl-C or a failure
+            # leaves fewer than the total, and failed messages are not sent ones.
+            click.echo(self._line(), err=True)
+        self.running = False
+
+    def _rate(self) -> str:
+        return f"{self.done / max(time.monotonic() - self.started, 1e-6):,.0f}/s"
+
+    def _line(self) -> str:
+        return _("Handled {done}/{total}: {sent} sent, {failed} failed ({rate})").format(
+            done=self.done, total=self.total, sent=self.sent, failed=self.failed,
+            rate=self._rate())  # fmt: skip
 
 
 def echo_rows(db: Connection, send: Send, status: str, title: str) -> None:
@@ -285,5 +368,6 @@ def echo_rows(db: Connection, send: Send, status: str, title: str) -> None:
     if first is None:
         return
     click.echo(title)
+    no_reply = _("no reply recorded")
     for row in (first, *rows):
-        click.echo(f"  {row['address']}: {row['reply'] or 'no reply recorded'}")
+        click.echo(f"  {row['address']}: {row['reply'] or no_reply}")

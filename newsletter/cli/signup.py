@@ -6,6 +6,8 @@ __all__ = ["COMMANDS", "signup_form"]
 
 import click
 
+from newsletter.translate import _
+
 
 @click.command("signup-form")
 @click.argument("newsletter")
@@ -21,17 +23,19 @@ def signup_form(newsletter: str) -> None:
     Example:
         newsletter signup-form medborgardialog > anmalan.html
     """
-    from newsletter.config import load_config
+    from newsletter.cli.project import load_project
     from newsletter.web.embed import snippet
 
-    config = load_config()
+    config = load_project()
     settings = config.newsletter(newsletter)
     click.echo(snippet(config, settings), nl=False)
     if not config.base_url.startswith("https://"):
         click.echo(
-            f"Warning: base_url is {config.base_url}, not https: browsers warn about a form "
-            "that sends addresses unencrypted, and pages served over https may block it. Set "
-            "base_url to the public https address of `newsletter serve`.",
+            _(
+                "Warning: base_url is {base_url}, not https: browsers warn about a form that "
+                "sends addresses unencrypted, and pages served over https may block it. Set "
+                "base_url to the public https address of `newsletter serve`."
+            ).format(base_url=config.base_url),
             err=True,
         )
 

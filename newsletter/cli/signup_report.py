@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from newsletter.audience import signups, suppression
+from newsletter.translate import _
 
 if TYPE_CHECKING:
     from newsletter.config import Config
@@ -26,9 +27,13 @@ def echo_signups(config: Config, db: Connection, key: str | None) -> None:
         confirmed, pending = signups.counts(db, name)
         if confirmed or pending or config.newsletter(name).signup:
             click.echo(
-                f"Sign-ups of {name} on the web: {confirmed} confirmed (the list "
-                f"{signups.LIST_NAME!r}, sent to with the default list), {pending} awaiting "
-                "confirmation (never sent to)."
+                _(
+                    "Sign-ups of {name} on the web: {confirmed} confirmed (the list "
+                    "{list_name!r}, sent to with the default list), {pending} awaiting "
+                    "confirmation (never sent to)."
+                ).format(
+                    name=name, confirmed=confirmed, list_name=signups.LIST_NAME, pending=pending
+                )
             )
 
 
@@ -38,7 +43,9 @@ def signup_rows(
     """The confirmed sign-ups of newsletter KEY with their consent, minus HELD hashes."""
     if not key:
         raise click.UsageError(
-            f"The list {signups.LIST_NAME!r} is a newsletter's own: give --newsletter KEY."
+            _("The list {list_name!r} is a newsletter's own: give --newsletter KEY.").format(
+                list_name=signups.LIST_NAME
+            )
         )
     header = ["email", "name", "signed_up_at", "confirmed_at", "consent_version", "language",
               "source"]  # fmt: skip

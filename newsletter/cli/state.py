@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from newsletter.cli.project import confirm
 from newsletter.errors import StateError
+from newsletter.translate import _
 
 if TYPE_CHECKING:
     from newsletter.config import Config
@@ -51,7 +53,7 @@ def backup(output: Path | None) -> None:
         newsletter state backup --output /mnt/usb/nyhetsbrev-state.sqlite3
     """
     from newsletter.audience.csvfile import display_path
-    from newsletter.cli.suppression import open_state
+    from newsletter.cli.project import open_state
     from newsletter.state import backup_folder
     from newsletter.state.backup import backup as make_backup
     from newsletter.state.backup import copy_to
@@ -64,8 +66,15 @@ def backup(output: Path | None) -> None:
         made = copy_to(db, output)
     verdict = verify(made)
     click.echo(
-        f"{display_path(made)}: backed up {verdict.suppression} suppression entries, "
-        f"{verdict.sends} send(s), {verdict.recipients} journal row(s)."
+        _(
+            "{made}: backed up {suppression} suppression entries, {sends} send(s), {recipients} "
+            "journal row(s)."
+        ).format(
+            made=display_path(made),
+            suppression=verdict.suppression,
+            sends=verdict.sends,
+            recipients=verdict.recipients,
+        )
     )
 
 
@@ -85,28 +94,42 @@ def restore(source: Path, yes: bool) -> None:
         newsletter state restore .newsletter/backups/state-20260301T120000Z-after-send.sqlite3
     """
     from newsletter.audience.csvfile import display_path
-    from newsletter.config import load_config
+    from newsletter.cli.project import load_project
     from newsletter.state import target
     from newsletter.state.restore import restore as put_back
     from newsletter.state.restore import verify
 
-    config = load_config()
+    config = load_project()
     where = target(config)
     _refuse_while_sending(config)
     found = verify(source)
     if not found.ok:
-        raise StateError(f"{source}: cannot restore from it: {'; '.join(found.problems)}.")
-    click.echo(f"Backup: {display_path(source)}: {_counts(found)}")
-    click.echo(f"Now:    {_shown(config)}: {_counts(_verdict(config))}")
+        raise StateError(
+            _("{source}: cannot restore from it: {joined}.").format(
+                source=source, joined="; ".join(found.problems)
+            )
+        )
+    click.echo(
+        _("Backup: {source}: {counts}").format(source=display_path(source), counts=_counts(found))
+    )
+    click.echo(
+        _("Now:    {shown}: {counts}").format(
+            shown=_shown(config), counts=_counts(_verdict(config))
+        )
+    )
     if not yes:
-        click.confirm("Replace the state database with the backup?", abort=True)
+        confirm(_("Replace the state database with the backup?"), abort=True)
     kept = put_back(config, source)
-    click.echo(f"Restored {_shown(config)} from {display_path(source)}.")
+    click.echo(
+        _("Restored {shown} from {source}.").format(
+            shown=_shown(config), source=display_path(source)
+        )
+    )
     if kept is not None:
-        click.echo(f"The database it replaced is kept as {display_path(kept)}.")
+        click.echo(_("The database it replaced is kept as {kept}.").format(kept=display_path(kept)))
     if not where.is_sqlite:
-        click.echo("The web server and the other editors use the restored state from now on.")
-    click.echo("Check the result with: newsletter state verify")
+        click.echo(_("The web server and the other editors use the restored state from now on."))
+    click.echo(_("Check the result with: newsletter state verify"))
 
 
 def _refuse_while_sending(config: Config) -> None:
@@ -121,8 +144,9 @@ def _refuse_while_sending(config: Config) -> None:
             db.close()
     if busy:
         raise StateError(
-            f"a send is running ({', '.join(busy)}): wait for it to finish or stop it, "
-            "then restore."
+            _(
+                "a send is running ({joined}): wait for it to finish or stop it, then restore."
+            ).format(joined=", ".join(busy))
         )
 
 
@@ -152,10 +176,9 @@ def _verdict(config: Config) -> Verdict:
 def _counts(verdict: Verdict) -> str:
     if not verdict.ok:
         return "; ".join(verdict.problems)
-    return (
-        f"{verdict.suppression} suppression entries, {verdict.sends} send(s), "
-        f"{verdict.recipients} journal row(s)"
-    )
+    return _(
+        "{suppression} suppression entries, {sends} send(s), {recipients} journal row(s)"
+    ).format(suppression=verdict.suppression, sends=verdict.sends, recipients=verdict.recipients)
 
 
 @state.command(name="verify")
@@ -171,26 +194,31 @@ def verify_command() -> None:
         newsletter state verify
     """
     from newsletter.audience.csvfile import display_path
-    from newsletter.config import load_config
+    from newsletter.cli.project import load_project
     from newsletter.state import target
     from newsletter.state.backup import backups
     from newsletter.state.restore import verify
 
-    config = load_config()
+    config = load_project()
     where = target(config)
     exists = where.path is None or where.path.exists()
     verdict = _verdict(config) if exists else None
     problems = 0
     if verdict is None:
-        click.echo(f"{_shown(config)}: there is no state database yet.")
+        click.echo(_("{shown}: there is no state database yet.").format(shown=_shown(config)))
         problems += _records_without_database(config)
     else:
-        click.echo(f"{_shown(config)}: {'ok' if verdict.ok else 'NOT OK'}: {_counts(verdict)}")
+        said = _("{path}: ok: {counts}") if verdict.ok else _("{path}: NOT OK: {counts}")
+        click.echo(said.format(path=_shown(config), counts=_counts(verdict)))
         for warning in verdict.warnings:
-            click.echo(f"  warning: {warning}")
+            click.echo(_("  warning: {warning}").format(warning=warning))
         problems += not verdict.ok
     found = backups(where.backups)
-    click.echo(f"Backups in {display_path(where.backups)}: {len(found)}")
+    click.echo(
+        _("Backups in {backups}: {n_found}").format(
+            backups=display_path(where.backups), n_found=len(found)
+        )
+    )
     for number, item in enumerate(found):
         # The newest is read through; the others are listed (verify one with restore).
         state_of = f": {_counts(verify(item.path))}" if number == 0 else ""
@@ -219,8 +247,10 @@ def _records_without_database(config: Config) -> int:
         click.echo(f"  {display_path(evidence.path)}: {evidence.what}")
     if found:
         click.echo(
-            "These show sends, so the database was lost: restore the newest backup with "
-            "`newsletter state restore BACKUP` before anything else."
+            _(
+                "These show sends, so the database was lost: restore the newest backup with "
+                "`newsletter state restore BACKUP` before anything else."
+            )
         )
     return 1 if found else 0
 
@@ -247,7 +277,7 @@ def _check_records(config: Config) -> int:
     finally:
         db.close()
     if not problems:
-        click.echo("The journal knows every send the receipts, outbox and backups show.")
+        click.echo(_("The journal knows every send the receipts, outbox and backups show."))
     return problems
 
 
@@ -264,12 +294,12 @@ def migrate() -> None:
     Example:
         newsletter state migrate
     """
-    from newsletter.config import load_config
+    from newsletter.cli.project import load_project
     from newsletter.state import connect
     from newsletter.state.migrations import applied
     from newsletter.state.migrations import migrate as apply
 
-    config = load_config()
+    config = load_project()
     db = connect(config, schema="any")
     try:
         done = apply(db)
@@ -277,8 +307,16 @@ def migrate() -> None:
     finally:
         db.close()
     for migration in done:
-        click.echo(f"Applied migration {migration.number:03d} ({migration.name}).")
-    click.echo(f"{_shown(config)}: the tables are current (migration {newest:03d}).")
+        click.echo(
+            _("Applied migration {number:03d} ({name}).").format(
+                number=migration.number, name=migration.name
+            )
+        )
+    click.echo(
+        _("{shown}: the tables are current (migration {newest:03d}).").format(
+            shown=_shown(config), newest=newest
+        )
+    )
 
 
 @state.command(name="copy")
@@ -302,13 +340,15 @@ def copy_command(url: str) -> None:
     Example:
         newsletter state copy --to postgresql://newsletter@db.example.org/newsletter
     """
-    from newsletter.cli.suppression import open_state
+    from newsletter.cli.project import open_state
     from newsletter.state import target
     from newsletter.state.copy import copy_state
 
     config, source = open_state()
     if str(target(config, url)) == str(target(config)):
-        raise StateError(f"{url} is the state database itself: name another one with --to.")
+        raise StateError(
+            _("{url} is the state database itself: name another one with --to.").format(url=url)
+        )
     destination = _destination(config, url)
     try:
         copied = copy_state(source, destination)
@@ -316,11 +356,12 @@ def copy_command(url: str) -> None:
         destination.close()
         source.close()
     for name, count in copied.target.items():
-        click.echo(f"  {name}: {count} row(s)")
+        click.echo(_("  {name}: {count} row(s)").format(name=name, count=count))
     click.echo(
-        f"Copied {_shown(config)} into {target(config, url)}; every table has the rows of the "
-        "source. Now set state_url (or NEWSLETTER_STATE_URL) to it on the web server and for "
-        "every editor."
+        _(
+            "Copied {shown} into {target}; every table has the rows of the source. Now set "
+            "state_url (or NEWSLETTER_STATE_URL) to it on the web server and for every editor."
+        ).format(shown=_shown(config), target=target(config, url))
     )
 
 

@@ -12,34 +12,29 @@ __all__ = ["COMMANDS", "subscribers"]
 import csv
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from newsletter.audience import suppression
+from newsletter.cli.list_report import echo_counts, echo_located, in_row_order
+from newsletter.cli.project import open_state
 from newsletter.cli.suppression import (
     forget,
     newsletter_key,
-    open_state,
     suppress_,
     suppressed,
     unsuppress,
 )
-from newsletter.errors import Location, SubscriberError
+from newsletter.errors import SubscriberError
+from newsletter.translate import _, ngettext
 
 if TYPE_CHECKING:
     from newsletter.audience.listfile import ListFile
-    from newsletter.audience.subscribers import Recipients
     from newsletter.config import Config
     from newsletter.state import Connection
-
-
-def _echo_located(items: Iterable[Location], *, kind: str) -> None:
-    for item in items:
-        place = f"{item.path}:{item.line}" if item.line else item.path
-        click.echo(f"{place}: {kind}: {item.message}", err=True)
 
 
 @click.group()
@@ -83,23 +78,34 @@ def check(lists: Sequence[str], key: str | None, check_dns: bool) -> None:
     if not lists and key and takes_signups(config, db, key):
         names.append(signups.LIST_NAME)
     if not names:
-        raise SubscriberError(f"{config.subscribers_dir}: there are no lists (*.csv) yet.")
+        raise SubscriberError(
+            _("{subscribers_dir}: there are no lists (*.csv) yet.").format(
+                subscribers_dir=config.subscribers_dir
+            )
+        )
     if signups.LIST_NAME in names and not key:
         raise click.UsageError(
-            f"The list {signups.LIST_NAME!r} (confirmed sign-ups) is a newsletter's own: "
-            "name the newsletter with --newsletter KEY."
+            _(
+                "The list {list_name!r} (confirmed sign-ups) is a newsletter's own: name the "
+                "newsletter with --newsletter KEY."
+            ).format(list_name=signups.LIST_NAME)
         )
     found = recipients(
         config, db, names, newsletter=newsletter_key(config, key), check_dns=check_dns
     )
-    _echo_located(found.warnings, kind="warning")
-    _echo_located(found.problems, kind="error")
-    _echo_counts(found, key)
+    echo_located(in_row_order(found))
+    echo_counts(found, key)
     echo_signups(config, db, key)
     if found.problems:
+        bad = len(found.problems)
         click.echo(
-            f"{len(found.problems)} bad row(s) will be left out of sends. Fix them in the "
-            "file (the line numbers are those Excel shows as row numbers).",
+            ngettext(
+                "{n_problems} bad row will be left out of sends. Fix it in the file (the line "
+                "numbers are those Excel shows as row numbers).",
+                "{n_problems} bad rows will be left out of sends. Fix them in the file (the "
+                "line numbers are those Excel shows as row numbers).",
+                bad,
+            ).format(n_problems=bad),
             err=True,
         )
         raise SystemExit(1)
@@ -122,25 +128,6 @@ def _newsletter_of(config: Config, names: Sequence[str]) -> str | None:
         )
     ]
     return keys[0] if len(keys) == 1 else None
-
-
-def _echo_counts(found: Recipients, key: str | None) -> None:
-    for count in found.lists:
-        details = [f"{count.rows} rows", f"{count.subscribers} addresses"]
-        details += [f"{count.problems} bad"] if count.problems else []
-        details += [f"{count.duplicates} duplicates merged"] if count.duplicates else []
-        details += [f"{count.overlap} also on an earlier list"] if count.overlap else []
-        details += [f"{count.suppressed} suppressed"] if count.suppressed else []
-        click.echo(f"{count.list}: {', '.join(details)}")
-    target = (
-        f"newsletter {key}"
-        if key
-        else "every newsletter (bounces, complaints, manual; --newsletter adds its unsubscribes)"
-    )
-    click.echo(
-        f"{len(found.subscribers)} recipient(s) after merging {found.duplicates} duplicate(s) "
-        f"and leaving out {found.suppressed} suppressed for {target}."
-    )
 
 
 @subscribers.command()
@@ -166,7 +153,12 @@ def add(list_name: str, address: str, name: str, fields: Sequence[str]) -> None:
     done = listfile.add(email, name=" ".join(name.split()), fields=_fields(fields))
     if done != "unchanged":
         _save(listfile)
-    click.echo(f"{listfile.label}: {email} {done}.")
+    said = {
+        "added": _("{label}: {email} added."),
+        "updated": _("{label}: {email} updated."),
+        "unchanged": _("{label}: {email} unchanged."),
+    }
+    click.echo(said[done].format(label=listfile.label, email=email))
     _warn_if_suppressed(db, email)
 
 
@@ -175,8 +167,10 @@ def _save(listfile: ListFile) -> None:
     after = listfile.save()
     if after.encoding != before.encoding:
         click.echo(
-            f"Note: {listfile.label} is now saved as UTF-8 (with BOM): {before.encoding} "
-            "cannot hold every name in it. Excel opens it the same way.",
+            _(
+                "Note: {label} is now saved as UTF-8 (with BOM): {encoding} cannot hold every "
+                "name in it. Excel opens it the same way."
+            ).format(label=listfile.label, encoding=before.encoding),
             err=True,
         )
 
@@ -188,9 +182,13 @@ def _fields(pairs: Sequence[str]) -> dict[str, str]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise click.BadParameter(f"{pair!r}: write it as KEY=VALUE, e.g. kommun=Uppsala")
+            raise click.BadParameter(
+                _("{pair!r}: write it as KEY=VALUE, e.g. kommun=Uppsala").format(pair=pair)
+            )
         if field_key(key) in EMAIL:
-            raise click.BadParameter(f"{pair!r}: give the address as ADDRESS, not as a field")
+            raise click.BadParameter(
+                _("{pair!r}: give the address as ADDRESS, not as a field").format(pair=pair)
+            )
         fields[key.strip()] = value.strip()
     return fields
 
@@ -200,12 +198,17 @@ def _warn_if_suppressed(db: Connection, email: str) -> None:
         e for e in suppression.entries(db) if e.address_hash == suppression.address_hash(email)
     ]
     for entry in found:
-        scope = f"newsletter {entry.newsletter}" if entry.newsletter else "every newsletter"
-        click.echo(
-            f"Note: {email} is suppressed for {scope} ({entry.reason}, {entry.created_at}) and "
-            f"will not be mailed; `newsletter subscribers unsuppress {email}` lifts that.",
-            err=True,
+        note = _(
+            "Note: {email} is suppressed for every newsletter ({reason}, {created_at}) and will "
+            "not be mailed; `newsletter subscribers unsuppress {email}` lifts that."
         )
+        if entry.newsletter:
+            note = _(
+                "Note: {email} is suppressed for newsletter {newsletter} ({reason}, {created_at}) "
+                "and will not be mailed; `newsletter subscribers unsuppress {email}` lifts that."
+            )
+        click.echo(note.format(email=email, newsletter=entry.newsletter, reason=entry.reason,
+                               created_at=entry.created_at), err=True)  # fmt: skip
 
 
 @subscribers.command()
@@ -223,13 +226,21 @@ def remove(list_name: str, address: str) -> None:
     from newsletter.audience.listfile import ListFile
     from newsletter.audience.subscribers import resolve_list
 
-    config, _ = open_state()
+    config, _db = open_state()
     listfile = ListFile.open(resolve_list(config, list_name))
     lines = listfile.remove(address.strip())
     if not lines:
-        raise SubscriberError(f"{listfile.label}: {address.strip()} is not on this list.")
+        raise SubscriberError(
+            _("{label}: {address} is not on this list.").format(
+                label=listfile.label, address=address.strip()
+            )
+        )
     _save(listfile)
-    click.echo(f"{listfile.label}: removed {address.strip()} (line {_join(lines)}).")
+    click.echo(
+        _("{label}: removed {address} (line {join}).").format(
+            label=listfile.label, address=address.strip(), join=_join(lines)
+        )
+    )
 
 
 def _join(numbers: Sequence[int]) -> str:
@@ -257,19 +268,29 @@ def import_(list_name: str, csv_file: Path, dry_run: bool) -> None:
     listfile = ListFile.open(resolve_list(config, list_name, must_exist=False), create=True)
     export = load_list(csv_file)
     report = listfile.merge(export)
-    _echo_located(report.warnings, kind="warning")
-    _echo_located(report.rejected, kind="rejected")
+    echo_located([(w, _("warning")) for w in report.warnings])
+    echo_located([(r, _("rejected")) for r in report.rejected])
     if not dry_run and (report.new or report.updated):
         _save(listfile)
     held = suppression.suppressed_hashes(db, newsletter=suppression.ALL)
     blocked = sum(suppression.address_hash(s.email) in held for s in export.subscribers)
-    verb = "would be" if dry_run else "were"
-    click.echo(
-        f"{listfile.label}: {len(report.new)} new, {len(report.updated)} updated, "
-        f"{report.unchanged} unchanged, {len(report.rejected)} rejected row(s) {verb} imported."
+    done = _(
+        "{label}: {new} new, {updated} updated, {unchanged} unchanged, {rejected} rejected "
+        "row(s) were imported."
     )
+    if dry_run:
+        done = _(
+            "{label}: {new} new, {updated} updated, {unchanged} unchanged, {rejected} rejected "
+            "row(s) would be imported."
+        )
+    click.echo(done.format(label=listfile.label, new=len(report.new), updated=len(report.updated),
+                           unchanged=report.unchanged, rejected=len(report.rejected)))  # fmt: skip
     if blocked:
-        click.echo(f"{blocked} of them are suppressed for every newsletter: not mailed.")
+        click.echo(
+            _("{blocked} of them are suppressed for every newsletter: not mailed.").format(
+                blocked=blocked
+            )
+        )
 
 
 @subscribers.command()
@@ -309,7 +330,7 @@ def export(list_name: str | None, output: Path | None, key: str | None, address:
 
     config, db = open_state()
     if bool(list_name) == bool(address):
-        raise click.UsageError("Give either a LIST or --address ADDRESS.")
+        raise click.UsageError(_("Give either a LIST or --address ADDRESS."))
     if address:
         data = json.dumps(privacy.address_report(config, db, address), ensure_ascii=False, indent=2)
         _output(data + "\n", output)
@@ -322,13 +343,18 @@ def export(list_name: str | None, output: Path | None, key: str | None, address:
         header, rows = signup_rows(config, db, key, held)
     else:
         loaded = load_list(resolve_list(config, list_name))
-        _echo_located(loaded.problems, kind="left out")
+        echo_located([(p, _("left out")) for p in loaded.problems])
         keep = [s for s in loaded.subscribers if suppression.address_hash(s.email) not in held]
         header = ["email", "name", *loaded.headers.values()]
         rows = [[s.email, s.name, *s.fields.values()] for s in keep]
     if output:
         _write_export(output, header, rows)
-        click.echo(f"{display_path(output)}: {len(rows)} subscriber(s) written.", err=True)
+        click.echo(
+            _("{output}: {n_rows} subscriber(s) written.").format(
+                output=display_path(output), n_rows=len(rows)
+            ),
+            err=True,
+        )
     else:
         buffer = io.StringIO()
         safe = ([excel_safe(cell) for cell in row] for row in [header, *rows])
@@ -343,7 +369,11 @@ def _write_export(output: Path, header: list[str], rows: list[list[str]]) -> Non
     try:
         write(output, header, rows, CsvFormat(bom=True, delimiter=";", newline="\r\n"))
     except OSError as exc:
-        raise SubscriberError(f"{output}: cannot write it: {describe_os_error(exc)}.") from None
+        raise SubscriberError(
+            _("{output}: cannot write it: {reason}.").format(
+                output=output, reason=describe_os_error(exc)
+            )
+        ) from None
     output.chmod(0o600)  # an export holds personal data, whatever the file was before
 
 
@@ -357,8 +387,15 @@ def _output(text: str, output: Path | None) -> None:
     try:
         replace_atomically(output, text.encode("utf-8"))  # 0600: it holds personal data
     except OSError as exc:
-        raise SubscriberError(f"{output}: cannot write it: {describe_os_error(exc)}.") from None
-    click.echo(f"{display_path(output)}: written; it holds personal data.", err=True)
+        raise SubscriberError(
+            _("{output}: cannot write it: {reason}.").format(
+                output=output, reason=describe_os_error(exc)
+            )
+        ) from None
+    click.echo(
+        _("{output}: written; it holds personal data.").format(output=display_path(output)),
+        err=True,
+    )
 
 
 for _command in (suppress_, unsuppress, suppressed, forget):

@@ -5,7 +5,6 @@ from __future__ import annotations
 __all__ = [
     "forget",
     "newsletter_key",
-    "open_state",
     "suppress_",
     "suppressed",
     "unsuppress",
@@ -17,20 +16,12 @@ import click
 
 # Light (no library): its reasons are the choices of the options below.
 from newsletter.audience import suppression
+from newsletter.cli.project import confirm, open_state
 from newsletter.errors import SubscriberError
+from newsletter.translate import _, ngettext
 
 if TYPE_CHECKING:
     from newsletter.config import Config
-    from newsletter.state import Connection
-
-
-def open_state() -> tuple[Config, Connection]:
-    """The configuration and the state database, opened and migrated."""
-    from newsletter.config import load_config
-    from newsletter.state import connect
-
-    config = load_config()
-    return config, connect(config)
 
 
 def newsletter_key(config: Config, key: str | None) -> str:
@@ -62,11 +53,18 @@ def suppress_(address: str, reason: suppression.Reason, key: str | None, source:
 
     config, db = open_state()
     email, newsletter = given_address(address), newsletter_key(config, key)
-    scope = f"newsletter {newsletter}" if newsletter else "every newsletter"
     if suppression.suppress(db, email, reason=reason, source=source, newsletter=newsletter):
-        click.echo(f"{email} is now suppressed for {scope} ({reason}).")
+        if newsletter:
+            done = _("{email} is now suppressed for newsletter {newsletter} ({reason}).")
+        else:
+            done = _("{email} is now suppressed for every newsletter ({reason}).")
+    elif newsletter:
+        done = _(
+            "{email} was already suppressed for newsletter {newsletter}; the entry is unchanged."
+        )
     else:
-        click.echo(f"{email} was already suppressed for {scope}; the entry is unchanged.")
+        done = _("{email} was already suppressed for every newsletter; the entry is unchanged.")
+    click.echo(done.format(email=email, newsletter=newsletter, reason=reason))
 
 
 @click.command()
@@ -86,10 +84,17 @@ def unsuppress(address: str, key: str | None) -> None:
     newsletter = config.newsletter(key).key if key else None
     removed = suppression.unsuppress(db, email, newsletter=newsletter)
     if not removed:
-        raise SubscriberError(
-            f"{email} is not on the suppression list{' for ' + key if key else ''}."
-        )
-    click.echo(f"{email}: {removed} suppression entr{'y' if removed == 1 else 'ies'} removed.")
+        if key:
+            message = _("{email} is not on the suppression list for {key}.")
+        else:
+            message = _("{email} is not on the suppression list.")
+        raise SubscriberError(message.format(email=email, key=key))
+    click.echo(
+        ngettext(
+            "{email}: {n} suppression entry removed.", "{email}: {n} suppression entries removed.",
+            removed,
+        ).format(email=email, n=removed)
+    )  # fmt: skip
 
 
 @click.command()
@@ -115,7 +120,9 @@ def suppressed(reason: str | None, key: str | None, search: str | None) -> None:
         who = entry.address or f"(forgotten: {entry.address_hash[:12]}…)"
         scope = entry.newsletter or "all"
         click.echo(f"{entry.created_at}  {entry.reason:<12}  {scope:<20}  {who}  {entry.source}")
-    click.echo(f"{len(found)} entr{'y' if len(found) == 1 else 'ies'}.", err=True)
+    click.echo(
+        ngettext("{n} entry.", "{n} entries.", len(found)).format(n=len(found)), err=True
+    )  # fmt: skip
 
 
 @click.command()
@@ -138,20 +145,46 @@ def forget(address: str, yes: bool) -> None:
     config, db = open_state()
     email = given_address(address)
     if not yes:
-        click.confirm(f"Erase {email} from every list and the journal?", abort=True)
+        confirm(_("Erase {email} from every list and the journal?").format(email=email), abort=True)
     report = privacy.forget(config, db, email)
     for label, lines in report.lists.items():
-        click.echo(f"{label}: removed line {', '.join(map(str, lines))}.")
+        click.echo(
+            _("{label}: removed line {joined}.").format(
+                label=label, joined=", ".join(map(str, lines))
+            )
+        )
     if not report.lists:
-        click.echo(f"{email} was on no list in {display_path(config.subscribers_dir)}.")
-    click.echo(f"Send journal: address and name erased from {report.journal_rows} row(s).")
+        click.echo(
+            _("{email} was on no list in {subscribers_dir}.").format(
+                email=email, subscribers_dir=display_path(config.subscribers_dir)
+            )
+        )
+    click.echo(
+        _("Send journal: address and name erased from {journal_rows} row(s).").format(
+            journal_rows=report.journal_rows
+        )
+    )
     if report.signups:
-        click.echo(f"Sign-ups on the web: {report.signups} erased, with their consent records.")
+        click.echo(
+            _("Sign-ups on the web: {signups} erased, with their consent records.").format(
+                signups=report.signups
+            )
+        )
     for path in report.outbox_files:
-        click.echo(f"{path}: deleted (a message to {email} written to the outbox).")
-    click.echo(f"Suppression list: {report.suppression_entries} entr(ies) kept by hash only.")
+        click.echo(
+            _("{path}: deleted (a message to {email} written to the outbox).").format(
+                path=path, email=email
+            )
+        )
+    click.echo(
+        _("Suppression list: {suppression_entries} entr(ies) kept by hash only.").format(
+            suppression_entries=report.suppression_entries
+        )
+    )
     for path in report.receipts:
         click.echo(
-            f"{path}: kept; this send receipt names {email}. It is a record of the send: "
-            "your archive rules decide whether it may be thinned."
+            _(
+                "{path}: kept; this send receipt names {email}. It is a record of the send: your "
+                "archive rules decide whether it may be thinned."
+            ).format(path=path, email=email)
         )

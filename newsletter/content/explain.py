@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = ["explain", "fields_at"]
 
+import datetime as dt
 import re
 import types
 import typing
@@ -13,10 +14,12 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from newsletter.content.hints import cost_hint, date_hint, time_hint
 from newsletter.content.model import KINDS, EventItem, Issue
 from newsletter.content.suggest import did_you_mean, suggestion
 from newsletter.content.yamlsource import YamlPath, YamlSource, dotted_path
 from newsletter.errors import Location
+from newsletter.translate import N_, _
 
 _ISO_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
 
@@ -25,11 +28,22 @@ def explain(exc: ValidationError, source: YamlSource) -> list[Location]:
     """One located, plain-words problem per validation error."""
     errors = exc.errors(include_url=False)
     meant = _meant_fields(errors, source)
+    year = _issue_year(source.data)
     return [
-        _locate(error, source)
+        _locate(error, source, year)
         for error in errors
         if not (error["type"] == "missing" and _data_path(error["loc"], source.data) in meant)
     ]
+
+
+def _issue_year(data: Any) -> int:
+    """The year the issue is of (its `year:`, its `date:`), for dates written without one."""
+    if isinstance(data, dict):
+        if isinstance(year := data.get("year"), int) and 1900 <= year <= 2200:
+            return year
+        if isinstance(date := data.get("date"), dt.date):
+            return date.year
+    return dt.date.today().year
 
 
 def _meant_fields(errors: list[ErrorDetails], source: YamlSource) -> set[YamlPath]:
@@ -43,21 +57,40 @@ def _meant_fields(errors: list[ErrorDetails], source: YamlSource) -> set[YamlPat
     return meant
 
 
-def _locate(error: ErrorDetails, source: YamlSource) -> Location:
+def _locate(error: ErrorDetails, source: YamlSource, year: int) -> Location:
     path = _data_path(error["loc"], source.data)
     kind = error["type"]
     if kind == "extra_forbidden":
         return _unknown_key(path, source)
     if kind == "missing":
-        _, parent = source.node_at(path[:-1])
-        message = f"is required but missing; add a line `{path[-1]}: ...`"
+        _found, parent = source.node_at(path[:-1])
+        message = _("is required but missing; add a line `{field}: ...`").format(field=path[-1])
         return source.locate(parent, dotted_path(path), message)
     if kind == "field_problem":
         path = (*path, error["ctx"]["field"])
     if kind.startswith("union_tag") and (*path, "kind") in source.nodes:
         path = (*path, "kind")
-    _, node = source.node_at(path)
-    return source.locate(node, dotted_path(path), _message(error, path, node))
+    _found, node = source.node_at(path)
+    message = _hint(kind, path, node, year) or _message(error, path, node)
+    return source.locate(node, dotted_path(path), message)
+
+
+def _hint(kind: str, path: YamlPath, node: Node | None, year: int) -> str | None:
+    """The line to write, for what Swedish editors type (content.hints)."""
+    raw = node.value if isinstance(node, ScalarNode) else None
+    field = str(path[-1]) if path else ""
+    if raw is None:
+        return None
+    if kind.startswith("time") or kind.startswith("clock"):
+        return time_hint(raw, field)
+    if kind.startswith("date") and not _ISO_DATE.fullmatch(raw):
+        return date_hint(raw, field, year)
+    if field == "cost" and kind in _NOT_A_GROUP:
+        return cost_hint(raw)
+    return None
+
+
+_NOT_A_GROUP = {"model_type", "model_attributes_type", "dict_type", "value_error"}
 
 
 def _data_path(loc: tuple[str | int, ...], data: Any) -> YamlPath:
@@ -85,12 +118,14 @@ def _unknown_key(path: YamlPath, source: YamlSource) -> Location:
     node = source.key_nodes.get(path) or source.node_at(path)[1]
     known = fields_at(path[:-1], source.data)
     if path[-1] in EventItem.model_fields and "kind" in known:
-        message = (
-            f"`{path[-1]}` is a detail of events; give this item a `kind:` "
-            "(webcast, webinar, course or event)"
-        )
+        message = _(
+            "`{field}` is a detail of events; give this item a `kind:` (webcast, webinar, "
+            "course or event)"
+        ).format(field=path[-1])
     else:
-        message = f"`{path[-1]}` is not a field here; {suggestion(str(path[-1]), known)}"
+        message = _("`{field}` is not a field here; {suggestion}").format(
+            field=path[-1], suggestion=suggestion(str(path[-1]), known)
+        )
     return source.locate(node, dotted_path(path), message)
 
 
@@ -131,79 +166,91 @@ def _models_in(annotation: Any) -> list[type[BaseModel]]:
 
 def _message(error: ErrorDetails, path: YamlPath, node: Node | None) -> str:
     raw = node.value if isinstance(node, ScalarNode) else None
-    got = f" (got `{raw}`)" if raw else _shape(node)
+    got = _("(got `{value}`)").format(value=raw) if raw else _shape(node)
+    got = f" {got}" if got else ""
     ctx = error.get("ctx", {})
     kind = error["type"]
     if kind.startswith("union_tag"):
         return _kind_message(ctx.get("tag"), node, on_kind=path[-1:] == ("kind",))
     if node is not None and node.tag.endswith(":null"):
-        return "is empty; write a value here"
+        return _("is empty; write a value here")
     if kind == "literal_error":
         allowed = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
-        return f"`{raw}` is not allowed here; {suggestion(str(raw), allowed)}"
+        return _("`{value}` is not allowed here; {suggestion}").format(
+            value=raw, suggestion=suggestion(str(raw), allowed)
+        )
     if kind.startswith("date"):
         return _date_message(kind, raw, got)
     if kind == "too_short":
-        what = "item" if path and path[-1] == "items" else "entry"
-        return f"needs at least one {what}"
+        if path and path[-1] == "items":
+            return _("needs at least one item")
+        return _("needs at least one entry")
     if template := _MESSAGES.get(kind):
-        return template.format(got=got, **ctx)
+        return _(template).format(got=got, **ctx)
     message = error["msg"].removeprefix("Value error, ")
     return message[:1].lower() + message[1:]
 
 
 def _kind_message(tag: str | None, node: Node | None, *, on_kind: bool) -> str:
     if tag is not None:
-        return f"`{tag}` is not a kind of item; {suggestion(tag, KINDS)}"
+        return _("`{tag}` is not a kind of item; {suggestion}").format(
+            tag=tag, suggestion=suggestion(tag, KINDS)
+        )
     if on_kind:
-        return "`kind` should be one word: " + ", ".join(f"`{k}`" for k in KINDS)
+        kinds = ", ".join(f"`{k}`" for k in KINDS)
+        return _("`kind` should be one word: {kinds}").format(kinds=kinds)
     if isinstance(node, ScalarNode) and not node.value:
-        return "is an empty entry; write the item's fields below its `- ` or delete the line"
-    got = f" (got `{node.value}`)" if isinstance(node, ScalarNode) else _shape(node)
-    return f"an item should be a group of fields (`title:`, `body:`, ...) below its `- `{got}"
+        return _("is an empty entry; write the item's fields below its `- ` or delete the line")
+    got = _("(got `{value}`)").format(value=node.value) if isinstance(node, ScalarNode) else ""
+    got = got or _shape(node)
+    return _(
+        "an item should be a group of fields (`title:`, `body:`, ...) below its `- `{got}"
+    ).format(got=f" {got}" if got else "")
 
 
 def _shape(node: Node | None) -> str:
     if isinstance(node, MappingNode):
-        return " (got a group of fields)"
+        return _("(got a group of fields)")
     if isinstance(node, SequenceNode):
-        return " (got a list)"
+        return _("(got a list)")
     return ""
 
 
 def _date_message(kind: str, raw: str | None, got: str) -> str:
     if kind == "date_from_datetime_inexact":
-        return f"should be a date without a time{got}; times go in a session's `start:`"
+        return _("should be a date without a time{got}; times go in a session's `start:`").format(
+            got=got
+        )
     if raw and _ISO_DATE.fullmatch(raw):
-        return f"there is no such date as {raw}; check the month and the day"
-    return f"should be a date written YYYY-MM-DD, e.g. 2021-06-09{got}"
+        return _("there is no such date as {value}; check the month and the day").format(value=raw)
+    return _("should be a date written YYYY-MM-DD, e.g. 2021-06-09{got}").format(got=got)
 
 
 _MESSAGES = {
-    "string_type": "should be text{got}; put it in quotes if it is meant as text",
-    "string_too_short": "is empty; write the text or delete the line",
-    "string_too_long": "is too long: at most {max_length} characters",
-    "too_long": "is too long: at most {max_length} characters",
-    "int_type": "should be a whole number{got}",
-    "int_parsing": "should be a whole number{got}",
-    "int_from_float": "should be a whole number{got}",
-    "bool_type": "should be true or false{got}",
-    "bool_parsing": "should be true or false{got}",
-    "time_type": "should be a time written HH:MM, e.g. 13:00{got}",
-    "time_parsing": "should be a time written HH:MM, e.g. 13:00{got}",
-    "decimal_type": "should be a number, e.g. 2500{got}",
-    "decimal_parsing": "should be a number, e.g. 2500{got}",
-    "decimal_max_places": "has more than {decimal_places} decimals{got}",
-    "decimal_max_digits": "is too large{got}",
-    "greater_than_equal": "should be at least {ge}{got}",
-    "less_than_equal": "should be at most {le}{got}",
-    "list_type": "should be a list, one `- ` line per entry{got}",
-    "model_type": "should be a group of fields (`name: value` lines indented below it){got}",
-    "model_attributes_type": (
+    "string_type": N_("should be text{got}; put it in quotes if it is meant as text"),
+    "string_too_short": N_("is empty; write the text or delete the line"),
+    "string_too_long": N_("is too long: at most {max_length} characters"),
+    "too_long": N_("is too long: at most {max_length} characters"),
+    "int_type": N_("should be a whole number{got}"),
+    "int_parsing": N_("should be a whole number{got}"),
+    "int_from_float": N_("should be a whole number{got}"),
+    "bool_type": N_("should be true or false{got}"),
+    "bool_parsing": N_("should be true or false{got}"),
+    "time_type": N_("should be a time written HH:MM, e.g. 13:00{got}"),
+    "time_parsing": N_("should be a time written HH:MM, e.g. 13:00{got}"),
+    "decimal_type": N_("should be a number, e.g. 2500{got}"),
+    "decimal_parsing": N_("should be a number, e.g. 2500{got}"),
+    "decimal_max_places": N_("has more than {decimal_places} decimals{got}"),
+    "decimal_max_digits": N_("is too large{got}"),
+    "greater_than_equal": N_("should be at least {ge}{got}"),
+    "less_than_equal": N_("should be at most {le}{got}"),
+    "list_type": N_("should be a list, one `- ` line per entry{got}"),
+    "model_type": N_("should be a group of fields (`name: value` lines indented below it){got}"),
+    "model_attributes_type": N_(
         "should be a group of fields (`name: value` lines indented below it){got}"
     ),
-    "dict_type": "should be a group of fields (`name: value` lines indented below it){got}",
+    "dict_type": N_("should be a group of fields (`name: value` lines indented below it){got}"),
     "field_problem": "{message}",
-    "clock_format": "write the time as HH:MM, e.g. 13:00{got}",
-    "clock_range": "there is no time {value}",
+    "clock_format": N_("write the time as HH:MM, e.g. 13:00{got}"),
+    "clock_range": N_("there is no time {value}"),
 }

@@ -22,6 +22,7 @@ from markdown_it import MarkdownIt
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from newsletter.translate import _
 from newsletter.values import check_text, check_url
 
 # What an editor writes in issue text: {{ name }}, {{ kommun }}, {{ organisation }}.
@@ -58,7 +59,9 @@ def _check_links(markdown: str) -> str:
         try:
             check_url(href)
         except ValueError as exc:
-            raise ValueError(f"the link to {href!r} cannot be used: {exc}") from None
+            raise ValueError(
+                _("the link to {href!r} cannot be used: {exc}").format(href=href, exc=exc)
+            ) from None
     return markdown
 
 

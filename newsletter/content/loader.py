@@ -27,6 +27,7 @@ from newsletter.content.suggest import suggestion
 from newsletter.content.yamlsource import MAX_BYTES, YamlSource, parse_yaml
 from newsletter.errors import IssueFileError, Location
 from newsletter.fileio import UnreadableFile, read_regular
+from newsletter.translate import N_, _
 
 
 def load_issue(path: Path, /, *, config: Config | None = None) -> Issue:
@@ -51,9 +52,9 @@ def read_issue_text(path: Path) -> str:
     try:
         # Regular files only, the cap enforced while reading: /dev/zero, a FIFO, a
         # device given as an issue file must neither exhaust memory nor hang.
-        data = read_regular(path, limit=MAX_BYTES, what="an issue file")
+        data = read_regular(path, limit=MAX_BYTES, what=N_("an issue file"))
     except UnreadableFile as exc:
-        if exc.reason.startswith("is larger than"):
+        if exc.too_large:
             _check_size(max(path.stat().st_size, MAX_BYTES + 1), name)
         raise IssueFileError([Location(name, 0, 0, "", exc.reason)]) from None
     return _decode(data, name)
@@ -61,26 +62,26 @@ def read_issue_text(path: Path) -> str:
 
 def _check_size(size: int, name: str) -> None:
     if size > MAX_BYTES:
-        message = (
-            f"the file is {size:,} bytes; an issue file can be at most {MAX_BYTES:,} "
-            "(put images on a web server and link to them)"
-        )
+        message = _(
+            "the file is {size:,} bytes; an issue file can be at most {limit:,} (put images on "
+            "a web server and link to them)"
+        ).format(size=size, limit=MAX_BYTES)
         raise IssueFileError([Location(name, 1, 0, "", message)])
 
 
 def _decode(data: bytes, name: str) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        message = "is saved as UTF-16; save it as UTF-8"
+        message = _("is saved as UTF-16; save it as UTF-8")
         raise IssueFileError([Location(name, 1, 0, "", message)])
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        message = (
-            f"is not UTF-8 text (byte 0x{data[exc.start]:02X} here); "
-            "save the file as UTF-8 (in most editors: Save with encoding, UTF-8)"
-        )
+        message = _(
+            "is not UTF-8 text (byte 0x{byte:02X} here); save the file as UTF-8 (in most "
+            "editors: Save with encoding, UTF-8)"
+        ).format(byte=data[exc.start])
         raise IssueFileError([Location(name, line, column, "", message)]) from None
 
 
@@ -105,10 +106,14 @@ def _newsletter_problems(source: YamlSource, config: Config | None) -> list[Loca
     where = config.path or CONFIG_NAME
     if config.newsletters:
         hint = suggestion(key, sorted(config.newsletters))
-        message = f"there is no newsletter `{key}` in {where}; {hint}"
+        message = _("there is no newsletter `{key}` in {where}; {hint}").format(
+            key=key, where=where, hint=hint
+        )
     else:
-        message = f"no newsletters are configured in {where}; add a [newsletters.{key}] section"
-    _, node = source.node_at(("newsletter",))
+        message = _(
+            "no newsletters are configured in {where}; add a [newsletters.{key}] section"
+        ).format(where=where, key=key)
+    _found, node = source.node_at(("newsletter",))
     return [source.locate(node, "newsletter", message)]
 
 

@@ -44,6 +44,7 @@ from newsletter.content.fieldtypes import (
     field_problem,
     swedish_number,
 )
+from newsletter.translate import _
 from newsletter.values import HeaderText, Language, PlainText, SafeUrl
 
 LinkRole = Literal["register", "more", "watch", "replays", "listen", "read", "download"]
@@ -79,10 +80,13 @@ class Session(StrictModel):
     @model_validator(mode="after")
     def _end_after_start(self) -> Session:
         if self.end is not None and self.start is None:
-            raise field_problem("end", "an end time needs a start time; add `start:`")
+            raise field_problem("end", _("an end time needs a start time; add `start:`"))
         if self.start is not None and self.end is not None and self.end <= self.start:
             raise field_problem(
-                "end", f"the session ends ({self.end:%H:%M}) before it starts ({self.start:%H:%M})"
+                "end",
+                _("the session ends ({end:%H:%M}) before it starts ({start:%H:%M})").format(
+                    end=self.end, start=self.start
+                ),
             )
         return self
 
@@ -130,9 +134,9 @@ class Cost(StrictModel):
     @model_validator(mode="after")
     def _free_or_amount(self) -> Cost:
         if self.free and self.amount:
-            raise field_problem("amount", "is both free and has an amount; keep one of them")
+            raise field_problem("amount", _("is both free and has an amount; keep one of them"))
         if not self.free and self.amount is None:
-            raise ValueError("needs an `amount:`, or `free: true`")
+            raise ValueError(_("needs an `amount:`, or `free: true`"))
         return self
 
 
@@ -202,8 +206,9 @@ class EventItem(_ItemBase):
         if deadline and self.sessions and deadline > self.sessions[-1].date:
             raise field_problem(
                 "registration_deadline",
-                f"the registration deadline ({deadline}) is after the last session "
-                f"({self.sessions[-1].date})",
+                _(
+                    "the registration deadline ({deadline}) is after the last session ({date})"
+                ).format(deadline=deadline, date=self.sessions[-1].date),
             )
         return self
 
@@ -305,9 +310,14 @@ class Issue(StrictModel):
     @model_validator(mode="after")
     def _dated(self) -> Issue:
         if self.year is None and self.date is None:
-            raise ValueError("needs a `year:` (with a `number:`) or a `date:`")
+            raise ValueError(_("needs a `year:` (with a `number:`) or a `date:`"))
         if self.year is not None and self.date is not None and self.date.year != self.year:
-            raise field_problem("date", f"the date {self.date} is not in the year {self.year}")
+            raise field_problem(
+                "date",
+                _("the date {date} is not in the year {year}").format(
+                    date=self.date, year=self.year
+                ),
+            )
         return self
 
     @property

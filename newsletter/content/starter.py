@@ -31,7 +31,7 @@ def schema_json() -> str:
 
 _WORDS = {
     "sv": {
-        "title": "Nyhetsbrev nr 1 år {year}",
+        "title": "Nyhetsbrev nr {number} år {year}",
         "preheader": "Nyheter och kommande evenemang",
         "intro": "Välkomna till vårt nyhetsbrev!",
         "news": "Rubrik på nyheten",
@@ -46,7 +46,7 @@ _WORDS = {
         "register": "Anmäl dig här!",
     },
     "en": {
-        "title": "Newsletter no 1 {year}",
+        "title": "Newsletter no {number} {year}",
         "preheader": "News and upcoming events",
         "intro": "Welcome to our newsletter!",
         "news": "Headline of the news item",
@@ -73,10 +73,19 @@ def placeholder_texts() -> tuple[str, ...]:
 
 
 def starter_issue(
-    *, newsletter: str, today: dt.date, language: str = "sv", schema: str | None = None
+    *,
+    newsletter: str,
+    today: dt.date,
+    language: str = "sv",
+    schema: str | None = None,
+    number: int = 1,
 ) -> str:
-    """A commented issue file that validates: the fields an editor fills in."""
-    words = {k: v.format(year=today.year) for k, v in _WORDS.get(language, _WORDS["sv"]).items()}
+    """A commented issue file that validates: the fields an editor fills in; NUMBER is the
+    issue's number in TODAY's year."""
+    words = {
+        k: v.format(year=today.year, number=number)
+        for k, v in _WORDS.get(language, _WORDS["sv"]).items()
+    }
     event_day = today + dt.timedelta(days=30)
     deadline = today + dt.timedelta(days=20)
     header = (
@@ -87,6 +96,7 @@ def starter_issue(
     return header + _TEMPLATE.format(
         newsletter=newsletter,
         year=today.year,
+        number=number,
         language=language,
         event_day=event_day.isoformat(),
         deadline=deadline.isoformat(),
@@ -103,7 +113,7 @@ _TEMPLATE = """#
 # Which newsletter this is: a [newsletters.KEY] section in newsletter.toml.
 newsletter: {newsletter}
 # The issue number and the year; or a publication `date:` (YYYY-MM-DD); or both.
-number: 1
+number: {number}
 year: {year}
 # The headline; also the e-mail's subject unless you add `subject: ...`.
 title: {title}

@@ -7,6 +7,8 @@ __all__ = ["SYNONYMS", "did_you_mean", "suggestion"]
 import difflib
 from collections.abc import Iterable
 
+from newsletter.translate import _
+
 # Words an editor may type, in Swedish or in other words, for names the issue file uses.
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "title": ("titel", "rubrik", "heading", "rubriken", "namn", "name"),
@@ -93,5 +95,5 @@ def suggestion(word: str, choices: Iterable[str]) -> str:
     """'did you mean `x`?', or the list of CHOICES when nothing is close."""
     options = list(choices)
     if (best := did_you_mean(word, options)) is not None:
-        return f"did you mean `{best}`?"
-    return "use one of: " + ", ".join(f"`{option}`" for option in options)
+        return _("did you mean `{best}`?").format(best=best)
+    return _("use one of: {choices}").format(choices=", ".join(f"`{o}`" for o in options))

@@ -19,6 +19,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from newsletter.errors import IssueFileError, Location
+from newsletter.translate import N_, _
 
 YamlPath = tuple[str | int, ...]
 
@@ -77,7 +78,11 @@ def parse_yaml(text: str, name: str) -> YamlSource:
     root = _compose(text, name)
     if root is None:
         raise IssueFileError(
-            [Location(name, 1, 0, "", "the file is empty; `newsletter new` writes a starter issue")]
+            [
+                Location(
+                    name, 1, 0, "", _("the file is empty; `newsletter new` writes a starter issue")
+                )
+            ]
         )
     _Builder(source).build_root(root)
     return source
@@ -95,10 +100,12 @@ def _compose(text: str, name: str) -> Node | None:
         raise IssueFileError(_syntax_problems(exc, text, name)) from None
     except yaml.reader.ReaderError as exc:
         line, column = _position(text, exc.position)
-        message = f"contains the control character #x{exc.character:04x}; delete it"
+        message = _("contains the control character #x{character:04x}; delete it").format(
+            character=exc.character
+        )
         raise IssueFileError([Location(name, line, column, "", message)]) from None
     except RecursionError:
-        message = "is nested too deeply to be an issue file"
+        message = _("is nested too deeply to be an issue file")
         raise IssueFileError([Location(name, 1, 0, "", message)]) from None
 
 
@@ -109,58 +116,72 @@ def _position(text: str, offset: int) -> tuple[int, int]:
 
 # PyYAML's wording, and what an editor should do about it.
 _SYNTAX_HINTS = {
-    "mapping values are not allowed here": (
+    "mapping values are not allowed here": N_(
         "a `:` followed by a space cannot appear inside a value; put the value in quotes"
     ),
-    "could not find expected ':'": "expected `name: value` here; check the line's indentation",
-    "did not find expected key": (
+    "could not find expected ':'": N_("expected `name: value` here; check the line's indentation"),
+    "did not find expected key": N_(
         "this line is not indented like the fields around it; line it up with them"
     ),
-    "did not find expected '-' indicator": (
+    "did not find expected '-' indicator": N_(
         "this line is not lined up with the list items (`- `) above it"
     ),
-    "expected a single document in the stream": (
+    "expected a single document in the stream": N_(
         "the file holds more than one document (`---`); keep one issue per file"
     ),
-    "found undefined alias": "uses an alias (*name) that no anchor (&name) defines",
-    "found unknown escape character": (
+    "found undefined alias": N_("uses an alias (*name) that no anchor (&name) defines"),
+    "found unknown escape character": N_(
         'has a backslash that YAML does not understand inside "double quotes"; '
         "use 'single quotes' or write \\\\"
     ),
-    "found unexpected ':'": "a `:` cannot appear here; put the value in quotes",
-    "but found another document": (
+    "found unexpected ':'": N_("a `:` cannot appear here; put the value in quotes"),
+    "but found another document": N_(
         "the file holds more than one document (`---`); keep one issue per file"
     ),
-    "expected <block end>": (
+    "expected <block end>": N_(
         "this line is not lined up with the lines above it; check its indentation"
     ),
 }
 
 
 def _syntax_problems(exc: yaml.MarkedYAMLError, text: str, name: str) -> list[Location]:
-    problem = exc.problem or "is not valid YAML"
+    problem = exc.problem or ""
     if "'\\t'" in problem and (tabs := _tab_indented_lines(text, name)):
         return tabs
     mark = exc.problem_mark or exc.context_mark
+    message: str | None = None
     if (exc.context or "").startswith("while scanning a quoted scalar") and exc.context_mark:
         # Point at the opening quote: where the file ends tells the editor nothing.
-        mark, problem = exc.context_mark, "a quote opened here is never closed; close it"
+        mark, message = exc.context_mark, _("a quote opened here is never closed; close it")
     elif "<stream end>" in problem:
-        problem = "the file ends in the middle of a value; close the `[`, `{` or quote still open"
+        message = _(
+            "the file ends in the middle of a value; close the `[`, `{` or quote still open"
+        )
     elif (exc.context or "").startswith("while parsing a flow") and exc.context_mark:
         mark = exc.context_mark
-        problem = "a `[` or `{` opened here is not closed; close it, or put the text in quotes"
+        message = _("a `[` or `{` opened here is not closed; close it, or put the text in quotes")
     line, column = (mark.line + 1, mark.column + 1) if mark else (1, 0)
-    message = next((hint for key, hint in _SYNTAX_HINTS.items() if problem.startswith(key)), None)
     if message is None:
-        message = problem if problem.startswith(("a ", "the ")) else f"YAML syntax error: {problem}"
-        if exc.context and exc.context_mark and exc.context_mark.line + 1 != line:
-            message += f" ({exc.context} on line {exc.context_mark.line + 1})"
+        hint = next((hint for key, hint in _SYNTAX_HINTS.items() if problem.startswith(key)), None)
+        message = _(hint) if hint else _syntax_error(exc, problem, line)
     return [Location(name, line, column, "", message)]
 
 
+def _syntax_error(exc: yaml.MarkedYAMLError, problem: str, line: int) -> str:
+    """PyYAML's own words (English), for the rare error without a hint of ours."""
+    if not problem:
+        return _("is not valid YAML")
+    if problem.startswith(("a ", "the ")):
+        return problem
+    if exc.context and exc.context_mark and exc.context_mark.line + 1 != line:
+        return _("YAML syntax error: {problem} ({context} on line {line})").format(
+            problem=problem, context=exc.context, line=exc.context_mark.line + 1
+        )
+    return _("YAML syntax error: {problem}").format(problem=problem)
+
+
 def _tab_indented_lines(text: str, name: str) -> list[Location]:
-    message = "is indented with a tab; YAML needs spaces, so replace the tab with spaces"
+    message = _("is indented with a tab; YAML needs spaces, so replace the tab with spaces")
     problems = []
     for number, line in enumerate(text.splitlines(), start=1):
         indent = line[: len(line) - len(line.lstrip(" \t"))]
@@ -180,14 +201,16 @@ class _Builder:
 
     def build_root(self, root: Node) -> None:
         if not isinstance(root, MappingNode):
-            what = "a list" if isinstance(root, SequenceNode) else "a single value"
+            what = _("a list") if isinstance(root, SequenceNode) else _("a single value")
             raise IssueFileError(
                 [
                     self.source.locate(
                         root,
                         "",
-                        f"the file holds {what}; an issue file is a set of fields "
-                        "(`newsletter:`, `title:`, `sections:`, ...), one per line",
+                        _(
+                            "the file holds {what}; an issue file is a set of fields "
+                            "(`newsletter:`, `title:`, `sections:`, ...), one per line"
+                        ).format(what=what),
                     )
                 ]
             )
@@ -215,13 +238,13 @@ class _Builder:
     def _count(self, node: Node, path: YamlPath) -> None:
         self.count += 1
         if self.count > MAX_VALUES:
-            message = (
-                f"aliases (*name) expand the file to more than {MAX_VALUES:,} values "
-                "(a 'billion laughs' file?); write the values out instead"
-            )
+            message = _(
+                "aliases (*name) expand the file to more than {limit:,} values (a 'billion "
+                "laughs' file?); write the values out instead"
+            ).format(limit=MAX_VALUES)
             raise IssueFileError([self.source.locate(node, "", message)])
         if len(path) > MAX_DEPTH:
-            message = "is nested too deeply to be an issue file"
+            message = _("is nested too deeply to be an issue file")
             raise IssueFileError([self.source.locate(node, dotted_path(path), message)])
 
     def _tag_allowed(self, node: Node, path: YamlPath) -> bool:
@@ -232,7 +255,8 @@ class _Builder:
         if node.tag in allowed.get(type(node), _SCALAR_TAGS):
             return True
         tag = node.tag.replace(_TAG, "!!")
-        self._problem(node, path, f"the tag `{tag}` is not allowed in an issue file; remove it")
+        message = _("the tag `{tag}` is not allowed in an issue file; remove it").format(tag=tag)
+        self._problem(node, path, message)
         return False
 
     def _mapping(self, node: MappingNode, path: YamlPath) -> dict[str, Any]:
@@ -244,7 +268,9 @@ class _Builder:
                 continue
             line = key_node.start_mark.line + 1
             if key in first_line:
-                message = f"`{key}` is given twice, on lines {first_line[key]} and {line}; keep one"
+                message = _("`{key}` is given twice, on lines {first} and {line}; keep one").format(
+                    key=key, first=first_line[key], line=line
+                )
                 self._problem(key_node, (*path, key), message)
                 continue
             first_line[key] = line
@@ -254,10 +280,12 @@ class _Builder:
 
     def _key(self, node: Node, path: YamlPath) -> str | None:
         if node.tag == f"{_TAG}merge":
-            self._problem(node, path, "merge keys (`<<`) are not supported; write the fields out")
+            self._problem(
+                node, path, _("merge keys (`<<`) are not supported; write the fields out")
+            )
             return None
         if not isinstance(node, ScalarNode) or not node.value:
-            self._problem(node, path, "a field name must be a plain word followed by `:`")
+            self._problem(node, path, _("a field name must be a plain word followed by `:`"))
             return None
         return str(node.value)
 

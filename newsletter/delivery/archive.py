@@ -9,8 +9,11 @@ from __future__ import annotations
 
 __all__ = [
     "ArchivedIssue",
+    "Correction",
     "calendar_file",
     "calendar_files",
+    "correct",
+    "correction",
     "issue",
     "issues",
     "newsletters",
@@ -19,14 +22,16 @@ __all__ = [
     "web_version",
 ]
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 
 from newsletter import urls
 from newsletter.config import Config
+from newsletter.render import i18n
 from newsletter.render.issue import RenderedIssue
 from newsletter.render.personalize import Personalizer
-from newsletter.state import Connection
+from newsletter.state import Connection, now, transaction
 
 # What lists and feeds need: the documents themselves are read one at a time, on demand.
 _COLUMNS = "newsletter, slug, title, subject, language, issue_date, published_at"
@@ -50,16 +55,38 @@ class ArchivedIssue:
         return self.issue_date or self.published_at[:10]
 
 
-def publish(db: Connection, config: Config, rendered: RenderedIssue, /) -> None:
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """The last correction of an archived issue's web version."""
+
+    corrected_at: str  # ISO timestamp in UTC
+    issue_sha256: str  # of the issue file it was made from
+
+
+def publish(
+    db: Connection,
+    config: Config,
+    rendered: RenderedIssue,
+    /,
+    *,
+    corrected: dt.date | None = None,
+) -> None:
     """Store the issue's public web version, text and .ics files; replaces an earlier row.
 
     The first publication date is kept: a resumed or repeated send does not move the
-    issue in the archive or the feed.
+    issue in the archive or the feed. CORRECTED, the day of a correction, is shown on
+    the web version as "Rättad DATUM" (in the issue's language).
     """
     issue = rendered.issue
+    note = ""
+    if corrected is not None:
+        note = i18n.label(issue.language, "corrected").format(
+            date=i18n.format_date(corrected, issue.language, weekday=False)
+        )
     html, text = Personalizer(rendered).web_version(
         urls.issue_url(config, issue.newsletter, issue.slug),
         urls.archive_url(config, issue.newsletter),
+        correction=note,
     )
     # One statement: atomic on its own, and usable inside a caller's transaction.
     db.execute(
@@ -82,6 +109,35 @@ def publish(db: Connection, config: Config, rendered: RenderedIssue, /) -> None:
             json.dumps(rendered.calendar, ensure_ascii=False),
         ),
     )
+
+
+def correct(
+    db: Connection,
+    config: Config,
+    rendered: RenderedIssue,
+    /,
+    *,
+    issue_sha256: str,
+    today: dt.date,
+) -> None:
+    """Publish RENDERED again as a correction made TODAY from the file with ISSUE_SHA256."""
+    with transaction(db):
+        publish(db, config, rendered, corrected=today)
+        db.execute(
+            "UPDATE archive SET corrected_at = ?, corrected_sha256 = ?"
+            " WHERE newsletter = ? AND slug = ?",
+            (now(), issue_sha256, rendered.issue.newsletter, rendered.issue.slug),
+        )
+
+
+def correction(db: Connection, newsletter: str, slug: str, /) -> Correction | None:
+    """The last correction of NEWSLETTER's issue SLUG, if it was ever corrected."""
+    row = db.execute(
+        "SELECT corrected_at, corrected_sha256 FROM archive WHERE newsletter = ? AND slug = ?"
+        " AND corrected_at IS NOT NULL",
+        (newsletter, slug),
+    ).fetchone()
+    return Correction(row[0], row[1]) if row else None
 
 
 def newsletters(db: Connection, /) -> list[str]:

@@ -21,7 +21,7 @@ from newsletter.audience.returnpath import RefSigner
 from newsletter.audience.tokens import TokenSigner, load_secret
 from newsletter.config import Config
 from newsletter.content.model import Issue
-from newsletter.delivery import journal, receipt
+from newsletter.delivery import journal, receipt, runs
 from newsletter.delivery.engine import Progress, RunReport, deliver
 from newsletter.delivery.message import MessageBuilder, Recipient
 from newsletter.delivery.planning import Options, Plan, outbox_folder
@@ -33,6 +33,7 @@ from newsletter.errors import RecipientError, StateError
 from newsletter.fileio import describe_os_error
 from newsletter.state import Connection, backup_folder, target
 from newsletter.state.backup import backup
+from newsletter.translate import _
 
 if TYPE_CHECKING:
     # The renderer's libraries are imported only once the lists are loaded: the memory
@@ -52,7 +53,8 @@ def start(
     """Freeze a new send (or apply the list changes to a resumed one) and publish the issue.
 
     The lists are never frozen anew: people taken off the lists are skipped, and new
-    subscribers are added only with `add_new`. PLAN's recipients are dropped.
+    subscribers are added only with `add_new`. PLAN's recipients are dropped. The run is
+    marked running, with the SHA-256 of the issue file a new send starts with.
     """
     send = plan.send
     if send is None:
@@ -72,9 +74,10 @@ def start(
         if options.add_new and plan.changes.added and plan.recipients is not None:
             journal.append(db, send, plan.changes.added, signer=signer)
             journal.refingerprint(db, send, plan.recipients.fingerprint)
+            runs.reopen(db, send)
         if options.resend_uncertain:
             journal.requeue_uncertain(db, send)
-        journal.note(db, send, None)
+    runs.mark(db, send, "running", issue_sha256=plan.issue_sha256)
     # Frozen now: let the memory of the lists (~70 MB for 100,000) serve the send instead.
     plan.recipients = None
     from newsletter.delivery import archive
@@ -126,6 +129,7 @@ async def send(
                                on_progress=on_progress, refs=RefSigner(load_secret(config)),
                                retry_delay=retry_delay)  # fmt: skip
     report.send, report.transport = started, transport.description
+    _mark_ending(db, report)
     if not report.unrecorded:
         _conclude(config, db, report)
     return report
@@ -137,6 +141,18 @@ def _helper_database(config: Config) -> Database:
     return target(config), password.get_secret_value() if password else None
 
 
+def _mark_ending(db: Connection, report: RunReport) -> None:
+    """Record why the run stopped; when the journal cannot be written, the report says it."""
+    assert report.send is not None
+    try:
+        ending, note = runs.ending_of(report, journal.counts(db, report.send))
+        runs.mark(db, report.send, ending, note=note)
+    except StateError as exc:
+        report.warnings.append(
+            _("how the run ended could not be recorded: {reason}").format(reason=exc)
+        )
+
+
 def _conclude(config: Config, db: Connection, report: RunReport) -> None:
     """The receipt (when the send is finished) and the backup after the run, if they can be
     written: what was sent is recorded in the journal already, so a failure here is told,
@@ -146,35 +162,44 @@ def _conclude(config: Config, db: Connection, report: RunReport) -> None:
         report.receipts = conclude(config, db, report.send, transport=report.transport)
     except OSError as exc:
         report.warnings.append(
-            f"the receipt could not be written: {describe_os_error(exc)}. Everything is "
-            f"recorded; `newsletter status` writes it once there is room."
+            _(
+                "the receipt could not be written: {reason}. Everything is recorded; `newsletter "
+                "status` writes it once there is room."
+            ).format(reason=describe_os_error(exc))
         )
     except StateError as exc:
-        report.warnings.append(f"the send could not be marked finished: {exc}")
+        report.warnings.append(
+            _("the send could not be marked finished: {reason}").format(reason=exc)
+        )
     try:
         backup(db, backup_folder(config), reason="after-send")
     except StateError as exc:
-        report.warnings.append(f"no backup was made after the send: {exc}")
+        report.warnings.append(_("no backup was made after the send: {exc}").format(exc=exc))
 
 
 async def send_test(
     config: Config,
     rendered: RenderedIssue,
-    addresses: Sequence[str],
+    recipients: Sequence[str | Recipient],
     /,
     *,
     tls_context: ssl.SSLContext | None = None,
     retry_delay: float = 2.0,
 ) -> tuple[str, list[tuple[str, Result]]]:
-    """Send RENDERED, marked as a test, to ADDRESSES only; the journal is not touched."""
+    """Send RENDERED, marked as a test, to RECIPIENTS only; the journal is not touched.
+
+    A Recipient carries the name and fields the copy shows (a subscriber's row, see
+    review.reader); a bare address gets a copy without them.
+    """
     builder = MessageBuilder(rendered, config, signer=TokenSigner(load_secret(config)), test=True)
     outbox = outbox_folder(config, rendered.issue.newsletter, rendered.issue.slug, test=True)
     transport = open_transport(config, outbox=outbox, tls_context=tls_context,
                                retry_delay=retry_delay)  # fmt: skip
+    people = [Recipient(r) if isinstance(r, str) else r for r in recipients]
     async with transport:
         results = [
-            (a, await send_one(transport, builder.build(Recipient(a)), delay=retry_delay))
-            for a in addresses
+            (p.email, await send_one(transport, builder.build(p), delay=retry_delay))
+            for p in people
         ]
     return transport.description, results
 
@@ -194,7 +219,7 @@ def dry_run(
         rows = journal.rows(db, plan.send, statuses=status)
         people = (Recipient(r["address"], r["name"], json.loads(r["fields"])) for r in rows)
     sizes, failures = [], []
-    for person, _ in zip(people, range(plan.todo(options)), strict=False):
+    for person, _number in zip(people, range(plan.todo(options)), strict=False):
         try:
             sizes.append(len(builder.build(person).data))
         except (RecipientError, ValueError) as exc:

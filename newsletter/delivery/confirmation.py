@@ -30,6 +30,7 @@ from newsletter.delivery.replies import Result
 from newsletter.delivery.transport import open_transport, send_one
 from newsletter.render.colours import palette
 from newsletter.render.i18n import label
+from newsletter.translate import _
 
 # Beside the sends' OUTBOX/NEWSLETTER/SLUG folders; no newsletter's name starts with "_".
 OUTBOX_FOLDER = "_confirmations"
@@ -61,7 +62,9 @@ def build(
 ) -> OutgoingMessage:
     """The confirmation mail to ADDRESS with the confirmation LINK, in LANGUAGE."""
     if not address.isascii() or any(ch.isspace() for ch in address):
-        raise UnusableAddress(f"{address!r} cannot be written in a message header.")
+        raise UnusableAddress(
+            _("{address!r} cannot be written in a message header.").format(address=address)
+        )
     context = _context(config, newsletter, address=address, link=link, language=language)
     message = EmailMessage(policy=POLICY)
     message["From"] = newsletter.sender

@@ -24,6 +24,7 @@ from newsletter.delivery import journal, receipt
 from newsletter.errors import SendError
 from newsletter.state import Connection, Target, backup_folder, target
 from newsletter.state.backup import backups
+from newsletter.translate import _
 
 # confirmation.OUTBOX_FOLDER, named here without importing the mail's templates and words.
 _CONFIRMATIONS = "_confirmations"
@@ -45,19 +46,24 @@ def check(config: Config, db: Connection, /) -> None:
     where = target(config)
     listed = "\n".join(f"  {display_path(e.path)}: {e.what}" for e in found)
     newest = next(iter(backups(where.backups)), None)
-    restore = (
-        f"Restore the newest backup:\n    newsletter state restore {display_path(newest.path)}\n"
-        if newest is not None
-        else "Restore it from your own copies of the state folder (there are no backups in "
-        f"{display_path(where.backups)}).\n"
-    )
+    if newest is not None:
+        restore = _("Restore the newest backup:\n    newsletter state restore {backup}\n").format(
+            backup=display_path(newest.path)
+        )
+    else:
+        restore = _(
+            "Restore it from your own copies of the state folder (there are no backups in "
+            "{folder}).\n"
+        ).format(folder=display_path(where.backups))
     raise SendError(
-        f"{_shown(where)} does not know sends that this project shows happened:\n"
-        f"{listed}\nThe state database was probably lost, emptied or replaced by an older "
-        "copy. Sending now could mail people who unsubscribed and send an issue twice, so "
-        f"nothing was sent. {restore}`newsletter state verify` shows the database and its "
-        "backups. If this database is right and those files are left over from elsewhere, "
-        "move them out of the way and run the command again."
+        _(
+            "{db_path} does not know sends that this project shows happened:\n{listed}\nThe state "
+            "database was probably lost, emptied or replaced by an older copy. Sending now could "
+            "mail people who unsubscribed and send an issue twice, so nothing was sent. "
+            "{restore}`newsletter state verify` shows the database and its backups. If this "
+            "database is right and those files are left over from elsewhere, move them out of the"
+            " way and run the command again."
+        ).format(db_path=_shown(where), listed=listed, restore=restore)
     )
 
 
@@ -69,8 +75,8 @@ def missing(config: Config, db: Connection, /) -> list[Evidence]:
 
 def _receipts(config: Config, known: dict[tuple[str, str], str]) -> list[Evidence]:
     return [
-        Evidence(head.path, f"the receipt of {head.newsletter}/{head.issue}, started "
-                 f"{head.started_at}")
+        Evidence(head.path, _("the receipt of {newsletter}/{issue}, started {started}").format(
+            newsletter=head.newsletter, issue=head.issue, started=head.started_at))
         for head in receipt.heads(config)
         if known.get((head.newsletter, head.issue)) != head.started_at
     ]  # fmt: skip
@@ -88,7 +94,10 @@ def _outbox(config: Config, known: dict[tuple[str, str], str]) -> list[Evidence]
             if newsletter == _CONFIRMATIONS:
                 continue
             if count := sum(1 for _ in folder.glob("*.eml")):
-                found.append(Evidence(folder, f"{count} message file(s) of {newsletter}/{slug}"))
+                what = _("{n} message file(s) of {newsletter}/{slug}").format(
+                    n=count, newsletter=newsletter, slug=slug
+                )
+                found.append(Evidence(folder, what))
     return found
 
 
@@ -108,17 +117,23 @@ def _backup(config: Config, db: Connection, known: dict[tuple[str, str], str]) -
     lacking = [f"{n}/{s}" for n, s, created in sends if known.get((n, s)) != created]
     found = []
     if lacking:
-        found.append(Evidence(newest.path, f"a backup of {newest.taken_at} that holds the "
-                              f"send(s) {', '.join(lacking)}"))  # fmt: skip
+        what = _("a backup of {taken} that holds the send(s) {sends}").format(
+            taken=newest.taken_at, sends=", ".join(lacking)
+        )
+        found.append(Evidence(newest.path, what))
     held = db.execute("SELECT count(*) FROM suppression").scalar()
     if suppressed and not held:
-        found.append(Evidence(newest.path, f"a backup of {newest.taken_at} with {suppressed} "
-                              "suppressed address(es); this database has none"))  # fmt: skip
+        what = _(
+            "a backup of {taken} with {n} suppressed address(es); this database has none"
+        ).format(taken=newest.taken_at, n=suppressed)
+        found.append(Evidence(newest.path, what))
     return found
 
 
 def _shown(where: Target) -> str:
-    return display_path(where.path) if where.path is not None else f"The state database {where}"
+    if where.path is not None:
+        return display_path(where.path)
+    return _("The state database {where}").format(where=where)
 
 
 def check_key(
@@ -134,12 +149,21 @@ def check_key(
         else display_path(config.state_dir / SECRET_FILE)
     )
     raise SendError(
-        f"The unsubscribe links of the last send ({last.newsletter}/{last.slug}, started "
-        f"{last.created_at}) were signed with the key whose fingerprint is "
-        f"{last.key_fingerprint}, but the key in use now ({source}) is {signer.fingerprint}. "
-        "With it, every unsubscribe link in the messages already sent would answer 'not "
-        "found'. Give this command the key the earlier sends used: put back the old "
-        f"{SECRET_FILE} (from your copy of the state folder) or set NEWSLETTER_SECRET as "
-        "before. To start over with the new key on purpose (the links in every message sent "
-        "before stop working), run the command again with --new-key."
+        _(
+            "The unsubscribe links of the last send ({newsletter}/{slug}, started {created_at}) "
+            "were signed with the key whose fingerprint is {key_fingerprint}, but the key in use "
+            "now ({source}) is {fingerprint}. With it, every unsubscribe link in the messages "
+            "already sent would answer 'not found'. Give this command the key the earlier sends "
+            "used: put back the old {secret_file} (from your copy of the state folder) or set "
+            "NEWSLETTER_SECRET as before. To start over with the new key on purpose (the links in"
+            " every message sent before stop working), run the command again with --new-key."
+        ).format(
+            newsletter=last.newsletter,
+            slug=last.slug,
+            created_at=last.created_at,
+            key_fingerprint=last.key_fingerprint,
+            source=source,
+            fingerprint=signer.fingerprint,
+            secret_file=SECRET_FILE,
+        )
     )

@@ -35,6 +35,7 @@ from dkim.canonicalization import CanonicalizationPolicy
 from newsletter.config import DkimSettings
 from newsletter.errors import ConfigError
 from newsletter.fileio import UnreadableFile, read_regular
+from newsletter.translate import N_, _
 
 SIGNED_HEADERS: tuple[str, ...] = (
     "From",
@@ -53,11 +54,11 @@ SIGNED_HEADERS: tuple[str, ...] = (
 )
 _FIELD = b"DKIM-Signature"
 _CANONICAL = CanonicalizationPolicy.from_c_value(b"relaxed/simple")
-_MAKE_A_KEY = (
+_MAKE_A_KEY = N_(
     "Make one with `openssl genrsa -out dkim.key 2048` and publish its "
     "public key (see docs/send.md, DKIM)."
 )
-_MAKE_AN_ED25519_KEY = (
+_MAKE_AN_ED25519_KEY = N_(
     "Make one with `openssl genpkey -algorithm ed25519 -out dkim-ed25519.key` and publish "
     "its public key (see docs/send.md, DKIM)."
 )
@@ -149,24 +150,38 @@ def _read_key(
     kind: type[_PrivateKey] = rsa.RSAPrivateKey,
 ) -> _PrivateKey:
     where = f"{setting} {path}"
-    make = _MAKE_A_KEY if kind is rsa.RSAPrivateKey else _MAKE_AN_ED25519_KEY
+    variable = f"NEWSLETTER_{setting.upper().replace('.', '_')}"
+    make = _(_MAKE_A_KEY if kind is rsa.RSAPrivateKey else _MAKE_AN_ED25519_KEY)
     try:
-        pem = read_regular(path, limit=1 << 16, what="a key file")
+        pem = read_regular(path, limit=1 << 16, what=N_("a key file"))
     except UnreadableFile as exc:
         raise ConfigError(
-            f"{where}: cannot read the DKIM private key ({exc.reason}). Check the path in "
-            f"newsletter.toml (or NEWSLETTER_{setting.upper().replace('.', '_')}) and the "
-            "file's permissions."
+            _(
+                "{where}: cannot read the DKIM private key ({reason}). Check the path in "
+                "newsletter.toml (or {variable}) and the file's permissions."
+            ).format(where=where, reason=exc.reason, variable=variable)
         ) from None
     try:
         key = serialization.load_pem_private_key(pem, password=None)
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-        raise ConfigError(f"{where}: is not a private key in PEM format ({exc}). {make}") from None
-    name = "an RSA" if kind is rsa.RSAPrivateKey else "an Ed25519"
+        raise ConfigError(
+            _("{where}: is not a private key in PEM format ({exc}). {make_a_key}").format(
+                where=where, exc=exc, make_a_key=make
+            )
+        ) from None
     if not isinstance(key, kind):
-        raise ConfigError(f"{where}: is not {name} private key. {make}")
+        wrong = (
+            N_("{where}: is not an RSA private key. {make_a_key}")
+            if kind is rsa.RSAPrivateKey
+            else N_("{where}: is not an Ed25519 private key. {make_a_key}")
+        )
+        raise ConfigError(_(wrong).format(where=where, make_a_key=make))
     if isinstance(key, rsa.RSAPrivateKey) and key.key_size < 1024:
         # RFC 8301 3.2: verifiers refuse keys under 1024 bits.
-        raise ConfigError(f"{where}: the key has {key.key_size} bits; receivers want at least "
-                          f"1024, and 2048 is usual. {make}")  # fmt: skip
+        raise ConfigError(
+            _(
+                "{where}: the key has {bits} bits; receivers want at least 1024, and 2048 is "
+                "usual. {make_a_key}"
+            ).format(where=where, bits=key.key_size, make_a_key=make)
+        )
     return key

@@ -46,6 +46,8 @@ from email import policy
 from email.headerregistry import BaseHeader, HeaderRegistry
 from typing import TYPE_CHECKING, Any
 
+from newsletter.translate import _
+
 if TYPE_CHECKING:
     from email.policy import Policy
 
@@ -87,7 +89,11 @@ class _UrlListHeader(BaseHeader):
     @classmethod
     def parse(cls, value: str, kwds: dict[str, Any]) -> None:
         if _CONTROL.search(value):
-            raise ValueError(f"a line break or control character in a link header: {value!r}")
+            raise ValueError(
+                _("a line break or control character in a link header: {value!r}").format(
+                    value=value
+                )
+            )
         kwds["parse_tree"] = None
         kwds["decoded"] = value
 
@@ -204,7 +210,9 @@ def _with_address(lines: list[str], address: str) -> list[str]:
 
 def _refuse_breaks(text: str) -> None:
     if _CONTROL.search(text):
-        raise ValueError(f"a line break or control character in a header: {text!r}")
+        raise ValueError(
+            _("a line break or control character in a header: {text!r}").format(text=text)
+        )
 
 
 def _plain(text: str) -> bool:

@@ -39,6 +39,7 @@ from newsletter.delivery.quotedprintable import BodyEncoder
 from newsletter.errors import RecipientError
 from newsletter.render import i18n
 from newsletter.render.personalize import Personal, Personalizer
+from newsletter.translate import _
 
 if TYPE_CHECKING:
     from newsletter.delivery.dkim import DkimSigner
@@ -73,21 +74,27 @@ def _address(email: str) -> str:
     """The address for the envelope and To:, refused when it could break a header."""
     if _SPACE_OR_CONTROL.search(email) or "@" not in email:
         raise UnusableAddress(
-            f"{email!r} is not a usable address (space, line break or control character in "
-            "it): fix it in the subscriber list."
+            _(
+                "{email!r} is not a usable address (space, line break or control character in "
+                "it): fix it in the subscriber list."
+            ).format(email=email)
         )
-    local, _, domain = email.rpartition("@")
+    local, _at, domain = email.rpartition("@")
     if not local.isascii():
         raise UnusableAddress(
-            f"{email}: an address with non-ASCII letters before the @ needs SMTPUTF8, which "
-            "this tool does not send; ask the subscriber for another address."
+            _(
+                "{email}: an address with non-ASCII letters before the @ needs SMTPUTF8, which "
+                "this tool does not send; ask the subscriber for another address."
+            ).format(email=email)
         )
     if domain.isascii():
         return email
     try:
         return f"{local}@{domain.encode('idna').decode('ascii')}"
     except UnicodeError:
-        raise UnusableAddress(f"{email}: the domain is not a valid host name.") from None
+        raise UnusableAddress(
+            _("{email}: the domain is not a valid host name.").format(email=email)
+        ) from None
 
 
 def _signed_headers(feedback_id: bool) -> tuple[str, ...]:

@@ -29,6 +29,7 @@ from newsletter.content.model import Issue
 from newsletter.delivery import continuity, journal
 from newsletter.errors import SendError
 from newsletter.state import Connection
+from newsletter.translate import _
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,7 @@ class Plan:
     recipients: Recipients | None  # the lists now; None when nothing is left to send
     changes: ListChanges
     suppressed_failures: int = 0  # failed rows --retry-failed leaves: suppressed since
+    issue_sha256: str | None = None  # of the issue file as read for this run (runs.mark)
 
     @property
     def newsletter(self) -> str:
@@ -103,8 +105,10 @@ def plan(config: Config, db: Connection, issue: Issue, options: Options) -> Plan
     if send is None:
         if options.retry_failed or options.resend_uncertain:
             raise SendError(
-                f"{issue.newsletter}/{issue.slug} has not been sent yet, so nothing failed or "
-                "is uncertain: leave out --retry-failed and --resend-uncertain."
+                _(
+                    "{newsletter}/{slug} has not been sent yet, so nothing failed or is "
+                    "uncertain: leave out --retry-failed and --resend-uncertain."
+                ).format(newsletter=issue.newsletter, slug=issue.slug)
             )
         lists = list(options.lists) or default_lists(config, db, issue.newsletter)
         found = recipients(config, db, lists, newsletter=issue.newsletter)
@@ -112,14 +116,16 @@ def plan(config: Config, db: Connection, issue: Issue, options: Options) -> Plan
         return Plan(issue, lists, None, counts, found.suppressed, found, ListChanges())
     if options.lists and _list_files(config, options.lists) != _list_files(config, send.lists):
         raise SendError(
-            f"{issue.slug} was started on {send.created_at} with the list(s) "
-            f"{', '.join(send.lists)}; a send keeps its lists. Run it again without --list "
-            "to resume it."
+            _(
+                "{slug} was started on {created_at} with the list(s) {joined}; a send keeps its "
+                "lists. Run it again without --list to resume it."
+            ).format(slug=issue.slug, created_at=send.created_at, joined=", ".join(send.lists))
         )
     counts = journal.counts(db, send)
     suppressed = journal.suppressed_failures(db, send) if options.retry_failed else 0
     wanted = counts.failed - suppressed if options.retry_failed else counts.queued
-    if not wanted and not (options.resend_uncertain and counts.sending):
+    # --add-new looks at the lists even when the send is finished: the people added since.
+    if not wanted and not (options.resend_uncertain and counts.sending) and not options.add_new:
         return Plan(issue, send.lists, send, counts, 0, None, ListChanges(), suppressed)
     found = recipients(config, db, send.lists, newsletter=issue.newsletter)
     return Plan(issue, send.lists, send, counts, 0, found, compare(db, send, found), suppressed)

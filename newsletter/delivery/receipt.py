@@ -26,7 +26,7 @@ from typing import Any, TextIO
 
 from newsletter.audience.csvfile import excel_safe
 from newsletter.config import Config
-from newsletter.delivery import journal
+from newsletter.delivery import journal, runs
 from newsletter.fileio import PRIVATE_FILE, private_folder
 from newsletter.state import Connection, Row
 
@@ -129,6 +129,8 @@ def _write_json(out: TextIO, db: Connection, send: journal.Send, transport: str)
         "finished_at": send.finished_at,
         "written_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "delivered_by": transport,
+        # The issue file as it was sent (`sha256sum ISSUE`): a correction does not change it.
+        "issue_sha256": runs.story(db, send).issue_sha256,
         "counts": {
             "sent": counts.sent,
             "failed": counts.failed,

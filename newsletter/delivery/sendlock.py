@@ -22,6 +22,7 @@ from typing import IO
 from newsletter.config import Config
 from newsletter.errors import SendError, StateError
 from newsletter.state import Connection
+from newsletter.translate import _
 
 # The first key of our advisory locks ("nl"): the second is the issue's.
 _NAMESPACE = 0x6E6C
@@ -51,9 +52,11 @@ def lock(config: Config, db: Connection, newsletter: str, slug: str) -> Iterator
 
 def _busy(newsletter: str, slug: str) -> SendError:
     return SendError(
-        f"{newsletter}/{slug} is being sent by another newsletter process right now (on this "
-        "machine or, with a shared database, on another). Wait for it to finish, or stop it "
-        "with Ctrl-C, then run this again."
+        _(
+            "{newsletter}/{slug} is being sent by another newsletter process right now (on this "
+            "machine or, with a shared database, on another). Wait for it to finish, or stop it "
+            "with Ctrl-C, then run this again."
+        ).format(newsletter=newsletter, slug=slug)
     )
 
 

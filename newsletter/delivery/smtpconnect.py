@@ -3,7 +3,15 @@ it can fail said in plain words with what to change."""
 
 from __future__ import annotations
 
-__all__ = ["Connector", "TlsChoice", "Unreachable", "abort", "close", "tls_choice"]
+__all__ = [
+    "Connector",
+    "TlsChoice",
+    "Unreachable",
+    "abort",
+    "close",
+    "connection_security",
+    "tls_choice",
+]
 
 import asyncio
 import contextlib
@@ -14,9 +22,10 @@ from aiosmtplib import SMTP, SMTPAuthenticationError, SMTPException, SMTPRespons
 
 from newsletter.config import SmtpSettings
 from newsletter.errors import TransportError
+from newsletter.translate import N_, _
 
 _E = TypeVar("_E", bound=BaseException)
-_CHECK_LOGIN = "check NEWSLETTER_SMTP_USERNAME and NEWSLETTER_SMTP_PASSWORD"
+_CHECK_LOGIN = N_("check NEWSLETTER_SMTP_USERNAME and NEWSLETTER_SMTP_PASSWORD")
 
 
 class TlsChoice(NamedTuple):
@@ -79,14 +88,18 @@ class Connector:
         password = settings.password
         if password is None:
             raise TransportError(
-                f"{self.address}: smtp.username is {settings.username!r} but no password is "
-                "set: set NEWSLETTER_SMTP_PASSWORD (or NEWSLETTER_SMTP_PASSWORD_FILE) in the "
-                "environment."
+                _(
+                    "{address}: smtp.username is {username!r} but no password is set: set "
+                    "NEWSLETTER_SMTP_PASSWORD (or NEWSLETTER_SMTP_PASSWORD_FILE) in the "
+                    "environment."
+                ).format(address=self.address, username=settings.username)
             )
         if settings.security == "none" and not settings.is_loopback:
             raise TransportError(
-                f'{self.address}: security is "none", so the password would cross the '
-                'network unencrypted. Set smtp.security to "starttls" or "tls".'
+                _(
+                    '{address}: security is "none", so the password would cross the network '
+                    'unencrypted. Set smtp.security to "starttls" or "tls".'
+                ).format(address=self.address)
             )
         return settings.username, password.get_secret_value()
 
@@ -94,43 +107,62 @@ class Connector:
         where = self.address
         if isinstance(exc, SMTPAuthenticationError):
             return TransportError(
-                f"{where} refused the login ({exc.code} {exc.message}): {_CHECK_LOGIN}."
+                _("{where} refused the login ({code} {message}): {check_login}.").format(
+                    where=where, code=exc.code, message=exc.message, check_login=_(_CHECK_LOGIN)
+                )
             )
         if (cert := _cause(exc, ssl.SSLCertVerificationError)) is not None:
             return TransportError(
-                f"{where}: its TLS certificate cannot be trusted ({cert.verify_message}). "
-                f"The server must present a valid certificate for {self.settings.host}; "
-                "check smtp.host (the name must match the certificate) and the server's setup."
+                _(
+                    "{where}: its TLS certificate cannot be trusted ({verify_message}). The "
+                    "server must present a valid certificate for {host}; check smtp.host (the "
+                    "name must match the certificate) and the server's setup."
+                ).format(where=where, verify_message=cert.verify_message, host=self.settings.host)
             )
         if (tls := _cause(exc, ssl.SSLError)) is not None:
             return TransportError(
-                f"{where}: the TLS handshake failed ({tls.reason or tls}). With "
-                'smtp.security = "tls" the server must speak TLS from the first byte (usually '
-                'port 465); a server on port 587 wants "starttls".'
+                _(
+                    '{where}: the TLS handshake failed ({value}). With smtp.security = "tls" the '
+                    "server must speak TLS from the first byte (usually port 465); a server on "
+                    'port 587 wants "starttls".'
+                ).format(where=where, value=tls.reason or tls)
             )
         if isinstance(exc, SMTPResponseException) and 400 <= exc.code < 500:
-            return Unreachable(f"{where} is busy ({exc.code} {exc.message}); try again later.")
+            return Unreachable(
+                _("{where} is busy ({code} {message}); try again later.").format(
+                    where=where, code=exc.code, message=exc.message
+                )
+            )
         if isinstance(exc, SMTPResponseException):
             return TransportError(
-                f"{where} refused the connection ({exc.code} {exc.message}). Check smtp.host "
-                "and smtp.port, and ask the server's administrator whether this computer may "
-                "send through it."
+                _(
+                    "{where} refused the connection ({code} {message}). Check smtp.host and "
+                    "smtp.port, and ask the server's administrator whether this computer may send"
+                    " through it."
+                ).format(where=where, code=exc.code, message=exc.message)
             )
         message = str(exc)
         if "STARTTLS extension not supported" in message:
             return TransportError(
-                f"{where} does not offer STARTTLS, and TLS is required for a server on another "
-                'machine. Use smtp.security = "tls" if it speaks TLS from the start (port 465), '
-                "or ask its administrator to enable STARTTLS."
+                _(
+                    "{where} does not offer STARTTLS, and TLS is required for a server on another"
+                    ' machine. Use smtp.security = "tls" if it speaks TLS from the start (port '
+                    "465), or ask its administrator to enable STARTTLS."
+                ).format(where=where)
             )
         if "AUTH extension" in message or "authentication method" in message:
             return TransportError(
-                f"{where} does not offer a login (SMTP AUTH) on this connection: leave "
-                "smtp.username empty if it needs no login, or use TLS if it offers AUTH only then."
+                _(
+                    "{where} does not offer a login (SMTP AUTH) on this connection: leave "
+                    "smtp.username empty if it needs no login, or use TLS if it offers AUTH only "
+                    "then."
+                ).format(where=where)
             )
         return Unreachable(
-            f"cannot connect to {where} ({message}). Check smtp.host and smtp.port "
-            "(NEWSLETTER_SMTP_HOST, NEWSLETTER_SMTP_PORT) and that the server is running."
+            _(
+                "cannot connect to {where} ({message}). Check smtp.host and smtp.port "
+                "(NEWSLETTER_SMTP_HOST, NEWSLETTER_SMTP_PORT) and that the server is running."
+            ).format(where=where, message=message)
         )
 
 
@@ -163,3 +195,13 @@ def _cause(exc: BaseException | None, kind: type[_E]) -> _E | None:
             return exc
         exc = exc.__cause__ or exc.__context__
     return None
+
+
+def connection_security(client: SMTP, settings: SmtpSettings, /) -> str:
+    """What CLIENT's connection really is: "TLS 1.3 (STARTTLS)", "no TLS (loopback)"; the
+    receipt, a public record, says this, never the configured intention."""
+    ssl_object = client.get_transport_info("ssl_object")
+    if ssl_object is None:
+        return "no TLS (loopback)" if settings.is_loopback else "no TLS"
+    version = str(ssl_object.version() or "TLS").replace("TLSv", "TLS ")
+    return f"{version} ({'implicit TLS' if settings.security == 'tls' else 'STARTTLS'})"

@@ -15,7 +15,7 @@ TransportError that stops the send.
 
 from __future__ import annotations
 
-__all__ = ["CONNECT_ATTEMPTS", "SmtpPool"]
+__all__ = ["CONNECT_ATTEMPTS", "SmtpPool", "TlsChoice", "connection_security", "tls_choice"]
 
 import asyncio
 import contextlib
@@ -37,7 +37,15 @@ from newsletter.delivery.message import OutgoingMessage
 from newsletter.delivery.pace import Pace
 from newsletter.delivery.ratelimit import RateLimiter
 from newsletter.delivery.replies import NotDelivered, Result, classify, fewer_connections
-from newsletter.delivery.smtpconnect import Connector, Unreachable, abort, close
+from newsletter.delivery.smtpconnect import (
+    Connector,
+    TlsChoice,
+    Unreachable,
+    abort,
+    close,
+    connection_security,
+    tls_choice,
+)
 from newsletter.delivery.smtpdata import send_data, transfer_form
 from newsletter.errors import TransportError
 
@@ -96,7 +104,9 @@ class SmtpPool:
         self._connector = Connector(self.settings, tls_context=self._tls_context)
         # The first connection now: a wrong host, certificate or password stops the
         # send before anything is recorded as sending. The others open when needed.
-        self._slots[0].client = await self._connector.open()
+        first = self._slots[0].client = await self._connector.open()
+        # What was configured, until the first connection says what it really is.
+        self.description = f"{self.address}, {connection_security(first, self.settings)}"
         for slot in self._slots:
             self._free.put_nowait(slot)
         return self

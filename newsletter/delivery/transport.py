@@ -23,6 +23,7 @@ from newsletter.delivery.replies import NotDelivered, Result
 from newsletter.delivery.retries import ATTEMPTS
 from newsletter.errors import TransportError
 from newsletter.fileio import describe_os_error, private_folder, write_new
+from newsletter.translate import _
 
 
 class Transport(Protocol):
@@ -102,8 +103,10 @@ class Outbox:
             private_folder(self.folder)
         except OSError as exc:
             raise TransportError(
-                f"{self.folder}: cannot create the outbox folder ({exc.strerror}). "
-                "Check the `outbox` setting in newsletter.toml and the folder's permissions."
+                _(
+                    "{folder}: cannot create the outbox folder ({strerror}). Check the `outbox` "
+                    "setting in newsletter.toml and the folder's permissions."
+                ).format(folder=self.folder, strerror=exc.strerror)
             ) from None
         # A resumed send continues the numbering: earlier files are never overwritten.
         numbers = (int(path.stem) for path in self.folder.glob("*.eml") if path.stem.isdigit())
@@ -131,7 +134,9 @@ class Outbox:
             except OSError as exc:
                 # Certainly not delivered: the row goes back to the queue for the next run.
                 raise NotDelivered(
-                    f"{path}: cannot write the message: {describe_os_error(exc)}."
+                    _("{path}: cannot write the message: {reason}.").format(
+                        path=path, reason=describe_os_error(exc)
+                    )
                 ) from None
             break
         # Shown like the description (relative to the project): the receipt is a public

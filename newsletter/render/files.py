@@ -11,6 +11,7 @@ from newsletter.config import Config
 from newsletter.errors import RenderError
 from newsletter.render.issue import RenderedIssue
 from newsletter.render.personalize import Personalizer
+from newsletter.translate import _
 
 
 def write_build(rendered: RenderedIssue, config: Config, folder: Path, /) -> list[Path]:
@@ -30,5 +31,9 @@ def write_build(rendered: RenderedIssue, config: Config, folder: Path, /) -> lis
             path.write_text(content, encoding="utf-8", newline="")
             written.append(path)
     except OSError as exc:
-        raise RenderError(f"{exc.filename}: cannot write it: {exc.strerror}.") from None
+        raise RenderError(
+            _("{filename}: cannot write it: {strerror}.").format(
+                filename=exc.filename, strerror=exc.strerror
+            )
+        ) from None
     return written

@@ -57,6 +57,7 @@ LABELS: dict[str, dict[str, str]] = {
         "kind_report": "Rapport",
         "kind_event": "Evenemang",
         "test_subject": "[TEST] {subject}",
+        "corrected": "· Rättad {date}",
         # The pages of `newsletter serve`.
         "page_newsletters": "Nyhetsbrev",
         "page_feed": "Följ nyhetsbrevet i en flödesläsare (Atom)",
@@ -130,6 +131,7 @@ LABELS: dict[str, dict[str, str]] = {
         "kind_report": "Report",
         "kind_event": "Event",
         "test_subject": "[TEST] {subject}",
+        "corrected": "· Corrected {date}",
         "page_newsletters": "Newsletters",
         "page_feed": "Follow the newsletter in a feed reader (Atom)",
         "page_no_issues": "No issues have been published yet.",
@@ -184,9 +186,10 @@ def label(language: str, key: str) -> str:
     raise KeyError(key)
 
 
-def format_date(day: dt.date, language: str) -> str:
-    """'tisdag 15 september 2020' / 'Tuesday 15 September 2020'."""
-    return _babel_date(day, "EEEE d MMMM y", locale=language)
+def format_date(day: dt.date, language: str, *, weekday: bool = True) -> str:
+    """'tisdag 15 september 2020' / 'Tuesday 15 September 2020'; without WEEKDAY
+    '15 september 2020'."""
+    return _babel_date(day, "EEEE d MMMM y" if weekday else "d MMMM y", locale=language)
 
 
 def format_time_range(start: dt.time | None, end: dt.time | None, language: str) -> str:

@@ -39,6 +39,7 @@ from newsletter.render.phone import tel_uri
 from newsletter.render.placeholders import Placeholders
 from newsletter.render.plaintext import CalendarLinks, issue_label, name_in_header, render_text
 from newsletter.render.templating import environment, template_folders
+from newsletter.translate import _
 
 # Gmail clips a message whose HTML is above about 102 KB (see DELIVERABILITY.md).
 WARN_BYTES = 85 * 1024
@@ -166,11 +167,15 @@ def _mjml(config: Config, newsletter: NewsletterConfig, context: dict[str, Any])
         return env.get_template("issue.mjml").render(context)
     except TemplateSyntaxError as exc:
         raise RenderError(
-            f"{exc.filename or exc.name}:{exc.lineno}: template error: {exc.message}. "
-            "Fix the template, or delete your copy to use the built-in one."
+            _(
+                "{value}:{lineno}: template error: {message}. Fix the template, or delete your "
+                "copy to use the built-in one."
+            ).format(value=exc.filename or exc.name, lineno=exc.lineno, message=exc.message)
         ) from None
     except TemplateError as exc:
-        raise RenderError(f"template error: {exc}. Check your templates folder.") from None
+        raise RenderError(
+            _("template error: {exc}. Check your templates folder.").format(exc=exc)
+        ) from None
 
 
 def _compile(source: str) -> str:
@@ -179,8 +184,10 @@ def _compile(source: str) -> str:
         return str(mjml.mjml2html(source, disable_comments=True, fonts={}))
     except ValueError as exc:
         raise RenderError(
-            f"the templates produced MJML that does not compile: {exc}. "
-            "Check the MJML in your templates folder."
+            _(
+                "the templates produced MJML that does not compile: {exc}. Check the MJML in your"
+                " templates folder."
+            ).format(exc=exc)
         ) from None
 
 
@@ -214,14 +221,20 @@ def _warnings(html: str, size: int) -> list[str]:
     warnings: list[str] = []
     if size > WARN_BYTES:
         warnings.append(
-            f"the HTML is {size / 1024:.0f} KB encoded; Gmail clips messages above about "
-            f"102 KB. Shorten the texts or move items to a later issue."
+            _(
+                "the HTML is {size:.0f} KB encoded; Gmail clips messages above about 102 KB. "
+                "Shorten the texts or move items to a later issue."
+            ).format(size=size / 1024)
         )
     for tag in _IMG.findall(html):
         if not _ALT.search(tag):
-            warnings.append(f"an image has no alt text: {tag[:120]}. Describe it with `alt:`.")
+            warnings.append(
+                _("an image has no alt text: {tag}. Describe it with `alt:`.").format(tag=tag[:120])
+            )
     for url in dict.fromkeys(_HTTP_LINK.findall(html)):
-        warnings.append(f"{url} is an http: link; use https:// if the site supports it.")
+        warnings.append(
+            _("{url} is an http: link; use https:// if the site supports it.").format(url=url)
+        )
     return warnings
 
 
@@ -230,16 +243,20 @@ def _check_unsubscribe(html: str, text: str, placeholders: Placeholders) -> None
     link = f'href="{placeholders("unsubscribe_url")}"'
     if link not in html or placeholders("unsubscribe_url") not in text:
         raise RenderError(
-            "the templates lost the unsubscribe link: a template of yours replaces one "
-            "that had it. Put back <a href=\"{{ ph('unsubscribe_url') }}\"> (see the "
-            "built-in footer.mjml)."
+            _(
+                "the templates lost the unsubscribe link: a template of yours replaces one that "
+                "had it. Put back <a href=\"{{ ph('unsubscribe_url') }}\"> (see the built-in "
+                "footer.mjml)."
+            )
         )
 
 
 def _check_size(issue: Issue, size: int) -> None:
     if size > REFUSE_BYTES:
         raise RenderError(
-            f"{issue.slug}: the HTML is {size / 1024:.0f} KB encoded, above the "
-            f"{REFUSE_BYTES // 1024} KB limit: Gmail would cut the message off before the "
-            "unsubscribe link. Shorten the texts or move items to a later issue."
+            _(
+                "{slug}: the HTML is {size:.0f} KB encoded, above the {refuse_bytes} KB limit: "
+                "Gmail would cut the message off before the unsubscribe link. Shorten the texts "
+                "or move items to a later issue."
+            ).format(slug=issue.slug, size=size / 1024, refuse_bytes=REFUSE_BYTES // 1024)
         )

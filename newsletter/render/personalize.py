@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from newsletter.errors import RecipientError
 from newsletter.render.i18n import label
 from newsletter.render.placeholders import Placeholders
+from newsletter.translate import _
 from newsletter.values import check_url
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ class Personal:
 
 # The values the tool fills in itself; every other key is a column of the lists.
 BUILT_IN = frozenset({"name", "email", "unsubscribe_url", "web_url", "unsubscribe_label",
-                      "unsubscribe_note"})  # fmt: skip
+                      "unsubscribe_note", "correction"})  # fmt: skip
 
 
 class UnusableValue(RecipientError):
@@ -82,12 +83,20 @@ class Personalizer:
             "email": personal.email,
             "unsubscribe_url": personal.unsubscribe_url,
             "web_url": personal.web_url,
+            "correction": "",
         }
         return self._fill(values)
 
-    def web_version(self, web_url: str, archive_url: str) -> tuple[str, str]:
-        """The public page: no name, no address, no token; unsubscribing points to the archive."""
-        return self._fill({**self._web_words, "web_url": web_url, "unsubscribe_url": archive_url})
+    def web_version(
+        self, web_url: str, archive_url: str, *, correction: str = ""
+    ) -> tuple[str, str]:
+        """The public page: no name, no address, no token; unsubscribing points to the archive.
+
+        CORRECTION ("Rättad 12 maj 2026") is shown beside the issue's number and date.
+        """
+        values = {**self._web_words, "web_url": web_url, "unsubscribe_url": archive_url,
+                  "correction": correction}  # fmt: skip
+        return self._fill(values)
 
     def _fill(self, values: Mapping[str, str]) -> tuple[str, str]:
         # Values are escaped in the HTML only: the text part shows them as they are.
@@ -100,8 +109,10 @@ def _check_link(key: str, value: str) -> None:
     except ValueError as exc:
         shown = value if len(value) <= 60 else value[:59] + "…"
         raise UnusableValue(
-            f"the column {key!r} is used as a link address in the issue, but holds {shown!r}: "
-            f"{exc}. Fix the value in the list."
+            _(
+                "the column {key!r} is used as a link address in the issue, but holds {shown!r}: "
+                "{exc}. Fix the value in the list."
+            ).format(key=key, shown=shown, exc=exc)
         ) from None
 
 

@@ -74,7 +74,8 @@ class _Writer:
         issue = self.issue
         yield [f"{self.t('view_in_browser')}: {self.ph('web_url')}"]
         name = _wrap(self.newsletter.name.upper()) if name_in_header(issue, self.newsletter) else []
-        yield [*name, issue_label(issue)]
+        # The web version of a corrected issue says so here ("· Rättad 12 maj 2026").
+        yield [*name, f"{issue_label(issue)} {self.ph('correction')}"]
         yield _underlined(issue.title, "=")
         yield from self.markdown(issue.intro)
         for section in issue.sections:

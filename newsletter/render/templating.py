@@ -11,6 +11,7 @@ from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, Stric
 
 from newsletter.config import CONFIG_NAME, Config, NewsletterConfig
 from newsletter.errors import ConfigError
+from newsletter.translate import _
 
 _PACKAGE = Path(__file__).resolve().parent.parent  # the newsletter package
 
@@ -28,8 +29,10 @@ def template_folders(config: Config, newsletter: NewsletterConfig, /) -> tuple[P
         own = config.root / newsletter.templates
         if not own.is_dir():
             raise ConfigError(
-                f"{config.path or CONFIG_NAME}: newsletters.{newsletter.key}.templates: "
-                f"the folder {own} does not exist; create it or remove the setting."
+                _(
+                    "{value}: newsletters.{key}.templates: the folder {own} does not exist; "
+                    "create it or remove the setting."
+                ).format(value=config.path or CONFIG_NAME, key=newsletter.key, own=own)
             )
         folders.append(own)
     folders += [config.root / "templates", default_templates()]

@@ -34,6 +34,7 @@ from newsletter.render.issue import RenderedIssue, render_issue
 from newsletter.render.personalize import Personal, Personalizer
 from newsletter.render.templating import template_folders
 from newsletter.review.reader import SAMPLE, Reader, reader
+from newsletter.translate import _, language
 
 _PAGE = (Path(__file__).parent / "preview.html").read_text(encoding="utf-8")
 _WATCHED = (".yaml", ".yml", ".toml", ".mjml", ".j2", ".html")
@@ -52,11 +53,19 @@ class Preview:
     """The rendered issue at PATH, kept current by refresh()."""
 
     def __init__(
-        self, path: Path, /, *, base_url: str, address: str | None = None, lists: Sequence[str] = ()
+        self,
+        path: Path,
+        /,
+        *,
+        base_url: str,
+        address: str | None = None,
+        lists: Sequence[str] = (),
+        config_path: Path | None = None,
     ) -> None:
         self.path = path
         self.base_url = base_url
         self.address, self.lists = address, lists
+        self.config_path = config_path
         self.state = _State(0)
         self.refresh()
 
@@ -64,7 +73,7 @@ class Preview:
         """Load and render again; on a mistake in the files, keep the error to show."""
         version = self.state.version + 1
         try:
-            issue, config = load(self.path)
+            issue, config = load(self.path, config_path=self.config_path)
             # Calendar links point at this server, so they work in the preview.
             config = config.model_copy(update={"base_url": self.base_url})
             whom = reader(config, issue.newsletter, address=self.address, lists=self.lists)
@@ -72,12 +81,13 @@ class Preview:
         except NewsletterError as exc:
             self.state = _State(version, error=str(exc))
         except Exception as exc:  # a bug must not stop the preview from following saves
-            self.state = _State(version, error=f"Unexpected error (please report it): {exc!r}")
+            message = _("Unexpected error (please report it): {error}").format(error=repr(exc))
+            self.state = _State(version, error=message)
 
     def watched(self) -> list[Path]:
         """The issue's folder, the configuration and the template folders."""
         paths = [self.path.resolve().parent]
-        if config := self.state.config or _config_or_none(self.path):
+        if config := self.state.config or _config_or_none(self.path, self.config_path):
             paths += [config.path.parent] if config.path else []
             with contextlib.suppress(NewsletterError):
                 for newsletter in config.newsletters.values():
@@ -126,7 +136,7 @@ class Preview:
             return path.endswith(_WATCHED)
 
         # A short step: the page shows a saved change well within a second.
-        for _ in watch(
+        for _changes in watch(
             *self.watched(),
             watch_filter=relevant,
             stop_event=stop,
@@ -142,14 +152,17 @@ class Preview:
 
     async def _page(self, request: Request) -> Response:
         state = self.state
-        return HTMLResponse(_PAGE.replace("{{ body }}", self._body(state)))
+        page = _PAGE.replace("{{ lang }}", language()).replace(
+            "{{ title }}", html.escape(_("Preview – newsletter"))
+        )
+        return HTMLResponse(page.replace("{{ body }}", self._body(state)))
 
     def _body(self, state: _State) -> str:
         title = html.escape(str(self.path))
         if state.rendered is None:
+            bad = _("Not rendered: fix the problems below and save; this page updates by itself.")
             return (
-                f'<header><h1>{title}</h1><p class="bad">Not rendered: fix the problems '
-                "below and save; this page updates by itself.</p></header>"
+                f'<header><h1>{title}</h1><p class="bad">{html.escape(bad)}</p></header>'
                 f'<pre class="errors" role="alert">{html.escape(state.error)}</pre>'
                 f"<script>const VERSION = {state.version};</script>"
             )
@@ -162,19 +175,22 @@ class Preview:
             f'<a href="{html.escape(_calendar_url(state, name))}">{html.escape(name)}</a>'
             for name in rendered.calendar
         )
+        line = _("{path} · e-mail HTML {size:.1f} KB encoded (limit 100 KB) · as {reader} gets it")
+        line = line.format(path=str(self.path), size=size, reader=_whom(state.reader))
+        files = _("{n} calendar files").format(n=len(rendered.calendar))
+        desktop, mobile, text = _("Desktop, 600 px"), _("Mobile, 375 px"), _("Text version")
         return (
             f"<header><h1>{html.escape(rendered.issue.subject_line)}</h1>"
-            f"<p>{title} · e-mail HTML {size:.1f} KB encoded (limit 100 KB) · "
-            f"as {html.escape(_whom(state.reader))} gets it</p>"
+            f"<p>{html.escape(line)}</p>"
             f"{'<ul class=warnings>' + listed + '</ul>' if listed else ''}"
-            f"{_details(f'{len(rendered.calendar)} calendar files', calendar)}</header>"
-            "<main><figure><figcaption>Desktop, 600 px</figcaption>"
-            '<iframe id="desktop" title="Desktop, 600 px" src="/email.html" width="600">'
+            f"{_details(html.escape(files), calendar)}</header>"
+            f"<main><figure><figcaption>{html.escape(desktop)}</figcaption>"
+            f'<iframe id="desktop" title="{html.escape(desktop)}" src="/email.html" width="600">'
             "</iframe></figure>"
-            "<figure><figcaption>Mobile, 375 px</figcaption>"
-            '<iframe id="mobile" title="Mobile, 375 px" src="/email.html" width="375">'
+            f"<figure><figcaption>{html.escape(mobile)}</figcaption>"
+            f'<iframe id="mobile" title="{html.escape(mobile)}" src="/email.html" width="375">'
             "</iframe></figure>"
-            "<figure><figcaption>Text version</figcaption>"
+            f"<figure><figcaption>{html.escape(text)}</figcaption>"
             f'<pre id="text">{html.escape(self.email(state)[1])}</pre></figure></main>'
             f"<script>const VERSION = {state.version};</script>"
         )
@@ -198,13 +214,15 @@ class Preview:
         rendered = self.state.rendered
         ics = rendered.calendar.get(request.path_params["filename"]) if rendered else None
         if ics is None:
-            return PlainTextResponse("No such calendar file in this issue.", status_code=404)
+            return PlainTextResponse(_("No such calendar file in this issue."), status_code=404)
         return Response(ics, media_type="text/calendar; charset=utf-8")
 
 
 def _whom(reader: Reader) -> str:
     name = f"{reader.name} <{reader.email}>" if reader.name else reader.email
-    return f"{name} ({reader.source})" if reader.source else f"{name} (a made-up reader)"
+    if reader.source:
+        return f"{name} ({reader.source})"
+    return _("{name} (a made-up reader: the list has nobody)").format(name=name)
 
 
 def _details(summary: str, body: str) -> str:
@@ -217,9 +235,9 @@ def _calendar_url(state: _State, name: str) -> str:
     return urls.calendar_url(state.config, issue.newsletter, issue.slug, name)
 
 
-def _config_or_none(path: Path) -> Config | None:
+def _config_or_none(path: Path, config_path: Path | None) -> Config | None:
     try:
-        return load_config(find_config(path.resolve().parent))
+        return load_config(config_path or find_config(path.resolve().parent))
     except NewsletterError:
         return None
 
@@ -231,17 +249,18 @@ def _open_browser(url: str) -> None:
         os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY")
     )
     if not (desktop and webbrowser.open(url)):
-        print(f"Open {url} in your browser.", flush=True)
+        print(_("Open {url} in your browser.").format(url=url), flush=True)
 
 
 def serve(
     path: Path,
     /,
     *,
-    port: int = 8025,
+    port: int = 8040,
     open_browser: bool = True,
     address: str | None = None,
     lists: Sequence[str] = (),
+    config_path: Path | None = None,
 ) -> None:
     """Serve the preview of PATH on 127.0.0.1 until interrupted, as ADDRESS gets it."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -251,15 +270,18 @@ def serve(
     except OSError as exc:
         sock.close()
         raise NewsletterError(
-            f"cannot listen on 127.0.0.1:{port}: {exc.strerror}. "
-            "Choose another port with --port, e.g. --port 8026."
+            _(
+                "cannot listen on 127.0.0.1:{port}: {reason}. Choose another port with --port, "
+                "e.g. --port {other}."
+            ).format(port=port, reason=exc.strerror, other=port + 1)
         ) from None
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    preview = Preview(path, base_url=url, address=address, lists=lists)
-    print(f"Previewing {path} at {url}/ (Ctrl+C stops)", flush=True)
+    preview = Preview(path, base_url=url, address=address, lists=lists, config_path=config_path)
+    print(_("Previewing {path} at {url}/ (Ctrl+C stops)").format(path=path, url=f"{url}"),
+          flush=True)  # fmt: skip
     if open_browser:
         _open_browser(f"{url}/")
     if preview.state.rendered is not None:
-        print(f"As {_whom(preview.state.reader)} gets it.", flush=True)
+        print(_("As {reader} gets it.").format(reader=_whom(preview.state.reader)), flush=True)
     server = uvicorn.Server(uvicorn.Config(preview.app(), log_level="warning"))
     server.run(sockets=[sock])

@@ -3,7 +3,7 @@ fields show as one real reader gets them (the first row unless an address is giv
 
 from __future__ import annotations
 
-__all__ = ["SAMPLE", "Reader", "reader"]
+__all__ = ["SAMPLE", "Reader", "reader", "test_reader"]
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -12,6 +12,7 @@ from pathlib import Path
 from newsletter.audience.subscribers import SubscriberList, load_list, resolve_list
 from newsletter.config import Config
 from newsletter.errors import SubscriberError
+from newsletter.translate import _
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +54,44 @@ def reader(
             first = first or found
     if wanted:
         raise SubscriberError(
-            f"{address} is not on {', '.join(names)}: give the address of a subscriber there "
-            "(or choose the list with --list)."
+            _(
+                "{address} is not on {lists}: give the address of a subscriber there (or "
+                "choose the list with --list)."
+            ).format(address=address, lists=", ".join(names))
         )
-    return first or SAMPLE
+    return first or _sample(config, names)
+
+
+def test_reader(
+    config: Config,
+    newsletter: str,
+    /,
+    *,
+    to: str,
+    as_address: str | None = None,
+    lists: Sequence[str] = (),
+) -> Reader:
+    """Whose row a test copy sent to TO shows: AS_ADDRESS's (SubscriberError when it is on
+    none of the lists), else TO's own when TO is on them, else the first subscriber's."""
+    if as_address:
+        return reader(config, newsletter, address=as_address, lists=lists)
+    try:
+        return reader(config, newsletter, address=to, lists=lists)
+    except SubscriberError:
+        return reader(config, newsletter, lists=lists)
+
+
+def _sample(config: Config, names: Sequence[str]) -> Reader:
+    """The made-up reader, with the first list's columns: `[Kommun]` shows where a reader's
+    own value goes, not an empty space ("för er i?")."""
+    for name in names:
+        try:
+            headers = _load(resolve_list(config, name)).headers
+        except SubscriberError:
+            continue
+        fields = {key: f"[{header}]" for key, header in headers.items()}
+        return Reader(SAMPLE.email, SAMPLE.name, fields)
+    return SAMPLE
 
 
 _LOADED: dict[Path, tuple[tuple[int, int], SubscriberList]] = {}

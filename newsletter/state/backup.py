@@ -26,6 +26,7 @@ from newsletter.state.connection import Connection
 from newsletter.state.copy import copy_state
 from newsletter.state.migrations import migrate
 from newsletter.state.sqlite import SqliteConnection, explain
+from newsletter.translate import _
 
 KEEP = 10
 AUTOMATIC = frozenset({"before-send", "after-send", "before-restore"})
@@ -48,10 +49,14 @@ def backup(db: Connection, folder: Path, /, *, reason: str) -> Path:
         _copy(db, target)
     except OSError as exc:
         raise StateError(
-            f"{folder}: cannot back up the state database: {describe_os_error(exc)}."
+            _("{folder}: cannot back up the state database: {reason}.").format(
+                folder=folder, reason=describe_os_error(exc)
+            )
         ) from None
     except StateError as exc:
-        raise StateError(f"{folder}: cannot back up: {exc}", kind=exc.kind) from None
+        raise StateError(
+            _("{folder}: cannot back up: {exc}").format(folder=folder, exc=exc), kind=exc.kind
+        ) from None
     if reason in AUTOMATIC:
         _prune(folder)
     return target
@@ -60,14 +65,23 @@ def backup(db: Connection, folder: Path, /, *, reason: str) -> Path:
 def copy_to(db: Connection, target: Path, /) -> Path:
     """Copy the open database DB to the new file TARGET (e.g. on another disk)."""
     if target.exists():
-        raise StateError(f"{target}: exists already; choose a new file name.")
+        raise StateError(
+            _("{target}: exists already; choose a new file name.").format(target=target)
+        )
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         _copy(db, target)
     except OSError as exc:
-        raise StateError(f"{target}: cannot write the backup: {describe_os_error(exc)}.") from None
+        raise StateError(
+            _("{target}: cannot write the backup: {reason}.").format(
+                target=target, reason=describe_os_error(exc)
+            )
+        ) from None
     except StateError as exc:
-        raise StateError(f"{target}: cannot write the backup: {exc}", kind=exc.kind) from None
+        raise StateError(
+            _("{target}: cannot write the backup: {exc}").format(target=target, exc=exc),
+            kind=exc.kind,
+        ) from None
     return target
 
 

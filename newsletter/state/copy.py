@@ -21,6 +21,7 @@ from newsletter.errors import StateError
 from newsletter.state.connection import Connection, Row
 from newsletter.state.migrations import migrate
 from newsletter.state.sqlite import SqliteConnection
+from newsletter.translate import _
 
 # Not part of a state: the schema's own record, and the row /health overwrites.
 _NOT_STATE = {"migrations", "health"}
@@ -68,7 +69,11 @@ def _ordered(names: list[str], refs: list[tuple[str, str]]) -> list[str]:
             for child, parent in refs if child == n
         )]  # fmt: skip
         if not ready:
-            raise StateError(f"the tables {', '.join(names)} refer to each other in a circle")
+            raise StateError(
+                _("the tables {joined} refer to each other in a circle").format(
+                    joined=", ".join(names)
+                )
+            )
         done += ready
     return done
 
@@ -92,13 +97,19 @@ def copy_state(source: Connection, target: Connection, /, *, replace: bool = Fal
     """
     names = tables(source)
     if missing := sorted(set(names) - set(tables(target))):
-        raise StateError(f"{target.where}: has no table {', '.join(missing)}; migrate it first.")
+        raise StateError(
+            _("{where}: has no table {joined}; migrate it first.").format(
+                where=target.where, joined=", ".join(missing)
+            )
+        )
     copied = Copied()
     with source.snapshot(), target.transaction():
         if not replace and not is_empty(target):
             raise StateError(
-                f"{target.where}: holds a state already; nothing was copied. Copy into an empty "
-                "database (or restore a backup into it with `newsletter state restore`)."
+                _(
+                    "{where}: holds a state already; nothing was copied. Copy into an empty "
+                    "database (or restore a backup into it with `newsletter state restore`)."
+                ).format(where=target.where)
             )
         if replace:
             _lock(target, names)
@@ -109,7 +120,11 @@ def copy_state(source: Connection, target: Connection, /, *, replace: bool = Fal
         _restart_identities(target)
         copied.target = counts(target)
     if not copied.ok:
-        raise StateError(f"{target.where}: the copy is incomplete: {_difference(copied)}.")
+        raise StateError(
+            _("{where}: the copy is incomplete: {difference}.").format(
+                where=target.where, difference=_difference(copied)
+            )
+        )
     return copied
 
 

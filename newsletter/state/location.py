@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import unquote
 
 from newsletter.errors import ConfigError
+from newsletter.translate import _
 
 if TYPE_CHECKING:
     from newsletter.config import Config
@@ -53,7 +54,9 @@ def target(config: Config, /, url: str | None = None) -> Target:
     try:
         check_state_url(url)
     except ValueError as exc:
-        raise ConfigError(f"state_url {url.split('@')[-1]!r}: {exc}.") from None
+        raise ConfigError(
+            _("state_url {url!r}: {exc}.").format(url=url.split("@")[-1], exc=exc)
+        ) from None
     if url.startswith(_SQLITE):
         path = Path(unquote(url.removeprefix(_SQLITE)))
         path = path if path.is_absolute() else config.root / path
@@ -66,8 +69,10 @@ def database_path(config: Config, /) -> Path:
     found = target(config)
     if found.path is None:
         raise ConfigError(
-            f"the state database is on PostgreSQL ({found.url}), not in a file; this needs "
-            "the SQLite file."
+            _(
+                "the state database is on PostgreSQL ({url}), not in a file; this needs the "
+                "SQLite file."
+            ).format(url=found.url)
         )
     return found.path
 

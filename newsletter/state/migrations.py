@@ -22,6 +22,7 @@ from importlib import resources
 
 from newsletter.errors import StateError
 from newsletter.state.connection import Connection
+from newsletter.translate import _
 
 _FILE = re.compile(r"^(\d{3})_([a-z0-9_]+?)(?:\.(sqlite|postgresql))?\.sql$")
 # The advisory lock's key while migrating: two `state migrate` at once take turns.
@@ -79,17 +80,21 @@ def check_current(db: Connection, /) -> None:
     missing = [m for m in migrations(db.dialect.name) if m.number not in done]
     if not done:
         raise StateError(
-            f"{db.where}: the database has no newsletter tables yet. Create them with "
-            "`newsletter state migrate`, or move an existing state there with `newsletter "
-            "state copy --to URL`.",
+            _(
+                "{where}: the database has no newsletter tables yet. Create them with `newsletter"
+                " state migrate`, or move an existing state there with `newsletter state copy "
+                "--to URL`."
+            ).format(where=db.where),
             kind="schema",
         )
     if missing:
         raise StateError(
-            f"{db.where}: the database's tables are older than this version of newsletter "
-            f"(migration {max(done)}, this version needs {missing[-1].number}). Run "
-            "`newsletter state migrate` once, from one machine; the web server and the "
-            "other editors need this version too.",
+            _(
+                "{where}: the database's tables are older than this version of newsletter "
+                "(migration {max}, this version needs {number}). Run `newsletter state migrate` "
+                "once, from one machine; the web server and the other editors need this version "
+                "too."
+            ).format(where=db.where, max=max(done), number=missing[-1].number),
             kind="schema",
         )
 
@@ -98,8 +103,10 @@ def _refuse_newer(done: set[int], where: str) -> None:
     if unknown := sorted(done - {m.number for m in migrations()}):
         # An older program must not write to a schema it does not know.
         raise StateError(
-            f"{where}: it was made by a newer version of newsletter (migration {unknown[-1]}); "
-            "upgrade newsletter to use it.",
+            _(
+                "{where}: it was made by a newer version of newsletter (migration {unknown}); "
+                "upgrade newsletter to use it."
+            ).format(where=where, unknown=unknown[-1]),
             kind="schema",
         )
 

@@ -35,6 +35,7 @@ from newsletter.errors import ConfigError, StateError
 from newsletter.state.connection import Connection, Cursor
 from newsletter.state.dialect import POSTGRESQL, pyformat
 from newsletter.state.location import Target
+from newsletter.translate import _
 
 if TYPE_CHECKING:
     import psycopg
@@ -65,18 +66,20 @@ def conninfo(target: Target, /, *, environ: Mapping[str, str] = os.environ) -> s
     try:
         given = conninfo_to_dict(target.url)
     except Exception as exc:  # psycopg.ProgrammingError: not a URL libpq understands
-        raise ConfigError(f"state_url {target.url}: {exc}") from None
+        raise ConfigError(_("state_url {url}: {exc}").format(url=target.url, exc=exc)) from None
     hosts = str(given.get("host") or environ.get("PGHOST", "")).split(",")
     extra: dict[str, str] = {}
     if not all(_is_local(host.strip()) for host in hosts):
         sslmode = str(given.get("sslmode") or environ.get("PGSSLMODE", "")) or "verify-full"
         if sslmode in _WEAK:
             raise ConfigError(
-                f"state_url {target.url}: sslmode={sslmode} would let the suppression list and "
-                "the journal cross the network unencrypted. Leave sslmode out (verify-full, the "
-                "default, checks the server's certificate and name) or set sslmode=require; "
-                "to go without TLS, reach the server through a Unix socket or an SSH tunnel "
-                "on this machine."
+                _(
+                    "state_url {url}: sslmode={sslmode} would let the suppression list and the "
+                    "journal cross the network unencrypted. Leave sslmode out (verify-full, the "
+                    "default, checks the server's certificate and name) or set sslmode=require; "
+                    "to go without TLS, reach the server through a Unix socket or an SSH tunnel "
+                    "on this machine."
+                ).format(url=target.url, sslmode=sslmode)
             )
         extra["sslmode"] = sslmode
         if sslmode.startswith("verify") and not _root_certificate(given, environ):
@@ -228,20 +231,26 @@ def explain(exc: psycopg.Error, where: str, /) -> StateError:
         return _unreachable(exc, where)
     if code == "53100":
         return StateError(
-            f"{where}: the database server's disk is full {said}. Ask its administrator to "
-            "free space, then run the command again; what was recorded before is kept.",
+            _(
+                "{where}: the database server's disk is full {said}. Ask its administrator to "
+                "free space, then run the command again; what was recorded before is kept."
+            ).format(where=where, said=said),
             kind="full",
         )
     if code == "25006":
         return StateError(
-            f"{where}: the database cannot be written {said}: this server only reads (a "
-            "standby?). Point state_url at the primary server.",
+            _(
+                "{where}: the database cannot be written {said}: this server only reads (a "
+                "standby?). Point state_url at the primary server."
+            ).format(where=where, said=said),
             kind="read-only",
         )
     if code in {"40001", "40P01", "55P03", "57014"}:
         return StateError(
-            f"{where}: the database is busy {said}: another newsletter process holds what "
-            "this one needs. Run the command again in a minute.",
+            _(
+                "{where}: the database is busy {said}: another newsletter process holds what this"
+                " one needs. Run the command again in a minute."
+            ).format(where=where, said=said),
             kind="busy",
         )
     if code.startswith(("08", "57P", "53")):
@@ -250,38 +259,47 @@ def explain(exc: psycopg.Error, where: str, /) -> StateError:
         return StateError(f"{where}: {exc.diag.message_primary or exc}", kind="constraint")
     if code.startswith("XX"):
         return StateError(
-            f"{where}: the database server reports damaged data {said}. Ask its administrator "
-            "to check it and restore it from the server's backups (see docs/deploy.md).",
+            _(
+                "{where}: the database server reports damaged data {said}. Ask its administrator "
+                "to check it and restore it from the server's backups (see docs/deploy.md)."
+            ).format(where=where, said=said),
             kind="damaged",
         )
     if code == "42501":
         return StateError(
-            f"{where}: the database user may not do this {said}. Grant it the rights "
-            "docs/deploy.md lists.",
+            _(
+                "{where}: the database user may not do this {said}. Grant it the rights "
+                "docs/deploy.md lists."
+            ).format(where=where, said=said),
             kind="other",
         )
-    return StateError(f"{where}: the state database cannot be used {said}.", kind="other")
+    return StateError(
+        _("{where}: the state database cannot be used {said}.").format(where=where, said=said),
+        kind="other",
+    )
 
 
 def _unreachable(exc: Exception, where: str) -> StateError:
     said = str(exc).strip().replace("\n", " ")
     if "password" in said:
-        advice = (
+        advice = _(
             "Set the database user's password in NEWSLETTER_STATE_PASSWORD (or in a "
             "PGPASSFILE), or fix the user name in state_url."
         )
     elif "certificate" in said or "SSL" in said:
-        advice = (
+        advice = _(
             "The server's TLS certificate could not be checked: add "
             "sslrootcert=/path/to/ca.pem to state_url with the certificate of the authority "
             "that signed it, and use the name the certificate is for."
         )
     else:
-        advice = (
+        advice = _(
             "Check that the server runs, that this machine may reach it (host, port, "
             "firewall, pg_hba.conf), and the database name."
         )
     return StateError(
-        f"{where}: cannot reach the state database (PostgreSQL: {said}). {advice}",
+        _("{where}: cannot reach the state database (PostgreSQL: {said}). {advice}").format(
+            where=where, said=said, advice=advice
+        ),
         kind="unavailable",
     )

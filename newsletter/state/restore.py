@@ -31,6 +31,7 @@ from newsletter.state.copy import copy_state, counts
 from newsletter.state.location import Target, target
 from newsletter.state.migrations import applied, latest
 from newsletter.state.sqlite import explain, open_file
+from newsletter.translate import _
 
 if TYPE_CHECKING:
     from newsletter.config import Config
@@ -59,15 +60,17 @@ def verify(path: Path, /) -> Verdict:
     try:
         mode = path.stat().st_mode
     except OSError as exc:
-        verdict.problems.append(f"cannot be read: {describe_os_error(exc)}")
+        verdict.problems.append(_("cannot be read: {reason}").format(reason=describe_os_error(exc)))
         return verdict
     if not stat.S_ISREG(mode):
-        verdict.problems.append("is not a regular file")
+        verdict.problems.append(_("is not a regular file"))
         return verdict
     if mode & 0o077:
         verdict.warnings.append(
-            f"can be read by other users of this computer (mode {stat.S_IMODE(mode):o}); "
-            f"make it private: chmod 600 {path}"
+            _(
+                "can be read by other users of this computer (mode {stat:o}); make it private: "
+                "chmod 600 {path}"
+            ).format(stat=stat.S_IMODE(mode), path=path)
         )
     try:
         db = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
@@ -87,13 +90,15 @@ def _inspect(db: sqlite3.Connection, verdict: Verdict) -> None:
         return
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     if "migrations" not in tables:
-        verdict.problems.append("is not a newsletter state database (no migrations table)")
+        verdict.problems.append(_("is not a newsletter state database (no migrations table)"))
         return
     verdict.migration = db.execute("SELECT max(number) FROM migrations").fetchone()[0] or 0
     if verdict.migration > latest():
         verdict.problems.append(
-            f"was made by a newer version of newsletter (migration {verdict.migration}); "
-            "upgrade newsletter to use it"
+            _(
+                "was made by a newer version of newsletter (migration {migration}); upgrade "
+                "newsletter to use it"
+            ).format(migration=verdict.migration)
         )
     for table in ("sends", "recipients", "suppression"):
         if table in tables:
@@ -110,12 +115,14 @@ def verify_database(db: Connection, /) -> Verdict:
     done = applied(db)
     verdict.migration = max(done, default=0)
     if not done:
-        verdict.problems.append("has no newsletter tables (run `newsletter state migrate`)")
+        verdict.problems.append(_("has no newsletter tables (run `newsletter state migrate`)"))
         return verdict
     if verdict.migration != latest():
         verdict.problems.append(
-            f"has the schema of migration {verdict.migration}, this version's is {latest()} "
-            "(`newsletter state migrate`, or upgrade newsletter)"
+            _(
+                "has the schema of migration {migration}, this version's is {latest} (`newsletter"
+                " state migrate`, or upgrade newsletter)"
+            ).format(migration=verdict.migration, latest=latest())
         )
         return verdict
     found = counts(db)
@@ -134,8 +141,10 @@ def restore(config: Config, source: Path, /) -> Path | None:
     verdict = verify(source)
     if not verdict.ok:
         raise StateError(
-            f"{source}: cannot restore from it: {'; '.join(verdict.problems)}. Choose another "
-            "backup (`newsletter state verify` lists them)."
+            _(
+                "{source}: cannot restore from it: {joined}. Choose another backup (`newsletter "
+                "state verify` lists them)."
+            ).format(source=source, joined="; ".join(verdict.problems))
         )
     found = target(config)
     if found.path is None:
@@ -145,7 +154,11 @@ def restore(config: Config, source: Path, /) -> Path | None:
         kept = _keep_current(db_path, found.backups)
         _copy_in(source, db_path)
     except OSError as exc:
-        raise StateError(f"{db_path}: cannot restore: {describe_os_error(exc)}.") from None
+        raise StateError(
+            _("{db_path}: cannot restore: {reason}.").format(
+                db_path=db_path, reason=describe_os_error(exc)
+            )
+        ) from None
     except sqlite3.Error as exc:
         raise explain(exc, db_path) from None
     connect(db_path).close()  # migrates a backup made by an older version

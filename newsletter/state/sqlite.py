@@ -29,6 +29,7 @@ from newsletter.fileio import (
 from newsletter.state.connection import Connection, Cursor
 from newsletter.state.dialect import SQLITE
 from newsletter.state.location import BACKUP_FOLDER
+from newsletter.translate import _
 
 
 class SqliteConnection(Connection):
@@ -91,7 +92,9 @@ def open_file(path: Path, /, *, check: bool = True) -> SqliteConnection:
         _create_private(path)
     except OSError as exc:
         raise StateError(
-            f"{path.parent}: cannot create the state folder: {describe_os_error(exc)}."
+            _("{parent}: cannot create the state folder: {reason}.").format(
+                parent=path.parent, reason=describe_os_error(exc)
+            )
         ) from None
     raw: sqlite3.Connection | None = None
     try:
@@ -142,45 +145,60 @@ def explain(exc: sqlite3.Error, path: Path, /) -> StateError:
     said = f"(SQLite: {exc})"
     if code == _READONLY or (code in (_CANTOPEN, _IOERR) and is_read_only(path.parent)):
         return StateError(
-            f"{path}: the state database cannot be written {said}. Check that the disk is "
-            f"mounted read-write and that this user may write {path.name} and the -wal and "
-            "-shm files beside it, and the folder.",
+            _(
+                "{path}: the state database cannot be written {said}. Check that the disk is "
+                "mounted read-write and that this user may write {name} and the -wal and -shm "
+                "files beside it, and the folder."
+            ).format(path=path, said=said, name=path.name),
             kind="read-only",
         )
     if code == _FULL or (code in (_IOERR, _CANTOPEN) and disk_is_full(path.parent)):
         return StateError(
-            f"{path}: the disk is full {said}. Free some space, then run the command again; "
-            "what was recorded before is kept.",
+            _(
+                "{path}: the disk is full {said}. Free some space, then run the command again; "
+                "what was recorded before is kept."
+            ).format(path=path, said=said),
             kind="full",
         )
     if code in (_CORRUPT, _NOTADB):
         return StateError(
-            f"{path}: the state database cannot be used: it is damaged {said}. Nothing was "
-            f"changed. See what is wrong and which backups there are with `newsletter state "
-            f"verify`; restore the newest good one with `newsletter state restore BACKUP` "
-            f"(backups are in {path.parent / BACKUP_FOLDER}).",
+            _(
+                "{path}: the state database cannot be used: it is damaged {said}. Nothing was "
+                "changed. See what is wrong and which backups there are with `newsletter state "
+                "verify`; restore the newest good one with `newsletter state restore BACKUP` "
+                "(backups are in {parent})."
+            ).format(path=path, said=said, parent=path.parent / BACKUP_FOLDER),
             kind="damaged",
         )
     if code in (_BUSY, _LOCKED):
         return StateError(
-            f"{path}: the state database is busy {said}: another newsletter process is "
-            "writing to it. Run the command again in a minute.",
+            _(
+                "{path}: the state database is busy {said}: another newsletter process is writing"
+                " to it. Run the command again in a minute."
+            ).format(path=path, said=said),
             kind="busy",
         )
     if code == _CANTOPEN:
         return StateError(
-            f"{path}: the state database cannot be opened {said}. Check that the folder "
-            "exists and that this user may read and write it."
+            _(
+                "{path}: the state database cannot be opened {said}. Check that the folder exists"
+                " and that this user may read and write it."
+            ).format(path=path, said=said)
         )
     if code == _IOERR:
         return StateError(
-            f"{path}: the disk reported an input/output error {said}. Check the disk; if the "
-            "file itself is damaged, `newsletter state verify` says so.",
+            _(
+                "{path}: the disk reported an input/output error {said}. Check the disk; if the "
+                "file itself is damaged, `newsletter state verify` says so."
+            ).format(path=path, said=said),
             kind="damaged",
         )
     if code == _CONSTRAINT or isinstance(exc, sqlite3.IntegrityError):
         return StateError(f"{path}: {exc}", kind="constraint")
-    return StateError(f"{path}: the state database cannot be used {said}.", kind="other")
+    return StateError(
+        _("{path}: the state database cannot be used {said}.").format(path=path, said=said),
+        kind="other",
+    )
 
 
 def _ignore_in_git(folder: Path) -> None:

@@ -16,6 +16,7 @@ from newsletter.config import Config
 from newsletter.delivery import archive
 from newsletter.errors import NewsletterError
 from newsletter.state import Connection
+from newsletter.translate import _
 from newsletter.web import documents, pages
 
 # Links name the file, not only the folder: the archive also works opened from the disk.
@@ -65,8 +66,9 @@ class _Writer:
             path.write_bytes(data)
         except OSError as exc:
             raise NewsletterError(
-                f"{path}: cannot write it: {exc.strerror}. Check the folder and its permissions."
-            ) from None
+                _("{path}: cannot write it: {reason}. Check the folder and its permissions.")
+                .format(path=path, reason=exc.strerror)
+            ) from None  # fmt: skip
         self.count += 1
 
 

@@ -13,6 +13,7 @@ __all__ = ["snippet"]
 from newsletter.audience.consent import consent_for
 from newsletter.config import CONFIG_NAME, Config, NewsletterConfig
 from newsletter.errors import ConfigError
+from newsletter.translate import _
 from newsletter.urls import signup_url
 from newsletter.web import pages
 
@@ -21,9 +22,11 @@ def snippet(config: Config, newsletter: NewsletterConfig, /) -> str:
     """NEWSLETTER's sign-up form, posting to `newsletter serve` at base_url."""
     if not newsletter.signup:
         raise ConfigError(
-            f"{config.path or CONFIG_NAME}: newsletters.{newsletter.key}: sign-up is off. Set "
-            "signup = true and privacy_url (the address of your privacy notice) in its "
-            "section, and restart `newsletter serve`."
+            _(
+                "{path}: newsletters.{key}: sign-up is off. Set signup = true and privacy_url "
+                "(the address of your privacy notice) in its section, and restart `newsletter "
+                "serve`."
+            ).format(path=config.path or CONFIG_NAME, key=newsletter.key)
         )
     return pages.page(
         "embed.html",

@@ -5,10 +5,12 @@ from __future__ import annotations
 import importlib
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
 from click.testing import CliRunner
+from projects import example_project
 
 from newsletter.cli import COMMANDS, main
 
@@ -65,8 +67,15 @@ def _loaded_after(args: list[str]) -> set[str]:
     return set(result.stdout.strip().splitlines()[-1].split())
 
 
+# What every command shares (light: click and gettext only): --config, the help in the
+# editor's language, and newsletter.translate.
+_SHARED = {"newsletter.cli.project", "newsletter.cli.helptext", "newsletter.translate"}
+
+
 def test_listing_the_commands_imports_none_of_them() -> None:
-    assert _loaded_after(["--help"]) == {"newsletter", "newsletter.cli", "newsletter.errors"}
+    assert _loaded_after(["--help"]) == {
+        "newsletter", "newsletter.cli", "newsletter.errors", *_SHARED,
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize("name", list(COMMANDS))
@@ -74,7 +83,9 @@ def test_a_commands_help_imports_only_its_own_module(name: str) -> None:
     loaded = _loaded_after([name, "--help"])
     ours = {m for m in loaded if m.startswith("newsletter.cli.")}
     assert ours <= {f"newsletter.cli.{COMMANDS[name][0]}", "newsletter.cli.suppression",
-                    "newsletter.cli.send_report"}  # fmt: skip
+                    "newsletter.cli.send_report", "newsletter.cli.audience_report",
+                    "newsletter.cli.corrections", "newsletter.cli.list_report",
+                    *_SHARED}  # fmt: skip
     assert not {m for m in loaded if not m.startswith("newsletter")}, "a library was imported"
 
 
@@ -83,6 +94,32 @@ def test_every_command_has_help_with_an_example(name: str, command: click.Comman
     assert command.help, f"`newsletter {name}` has no help"
     if not isinstance(command, click.Group):
         assert "Example" in command.help, f"`newsletter {name}` help has no example"
+
+
+@pytest.mark.parametrize("name, command", _all_commands(), ids=lambda value: str(value))
+def test_every_command_takes_config(name: str, command: click.Command) -> None:
+    if name == "init":
+        return  # it writes the file: there is none to read yet
+    result = CliRunner().invoke(main, [*name.split(), "--help"])
+    assert result.exit_code == 0, result.output
+    assert "--config FILE" in result.output, f"`newsletter {name}` has no --config"
+
+
+def test_config_names_the_project_for_any_command(tmp_path: Path) -> None:
+    (tmp_path / "project").mkdir()
+    project = example_project(tmp_path / "project")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    config = str(project / "newsletter.toml")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(elsewhere)
+        patch.delenv("NEWSLETTER_CONFIG", raising=False)
+        checked = CliRunner().invoke(main, ["subscribers", "check", "--config", config])
+        assert checked.exit_code == 0, checked.output
+        assert "subscribers/medborgardialog.csv: 14 rows" in checked.output
+        before = CliRunner().invoke(main, ["--config", config, "state", "verify"])
+        assert "no newsletter.toml" not in before.output
+        assert not (elsewhere / ".newsletter").exists()
 
 
 def test_top_level_help_lists_every_command() -> None:

@@ -94,7 +94,7 @@ def test_new_points_at_the_schema_relative_to_the_file(
     result = runner.invoke(main, ["new"])
     assert result.exit_code == 0, result.output
     [path] = (tmp_path / "issues").glob("*.yaml")
-    assert path.name == f"medborgardialog-{dt.date.today().isoformat()}.yaml"
+    assert path.name == f"medborgardialog-{dt.date.today().year}-01.yaml"
     first = path.read_text(encoding="utf-8").splitlines()[0]
     assert first == "# yaml-language-server: $schema=../docs/issue.schema.json"
 
@@ -111,13 +111,17 @@ def test_new_suggests_the_newsletter_meant(runner: CliRunner, tmp_path: Path) ->
     assert not (tmp_path / "x.yaml").exists()
 
 
-def test_validate_without_config_says_names_are_not_checked(
+def test_validate_without_a_project_says_so_and_points_at_init(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    result = runner.invoke(main, ["validate", str(EXAMPLES[0])])
-    assert result.exit_code == 0, result.output
-    assert result.stderr.startswith("Note: no newsletter.toml found")
+    issue = tmp_path / "nr1.yaml"
+    issue.write_text(EXAMPLES[0].read_text(encoding="utf-8"), encoding="utf-8")
+    result = runner.invoke(main, ["validate", str(issue)])
+    assert result.exit_code == 1, result.output
+    assert "OK" not in result.stdout
+    assert f"There is no newsletter.toml in {tmp_path}" in result.stderr
+    assert "`newsletter init`" in result.stderr
 
 
 def test_new_refuses_to_overwrite(runner: CliRunner, tmp_path: Path) -> None:
@@ -180,3 +184,30 @@ def test_every_command_has_help_ending_with_an_example(
     last = result.stdout.split("Options:")[0].strip().splitlines()
     assert last[-2].strip() == "Example:"
     assert last[-1].strip().startswith(f"newsletter {command.name}")
+
+
+def test_new_continues_the_newsletters_numbering(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "newsletter.toml").write_text(Path(CONFIG).read_text(encoding="utf-8"))
+    (tmp_path / "issues").mkdir()
+    year = dt.date.today().year
+    for name, newsletter, number, when in [
+        ("a.yaml", "medborgardialog", 6, f"year: {year}"),
+        ("b.yaml", "medborgardialog", 11, f"year: {year - 1}"),  # last year's numbering
+        ("c.yaml", "regional-utveckling", 9, f"year: {year}"),  # another newsletter
+        ("d.yaml", "medborgardialog", 7, f"date: {year}-03-01"),
+    ]:
+        (tmp_path / "issues" / name).write_text(
+            f"newsletter: {newsletter}\nnumber: {number}\n{when}\n", encoding="utf-8"
+        )
+    (tmp_path / "issues" / "trasig.yaml").write_text("newsletter: [\n", encoding="utf-8")
+    result = runner.invoke(main, ["new", "--newsletter", "medborgardialog"])
+    assert result.exit_code == 0, result.output
+    path = tmp_path / "issues" / f"medborgardialog-{year}-08.yaml"
+    assert f"Wrote issues/medborgardialog-{year}-08.yaml (number 8 of {year})" in result.output
+    text = path.read_text(encoding="utf-8")
+    assert "number: 8\n" in text and f"title: Nyhetsbrev nr 8 år {year}" in text
+    other = runner.invoke(main, ["new", "--newsletter", "regional-utveckling"])
+    assert f"regional-utveckling-{year}-10.yaml (number 10 of {year})" in other.output

@@ -67,9 +67,10 @@ def test_check_counts_lists_after_merging_and_suppression(folder: Path) -> None:
     assert "subscribers/kommun_b.csv: 4 rows, 4 addresses, 3 also on an earlier list, " in (
         result.stdout
     )
-    assert "3 recipient(s) after merging 3 duplicate(s) and leaving out 1 suppressed" in (
-        result.stdout
-    )
+    assert (
+        "3 recipients after merging duplicates (3) and leaving out those suppressed for "
+        "newsletter medborgardialog (1)."
+    ) in result.stdout
 
 
 def test_check_reports_bad_rows_with_lines_and_exits_1(folder: Path) -> None:
@@ -77,7 +78,7 @@ def test_check_reports_bad_rows_with_lines_and_exits_1(folder: Path) -> None:
     assert result.exit_code == 1
     for line in (3, 4, 6, 8, 10, 11):
         assert f"subscribers/bad_rows.csv:{line}: error: " in result.stderr
-    assert "5 addresses" in result.stdout and "6 bad row(s)" in result.stderr
+    assert "5 addresses" in result.stdout and "6 bad rows" in result.stderr
     assert "Traceback" not in result.output
 
 
@@ -185,7 +186,7 @@ def test_forget_asks_then_erases_everywhere(folder: Path) -> None:
     listed = run("suppressed").stdout
     assert "(forgotten: " in listed and "mats" not in listed
     check = run("check", "kommun_a", "kommun_b", "--newsletter", "medborgardialog")
-    assert "3 recipient(s)" in check.stdout
+    assert "3 recipients" in check.stdout
 
 
 def test_a_windows_1252_list_stays_so_unless_a_name_needs_more(folder: Path) -> None:
@@ -205,6 +206,43 @@ def test_check_counts_unsubscribes_of_the_newsletter_whose_default_list_it_is(
     suppression.suppress(db(folder), "lena@example.org", reason="unsubscribed",
                          newsletter="medborgardialog")  # fmt: skip
     own = run("check", "kommun_a")
-    assert "2 recipient(s)" in own.stdout and "for newsletter medborgardialog" in own.stdout
+    assert "2 recipients" in own.stdout and "for newsletter medborgardialog" in own.stdout
     other = run("check", "kommun_b")
-    assert "4 recipient(s)" in other.stdout and "--newsletter adds its unsubscribes" in other.stdout
+    assert "4 recipients" in other.stdout and "--newsletter adds its unsubscribes" in other.stdout
+
+
+def test_check_lists_duplicates_and_bad_rows_in_the_order_of_rows(folder: Path) -> None:
+    (folder / "subscribers" / "dubbel.csv").write_text(
+        "E-post;Namn\nanna@example.org;Anna\nbo@example.org;Bo\nANNA@example.org;Anna A\n"
+        "inte-en-adress;X\nbo@example.org;\n",
+        encoding="utf-8",
+    )
+    result = run("check", "dubbel")
+    assert result.exit_code == 1
+    lines = [line.split(":")[1] for line in result.stderr.splitlines() if ".csv:" in line]
+    assert lines == ["4", "5", "6"]  # the warning on row 4, the error on 5, the warning on 6
+    assert "subscribers/dubbel.csv: 5 rows, 2 addresses, 1 bad, 2 duplicates merged" in (
+        result.stdout
+    )
+
+
+def test_one_duplicate_is_one_duplicate(folder: Path) -> None:
+    (folder / "subscribers" / "en.csv").write_text(
+        "E-post;Namn\nanna@example.org;Anna\nanna@example.org;Anna\n", encoding="utf-8"
+    )
+    result = run("check", "en")
+    assert "subscribers/en.csv: 2 rows, 1 address, 1 duplicate merged" in result.stdout
+
+
+def test_check_in_swedish(folder: Path, swedish: None) -> None:
+    (folder / "subscribers" / "en.csv").write_text(
+        "E-post;Namn\nanna@example.org;Anna\nanna@example.org;Anna\nfel;X\n", encoding="utf-8"
+    )
+    result = run("check", "en")
+    assert "subscribers/en.csv:3: varning: anna@example.org finns också på rad 2; sammanslagen" in (
+        result.stderr
+    )
+    assert "subscribers/en.csv:4: fel: 'fel' är inte en giltig e-postadress" in result.stderr
+    assert "subscribers/en.csv: 3 rader, 1 adress, 1 felaktig, 1 dubblett sammanslagen" in (
+        result.stdout
+    )

@@ -1,6 +1,7 @@
 import asyncio
 import email
 import logging
+import re
 import threading
 import time
 from email import policy
@@ -500,3 +501,33 @@ def test_a_message_whose_connection_dropped_after_its_data_is_uncertain_even_as_
     stopper.join()
     # The data went out before the connection was lost: it may have arrived.
     assert result.outcome == "uncertain"
+
+
+def described(transport: Transport) -> str:
+    """The transport's description once it is connected: what the connection really is."""
+
+    async def run() -> str:
+        async with transport:
+            return transport.description
+
+    return asyncio.run(run())
+
+
+@pytest.mark.parametrize(
+    "tls, security, expected",
+    [
+        ("starttls", "starttls", r"127\.0\.0\.1:\d+, TLS 1\.[23] \(STARTTLS\)"),
+        ("tls", "tls", r"127\.0\.0\.1:\d+, TLS 1\.[23] \(implicit TLS\)"),
+        # STARTTLS configured, on loopback, with a server that offers none: no TLS was used,
+        # and the description (the receipt's `delivered_by`) says so.
+        ("none", "starttls", r"127\.0\.0\.1:\d+, no TLS \(loopback\)"),
+        ("none", "none", r"127\.0\.0\.1:\d+, no TLS \(loopback\)"),
+    ],
+)
+def test_the_description_is_the_connection_not_the_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tls: str, security: str, expected: str
+) -> None:
+    with SmtpServer(tls=tls) as server:  # type: ignore[arg-type]
+        config = configure(tmp_path, monkeypatch, server, security=security)
+        pool = transport(config, tmp_path)
+        assert re.fullmatch(expected, described(pool)), pool.description

@@ -38,7 +38,7 @@ def check_page(client: httpx.Client, url: str) -> None:
     email = client.get("/email.html")
     assert email.headers["content-type"] == "text/html; charset=utf-8"
     assert f"{url}/u/preview" in email.text
-    assert "(a made-up reader)" in page  # no list in this project
+    assert "(a made-up reader" in page  # no list in this project
     assert SAMPLE.name not in text_of(client)
     text = client.get("/email.txt")
     assert text.headers["content-type"] == "text/plain; charset=utf-8"
@@ -194,3 +194,30 @@ def test_the_preview_as_a_given_subscriber(tmp_path: Path, monkeypatch: pytest.M
     )
     assert result.exit_code == 1
     assert "nobody@kommun.se is not on medborgardialog" in result.output
+
+
+def test_with_nobody_on_the_list_the_made_up_reader_has_its_columns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NEWSLETTER_CONFIG", raising=False)
+    path = personal_issue(tmp_path)
+    lists = tmp_path / "subscribers" / "medborgardialog.csv"
+    lists.write_text("E-post;Namn;Organisation;Kommun\n", encoding="utf-8")
+    preview = Preview(path, base_url="http://127.0.0.1:9")
+    # Not "för er i?": the column's name stands where each reader's own value goes.
+    assert "Hej Anna Andersson i [Kommun]!" in preview.email()[1]
+    assert "(a made-up reader: the list has nobody)" in preview._body(preview.state)
+
+
+def test_the_preview_speaks_the_editors_language(issue: Path, swedish: None) -> None:
+    preview = Preview(issue, base_url="http://127.0.0.1:9")
+    page = preview._body(preview.state)
+    assert "Dator, 600 px" in page and "Mobil, 375 px" in page and "Textversion" in page
+    assert "e-postens HTML" in page
+
+
+def test_the_preview_is_not_on_a_test_mail_servers_port() -> None:
+    # 8025 is where local test mail servers (MailHog, Mailpit) show their mail.
+    result = CliRunner().invoke(main, ["preview", "--help"])
+    assert "[default: 8040;" in " ".join(result.output.split())
+    assert "8025" not in result.output

@@ -18,6 +18,7 @@ from typing import Any
 
 from newsletter.fileio import UnreadableFile, private_folder, read_regular, replace_atomically
 from newsletter.review.check.fetch import Fetched
+from newsletter.translate import N_
 
 CACHE_FILE = "link-check.json"
 MAX_AGE = 3600.0
@@ -60,7 +61,7 @@ class LinkCache:
 
     def _read(self) -> dict[str, dict[str, Any]]:
         try:
-            data = json.loads(read_regular(self.path, limit=_LIMIT, what="the link cache"))
+            data = json.loads(read_regular(self.path, limit=_LIMIT, what=N_("the link cache")))
         except (UnreadableFile, OSError, ValueError):
             return {}
         if not isinstance(data, dict) or data.get("version") != _VERSION:

@@ -21,6 +21,7 @@ from newsletter.review.check.findings import Finding
 from newsletter.review.check.places import Places, Text, texts
 from newsletter.review.check.prose import ProseDate, find_dates, weekday_name
 from newsletter.review.check.targets import Target
+from newsletter.translate import _, language
 
 # The texts whose dates are checked: headings and prose, not link labels or alt texts.
 _PROSE = frozenset({"title", "subject", "preheader", "intro", "section", "body", "session"})
@@ -69,7 +70,9 @@ def _dates(text: Text, places: Places, reference: dt.date) -> list[Finding]:
                     "warning",
                     "date-impossible",
                     place,
-                    f"“{written.text}” is not a date: the month has no day {written.day}.",
+                    _("“{text}” is not a date: the month has no day {day}.").format(
+                        text=written.text, day=written.day
+                    ),
                 )
             )
             continue
@@ -81,27 +84,29 @@ def _dates(text: Text, places: Places, reference: dt.date) -> list[Finding]:
                     "warning",
                     "date-no-session",
                     place,
-                    f"“{written.text}” ({_english(day)}) is the day of no session "
-                    f"of this item (sessions: {_days(item)}). Fix the text or the "
-                    "sessions; a last day to register goes in "
-                    "`registration_deadline:`.",
+                    _(
+                        "“{text}” ({date}) is the day of no session of this item (sessions: "
+                        "{days}). Fix the text or the sessions; a last day to register goes in "
+                        "`registration_deadline:`."
+                    ).format(text=written.text, date=_shown(day), days=_days(item)),
                 )
             )
     return found
 
 
 def _weekday_message(written: ProseDate, day: dt.date) -> str:
-    said = weekday_name(written.weekday or 0, "en")
-    real = weekday_name(day.weekday(), "en")
-    swedish = weekday_name(day.weekday(), "sv")
-    return (
-        f"“{written.text}”: {_english(day)} is a {real} ({swedish}), not a {said}. "
-        "Fix the weekday or the date."
-    )
+    said = weekday_name(written.weekday or 0, language())
+    real = weekday_name(day.weekday(), language())
+    # The Swedish name too for an English-speaking editor: the issue says it in Swedish.
+    return _(
+        "“{text}”: {date} is a {real} ({swedish}), not a {said}. Fix the weekday or the date."
+    ).format(text=written.text, date=_shown(day), real=real,
+             swedish=weekday_name(day.weekday(), "sv"), said=said)  # fmt: skip
 
 
-def _english(day: dt.date) -> str:
-    return str(format_date(day, "d MMMM y", locale="en"))
+def _shown(day: dt.date) -> str:
+    """DAY as the editor reads dates: "5 May 2020", "5 maj 2020"."""
+    return str(format_date(day, "d MMMM y", locale=language()))
 
 
 def _of_item(day: dt.date, item: EventItem) -> bool:
@@ -123,35 +128,44 @@ def _sessions(
                 "error",
                 "deadline-after-start",
                 places.at((*at, "registration_deadline")),
-                f"the registration deadline ({deadline}) is after the first "
-                f"session ({item.sessions[0].date}): readers could register for "
-                "something already begun. Fix the deadline or the sessions.",
+                _(
+                    "the registration deadline ({deadline}) is after the first session ({date}): "
+                    "readers could register for something already begun. Fix the deadline or the "
+                    "sessions."
+                ).format(deadline=deadline, date=item.sessions[0].date),
             )
         )
     past = [s.date for s in item.sessions if s.date < today]
     if past:
-        what = (
-            f"every session of “{item.title}” is past"
-            if len(past) == len(item.sessions)
-            else f"{len(past)} of the {len(item.sessions)} sessions of “{item.title}” are past"
+        message = _(
+            "{n} of the {total} sessions of “{title}” are past ({dates}; today is {today}). "
+            "Remove the item or correct the dates."
         )
+        if len(past) == len(item.sessions):
+            message = _(
+                "every session of “{title}” is past ({dates}; today is {today}). Remove the item "
+                "or correct the dates."
+            )
+        dates = ", ".join(d.isoformat() for d in past)
         found.append(
             Finding(
                 "warning",
                 "session-past",
                 places.key((*at, "sessions")),
-                f"{what} ({', '.join(d.isoformat() for d in past)}; today is "
-                f"{today}). Remove the item or correct the dates.",
+                message.format(n=len(past), total=len(item.sessions), title=item.title,
+                               dates=dates, today=today),
             )
-        )
+        )  # fmt: skip
     elif deadline is not None and deadline < today:
         found.append(
             Finding(
                 "warning",
                 "deadline-past",
                 places.at((*at, "registration_deadline")),
-                f"the last day to register ({deadline}) is past (today is {today}). "
-                "Remove the deadline or say how to register late.",
+                _(
+                    "the last day to register ({deadline}) is past (today is {today}). Remove the"
+                    " deadline or say how to register late."
+                ).format(deadline=deadline, today=today),
             )
         )
     return found
@@ -167,7 +181,9 @@ def _starter(text: Text, places: Places) -> list[Finding]:
                     "error",
                     "starter-text",
                     places.at(text.path, phrase),
-                    f"“{phrase}” is the starter's stand-in text: write your own.",
+                    _("“{phrase}” is the starter's stand-in text: write your own.").format(
+                        phrase=phrase
+                    ),
                     real_send_only=True,
                 )
             ]
@@ -185,9 +201,10 @@ def _examples(targets: list[Target]) -> list[Finding]:
                     "warning",
                     "example-domain",
                     target.place,
-                    f"{target.what} {address} is at a reserved example domain "
-                    f"({domain}), which leads nowhere: put in the real "
-                    "address.",
+                    _(
+                        "{what} {address} is at a reserved example domain ({domain}), which leads"
+                        " nowhere: put in the real address."
+                    ).format(what=_(target.what), address=address, domain=domain),
                 )
             )
     return found

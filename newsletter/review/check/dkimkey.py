@@ -17,6 +17,7 @@ from dkim.crypto import UnparsableKeyError, parse_pem_private_key
 
 from newsletter.config import Config
 from newsletter.fileio import UnreadableFile, read_regular
+from newsletter.translate import N_
 
 _PROBE = (
     b"From: check@newsletter.invalid\r\nTo: check@newsletter.invalid\r\n"
@@ -43,7 +44,7 @@ class DkimKey:
         path = config.root / settings.key_file
         domain = (settings.domain or "").lower()
         try:
-            key = read_regular(path, limit=1 << 16, what="a key file")
+            key = read_regular(path, limit=1 << 16, what=N_("a key file"))
             parse_pem_private_key(key)
         except UnreadableFile as exc:
             return cls(settings.selector, domain, path, b"", f"{path}: {exc.reason}.")

@@ -22,6 +22,7 @@ import httpx
 import imagesize
 
 from newsletter.review.check.network import Network
+from newsletter.translate import _
 
 Failure = Literal["", "dns", "connect", "timeout", "tls", "redirects", "other"]
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -79,7 +80,7 @@ class Fetcher:
 
     async def _follow(self, url: str, *, image: bool, body: bool) -> tuple[Fetched, bytes]:
         current = url
-        for _ in range(_MAX_HOPS):
+        for _hop in range(_MAX_HOPS):
             try:
                 response, head = await self._request(current, image=image, body=body)
             except _NoAnswer as exc:
@@ -90,7 +91,9 @@ class Fetcher:
                 current = urljoin(current, location)
                 continue
             return self._result(url, current, response, head if image else b""), head
-        failed = Fetched(url, current, failure="redirects", detail="redirects more than 10 times")
+        failed = Fetched(
+            url, current, failure="redirects", detail=_("redirects more than 10 times")
+        )
         return failed, b""
 
     def _result(self, url: str, final: str, response: httpx.Response, head: bytes) -> Fetched:
@@ -132,9 +135,9 @@ class Fetcher:
         answer = await self.network.addresses(host)
         if answer.outcome != "ok":
             detail = (
-                "the name does not exist"
+                _("the name does not exist")
                 if answer.outcome == "nxdomain"
-                else (answer.detail or "the name has no address")
+                else (answer.detail or _("the name has no address"))
             )
             raise _NoAnswer("dns", f"{host}: {detail}")
         address = answer.records[0]
@@ -188,14 +191,21 @@ class _NoAnswer(Exception):
 
 def _no_answer(exc: httpx.HTTPError) -> _NoAnswer:
     if isinstance(exc, httpx.TimeoutException):
-        return _NoAnswer("timeout", "no answer in time")
+        return _NoAnswer("timeout", _("no answer in time"))
     cause = exc.__cause__ or exc.__context__
     while cause is not None and not isinstance(cause, ssl.SSLError):
         cause = cause.__cause__ or cause.__context__
     if isinstance(cause, ssl.SSLCertVerificationError):
-        return _NoAnswer("tls", f"its certificate is not valid ({cause.verify_message})")
+        return _NoAnswer(
+            "tls",
+            _("its certificate is not valid ({verify_message})").format(
+                verify_message=cause.verify_message
+            ),
+        )
     if isinstance(cause, ssl.SSLError):
-        return _NoAnswer("tls", f"the secure connection failed ({cause.reason or cause})")
+        return _NoAnswer(
+            "tls", _("the secure connection failed ({value})").format(value=cause.reason or cause)
+        )
     if isinstance(exc, httpx.ConnectError):
-        return _NoAnswer("connect", "the connection was refused or the server cannot be reached")
+        return _NoAnswer("connect", _("the connection was refused or the server cannot be reached"))
     return _NoAnswer("other", str(exc) or type(exc).__name__)

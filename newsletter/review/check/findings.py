@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from newsletter.translate import N_, _, ngettext
+
 Severity = Literal["error", "warning", "note"]
 _ORDER = {"error": 0, "warning": 1, "note": 2}
 
@@ -49,8 +51,12 @@ class Finding:
     real_send_only: bool = False
 
     def __str__(self) -> str:
-        refuse = " (a real send would refuse this)" if self._downgraded else ""
-        return f"{self.place}: {self.severity}: {self.message}{refuse}"
+        severity = _(_SEVERITIES[self.severity])
+        if self._downgraded:
+            return _("{place}: {severity}: {message} (a real send would refuse this)").format(
+                place=self.place, severity=severity, message=self.message
+            )
+        return f"{self.place}: {severity}: {self.message}"
 
     @property
     def _downgraded(self) -> bool:
@@ -128,12 +134,19 @@ class Report:
 
     def summary(self) -> str:
         errors, warnings = len(self.errors), len(self.warnings)
-        text = f"{self.issue}: {_count(errors, 'error')}, {_count(warnings, 'warning')}."
-        if not self.real and self.refused_in_rehearsal:
-            text += (
-                f" No SMTP host is set, so a send writes to the outbox (a rehearsal): "
-                f"{_count(self.refused_in_rehearsal, 'warning')} above would stop a real send."
-            )
+        text = _("{issue}: {errors}, {warnings}.").format(
+            issue=self.issue,
+            errors=ngettext("{n} error", "{n} errors", errors).format(n=errors),
+            warnings=ngettext("{n} warning", "{n} warnings", warnings).format(n=warnings),
+        )
+        if not self.real and (refused := self.refused_in_rehearsal):
+            text += " " + ngettext(
+                "No SMTP host is set, so a send writes to the outbox (a rehearsal): {n} warning "
+                "above would stop a real send.",
+                "No SMTP host is set, so a send writes to the outbox (a rehearsal): {n} warnings "
+                "above would stop a real send.",
+                refused,
+            ).format(n=refused)
         return text
 
     def as_json(self) -> str:
@@ -150,5 +163,5 @@ class Report:
         )
 
 
-def _count(number: int, word: str) -> str:
-    return f"{number} {word}" + ("" if number == 1 else "s")
+# The severities as editors read them (in --json they stay the codes).
+_SEVERITIES = {"error": N_("error"), "warning": N_("warning"), "note": N_("note")}

@@ -19,6 +19,7 @@ from newsletter.review.check.domains import host_of, is_example
 from newsletter.review.check.fetch import Fetched, Fetcher
 from newsletter.review.check.findings import Finding
 from newsletter.review.check.targets import Target
+from newsletter.translate import _
 
 IMAGE_LIMIT = 1 << 20
 _NOT_DEFINITE = frozenset({403, 429})  # a checker refused, or too many requests at once
@@ -84,15 +85,16 @@ _NETWORK = frozenset({"dns", "connect", "timeout"})
 
 def _judge(visit: _Visit) -> list[Finding]:
     target, result = visit.target, visit.result
-    name = f"{target.what} {target.url}"
+    name = f"{_(target.what)} {target.url}"
     if result.failure:
         return [
             Finding(
                 "error",
                 f"{target.kind}-unreachable",
                 target.place,
-                f"{name} cannot be reached: {result.detail}. Check the address; "
-                "open it in a browser.",
+                _(
+                    "{name} cannot be reached: {detail}. Check the address; open it in a browser."
+                ).format(name=name, detail=result.detail),
             )
         ]
     if result.status >= 400:
@@ -103,8 +105,10 @@ def _judge(visit: _Visit) -> list[Finding]:
                     "warning",
                     "link-refused",
                     target.place,
-                    f"{name} answers {answer} to the checker: it may refuse programs "
-                    "but not browsers. Open it in a browser to be sure.",
+                    _(
+                        "{name} answers {answer} to the checker: it may refuse programs but not "
+                        "browsers. Open it in a browser to be sure."
+                    ).format(name=name, answer=answer),
                 )
             ]
         return [
@@ -112,8 +116,10 @@ def _judge(visit: _Visit) -> list[Finding]:
                 "error",
                 f"{target.kind}-broken",
                 target.place,
-                f"{name} answers {answer}: readers would find nothing there. "
-                "Fix the address or remove the link.",
+                _(
+                    "{name} answers {answer}: readers would find nothing there. Fix the address "
+                    "or remove the link."
+                ).format(name=name, answer=answer),
             )
         ]
     found = _moved(visit)
@@ -131,8 +137,10 @@ def _moved(visit: _Visit) -> list[Finding]:
                 "warning",
                 "link-http",
                 target.place,
-                f"{target.what} {target.url} is an http: link, and {https} works: "
-                "use the https address (readers' browsers warn about http).",
+                _(
+                    "{what} {url} is an http: link, and {https} works: use the https address "
+                    "(readers' browsers warn about http)."
+                ).format(what=_(target.what), url=target.url, https=https),
             )
         ]
     if result.final_url != result.url:
@@ -141,9 +149,10 @@ def _moved(visit: _Visit) -> list[Finding]:
                 "warning",
                 "link-redirect",
                 target.place,
-                f"{target.what} {target.url} redirects to {result.final_url}: link to "
-                "that address directly (a redirect may end at a login page or "
-                "somewhere else next month).",
+                _(
+                    "{what} {url} redirects to {final_url}: link to that address directly (a "
+                    "redirect may end at a login page or somewhere else next month)."
+                ).format(what=_(target.what), url=target.url, final_url=result.final_url),
             )
         ]
     return []
@@ -151,7 +160,7 @@ def _moved(visit: _Visit) -> list[Finding]:
 
 def _image(target: Target, result: Fetched) -> list[Finding]:
     found: list[Finding] = []
-    name = f"{target.what} {target.url}"
+    name = f"{_(target.what)} {target.url}"
     if not result.content_type.startswith("image/"):
         shown = result.content_type or "no content type"
         return [
@@ -159,8 +168,10 @@ def _image(target: Target, result: Fetched) -> list[Finding]:
                 "error",
                 "image-type",
                 target.place,
-                f"{name} is not an image ({shown}): readers would see an empty "
-                "box. Link the image file itself (.png, .jpg).",
+                _(
+                    "{name} is not an image ({shown}): readers would see an empty box. Link the "
+                    "image file itself (.png, .jpg)."
+                ).format(name=name, shown=shown),
             )
         ]
     if result.content_type == "image/svg+xml":
@@ -169,7 +180,10 @@ def _image(target: Target, result: Fetched) -> list[Finding]:
                 "warning",
                 "image-type",
                 target.place,
-                f"{name} is an SVG image, which Outlook and Gmail do not show: use a PNG or JPEG.",
+                _(
+                    "{name} is an SVG image, which Outlook and Gmail do not show: use a PNG or "
+                    "JPEG."
+                ).format(name=name),
             )
         )
     if result.size is not None and result.size > IMAGE_LIMIT:
@@ -178,9 +192,10 @@ def _image(target: Target, result: Fetched) -> list[Finding]:
                 "warning",
                 "image-size",
                 target.place,
-                f"{name} is {result.size / (1 << 20):.1f} MB: slow on a phone "
-                "connection. Save it smaller (under 1 MB; 200 KB is plenty "
-                "for 600 px).",
+                _(
+                    "{name} is {size:.1f} MB: slow on a phone connection. Save it smaller (under "
+                    "1 MB; 200 KB is plenty for 600 px)."
+                ).format(name=name, size=result.size / (1 << 20)),
             )
         )
     if result.width and target.shown_width and result.width < target.shown_width:
@@ -189,10 +204,16 @@ def _image(target: Target, result: Fetched) -> list[Finding]:
                 "warning",
                 "image-width",
                 target.place,
-                f"{name} is {result.width} px wide but shown at "
-                f"{target.shown_width} px: it will look blurred. Use one at "
-                f"least {target.shown_width} px wide ({target.shown_width * 2} "
-                "px for sharp screens), or give a smaller `width:`.",
+                _(
+                    "{name} is {width} px wide but shown at {shown_width} px: it will look "
+                    "blurred. Use one at least {shown_width} px wide ({shown_width2} px for sharp"
+                    " screens), or give a smaller `width:`."
+                ).format(
+                    name=name,
+                    width=result.width,
+                    shown_width=target.shown_width,
+                    shown_width2=target.shown_width * 2,
+                ),
             )
         )
     return found

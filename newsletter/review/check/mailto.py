@@ -11,6 +11,7 @@ from newsletter.review.check.domains import is_example
 from newsletter.review.check.findings import Finding
 from newsletter.review.check.network import DnsAnswer, Network
 from newsletter.review.check.targets import Target
+from newsletter.translate import _
 
 
 class MailtoCheck:
@@ -44,22 +45,23 @@ class MailtoCheck:
                         "error",
                         "mailto-domain",
                         target.place,
-                        f"{target.what} {address_text}: {problem}, so mail to it "
-                        "would bounce. Check the address.",
+                        _(
+                            "{what} {address_text}: {problem}, so mail to it would bounce. Check "
+                            "the address."
+                        ).format(what=_(target.what), address_text=address_text, problem=problem),
                     )
                 )
         return found
 
 
 def _problem(mx: DnsAnswer, address: DnsAnswer | None) -> str:
-    domain_gone = "its domain does not exist"
     if mx.outcome == "nxdomain":
-        return domain_gone
+        return _("its domain does not exist")
     # A null MX is "0 ." (the root as exchange): its text here is the preference alone.
     if mx.outcome == "ok" and all(len(record.split()) == 1 for record in mx.records):
-        return "its domain takes no mail (a null MX record)"
+        return _("its domain takes no mail (a null MX record)")
     if address is not None and address.outcome in {"nxdomain", "nodata"}:
-        return "its domain has no mail server (no MX record, no address)"
+        return _("its domain has no mail server (no MX record, no address)")
     return ""
 
 

@@ -21,6 +21,7 @@ import dns.nameserver
 import dns.resolver
 
 from newsletter.config import CheckSettings
+from newsletter.translate import _
 
 Outcome = Literal["ok", "nxdomain", "nodata", "failed"]
 
@@ -50,7 +51,7 @@ class Network:
         try:
             self._resolver = _configure(dns.asyncresolver.Resolver, self.settings, self.timeout)
         except dns.resolver.NoResolverConfiguration:
-            self.unconfigured = "no DNS server is configured (/etc/resolv.conf)"
+            self.unconfigured = _("no DNS server is configured (/etc/resolv.conf)")
 
     @property
     def works(self) -> bool:
@@ -92,7 +93,7 @@ class Network:
             self.resolved = True  # the name exists
             return DnsAnswer("nodata")
         except dns.exception.Timeout:
-            return DnsAnswer("failed", detail="the DNS server did not answer in time")
+            return DnsAnswer("failed", detail=_("the DNS server did not answer in time"))
         except (dns.resolver.NoNameservers, dns.exception.DNSException, OSError) as exc:
             return DnsAnswer("failed", detail=_short(exc))
         self.resolved = True

@@ -16,6 +16,7 @@ from newsletter.content.suggest import suggestion
 from newsletter.render.personalize import BUILT_IN
 from newsletter.review.check.findings import Finding, Place
 from newsletter.review.check.places import Places, texts
+from newsletter.translate import _
 
 _SHOWN_ROWS = 3
 
@@ -67,22 +68,28 @@ def _unknown(use: _Use, recipients: Recipients) -> Finding:
         "error",
         "field-unknown",
         use.place,
-        f"{{{{ {use.key} }}}} is not a column of {lists}, so it would come out "
-        f"empty for everyone: {suggestion(use.key, columns)}",
+        _(
+            "{{{{ {key} }}}} is not a column of {lists}, so it would come out empty for everyone:"
+            " {suggestion}"
+        ).format(key=use.key, lists=lists, suggestion=suggestion(use.key, columns)),
     )
 
 
 def _empty(use: _Use, empty: list[Subscriber], total: int) -> Finding:
     rows = ", ".join(s.source for s in empty[:_SHOWN_ROWS])
-    more = f" and {len(empty) - _SHOWN_ROWS} more" if len(empty) > _SHOWN_ROWS else ""
+    more = ""
+    if len(empty) > _SHOWN_ROWS:
+        more = " " + _("and {n} more").format(n=len(empty) - _SHOWN_ROWS)
     reads = _without(use.line, use.key)
     return Finding(
         "warning",
         "field-empty",
         use.place,
-        f"{{{{ {use.key} }}}} is empty for {len(empty)} of {total} recipients "
-        f"({rows}{more}); they read: “{reads}”. Fill in the column, or write "
-        "the sentence so that it reads well without it.",
+        _(
+            "{{{{ {key} }}}} is empty for {n_empty} of {total} recipients ({rows}{more}); they "
+            "read: “{reads}”. Fill in the column, or write the sentence so that it reads well "
+            "without it."
+        ).format(key=use.key, n_empty=len(empty), total=total, rows=rows, more=more, reads=reads),
     )
 
 

@@ -38,6 +38,7 @@ from newsletter.review.check.places import Places
 from newsletter.review.check.sender import SenderCheck
 from newsletter.review.check.targets import mail_targets, web_targets
 from newsletter.review.check.website import WebSideCheck, base_url_findings
+from newsletter.translate import _
 
 # One message as the first reader gets it (delivery builds it): for SpamAssassin.
 Sample = Callable[[RenderedIssue, Recipients | None], bytes]
@@ -116,7 +117,9 @@ def _audience(at: _Context) -> Recipients | None:
                 "error",
                 "list",
                 at.places.file(),
-                f"the lists cannot be read, so personal fields were not checked: {exc}",
+                _("the lists cannot be read, so personal fields were not checked: {exc}").format(
+                    exc=exc
+                ),
             )
         )
         return None
@@ -142,8 +145,10 @@ async def _online(at: _Context, message: bytes | None) -> None:
                 "note",
                 "offline",
                 at.places.file(),
-                "--offline: links, images, the sender's DNS records and the web "
-                "side at base_url were not checked.",
+                _(
+                    "--offline: links, images, the sender's DNS records and the web side at "
+                    "base_url were not checked."
+                ),
             )
         )
     else:
@@ -180,12 +185,14 @@ async def _network_checks(at: _Context) -> None:
 
 
 def _no_network(at: _Context, network: Network, links: int) -> Finding:
-    why = network.unconfigured or "no name resolved and no server answered"
+    why = network.unconfigured or _("no name resolved and no server answered")
     return Finding(
         "warning",
         "no-network",
         at.places.file(),
-        f"no network: {why}, so {links} link(s) and image(s), the sender's DNS "
-        "records, mailto: domains and the web side at base_url were not checked. "
-        "Check again where the internet can be reached.",
+        _(
+            "no network: {why}, so {links} link(s) and image(s), the sender's DNS records, "
+            "mailto: domains and the web side at base_url were not checked. Check again where the"
+            " internet can be reached."
+        ).format(why=why, links=links),
     )

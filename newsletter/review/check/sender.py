@@ -22,6 +22,7 @@ from newsletter.review.check.domains import is_example, is_local, organisational
 from newsletter.review.check.findings import Finding, Place
 from newsletter.review.check.network import DnsAnswer, Network
 from newsletter.review.check.targets import config_place
+from newsletter.translate import _
 
 
 class SenderCheck:
@@ -85,9 +86,10 @@ class SenderCheck:
                     "warning",
                     "dkim-off",
                     Place(_config_name(self.config), setting="dkim"),
-                    "messages are not DKIM-signed: Gmail, Yahoo and Microsoft require "
-                    "DKIM of bulk senders. Set [dkim] selector and key_file "
-                    "(docs/send.md, DKIM).",
+                    _(
+                        "messages are not DKIM-signed: Gmail, Yahoo and Microsoft require DKIM of"
+                        " bulk senders. Set [dkim] selector and key_file (docs/send.md, DKIM)."
+                    ),
                 )
             ]
         if self.dkim.problem:
@@ -111,28 +113,39 @@ class SenderCheck:
             return [
                 self._warn(
                     "spf-missing",
-                    f"{domain} has no SPF record: receivers cannot tell that the "
-                    f"relay may send for it. Publish a TXT record at {domain}: "
-                    f'"v=spf1 {self._spf_hint()} ~all".',
+                    _(
+                        "{domain} has no SPF record: receivers cannot tell that the relay may "
+                        'send for it. Publish a TXT record at {domain}: "v=spf1 {hint} ~all".'
+                    ).format(domain=domain, hint=self._spf_hint()),
                 )
             ]
         if len(records) > 1:
             return [
                 self._warn(
                     "spf-invalid",
-                    f"{domain} has {len(records)} SPF records, which makes SPF "
-                    "fail everywhere (RFC 7208 4.5): merge them into one.",
+                    _(
+                        "{domain} has {n_records} SPF records, which makes SPF fail everywhere "
+                        "(RFC 7208 4.5): merge them into one."
+                    ).format(domain=domain, n_records=len(records)),
                 )
             ]
         if self.spf is not None and self.spf.result != "pass":
             return [
                 self._warn(
                     "spf-relay",
-                    f'the SPF record of {domain} ("{records[0]}") does not cover '
-                    f"the relay {self.config.smtp.host} ({self.spf.address}): "
-                    f"{self.spf.result}, {self.spf.explanation}. Add "
-                    f'"{self._spf_hint()}" to it, or the include: your mail '
-                    "provider gives.",
+                    _(
+                        'the SPF record of {domain} ("{records}") does not cover the relay {host}'
+                        ' ({address}): {result}, {explanation}. Add "{hint}" to it, or the '
+                        "include: your mail provider gives."
+                    ).format(
+                        domain=domain,
+                        records=records[0],
+                        host=self.config.smtp.host,
+                        address=self.spf.address,
+                        result=self.spf.result,
+                        explanation=self.spf.explanation,
+                        hint=self._spf_hint(),
+                    ),
                 )
             ]
         return []
@@ -154,11 +167,12 @@ class SenderCheck:
             return [
                 self._warn(
                     "dkim-missing",
-                    f"no DKIM key is published at {self.dkim.record_name}: the "
-                    f"signatures cannot be verified. Publish a TXT record there: "
-                    f'"v=DKIM1; k=rsa; p=…" with the public key of '
-                    f"{self.dkim.path.name} (`openssl rsa -in {self.dkim.path.name} "
-                    "-pubout -outform DER | base64 -w0`).",
+                    _(
+                        "no DKIM key is published at {record_name}: the signatures cannot be "
+                        'verified. Publish a TXT record there: "v=DKIM1; k=rsa; p=…" with the '
+                        "public key of {name} (`openssl rsa -in {name} -pubout -outform DER | "
+                        "base64 -w0`)."
+                    ).format(record_name=self.dkim.record_name, name=self.dkim.path.name),
                 )
             ]
         if not self.dkim.verifies_with(record):
@@ -167,10 +181,11 @@ class SenderCheck:
                     "error",
                     "dkim-mismatch",
                     config_place(self.config, "dkim.key_file"),
-                    f"the DKIM key published at {self.dkim.record_name} is not the "
-                    f"public key of {self.dkim.path}: every signature would fail. "
-                    "Publish the key file's public key, or use the key file whose "
-                    "key is published.",
+                    _(
+                        "the DKIM key published at {record_name} is not the public key of {path}:"
+                        " every signature would fail. Publish the key file's public key, or use "
+                        "the key file whose key is published."
+                    ).format(record_name=self.dkim.record_name, path=self.dkim.path),
                     real_send_only=True,
                 )
             ]
@@ -186,10 +201,11 @@ class SenderCheck:
             return [
                 self._warn(
                     "dmarc-missing",
-                    f"{self.from_domain} has no DMARC record: Gmail and Yahoo "
-                    f"require one of bulk senders. Publish a TXT record at "
-                    f'_dmarc.{org}: "v=DMARC1; p=none; '
-                    f'rua=mailto:{self.reply_to}".',
+                    _(
+                        "{from_domain} has no DMARC record: Gmail and Yahoo require one of bulk "
+                        'senders. Publish a TXT record at _dmarc.{org}: "v=DMARC1; p=none; '
+                        'rua=mailto:{reply_to}".'
+                    ).format(from_domain=self.from_domain, org=org, reply_to=self.reply_to),
                 )
             ]
         return self._alignment(record)
@@ -203,22 +219,32 @@ class SenderCheck:
         spf_ok = _aligned(self.envelope_domain, self.from_domain, strict=tags.get("aspf") == "s")
         if dkim_ok or spf_ok:
             return []
-        signed = f"DKIM signs for {dkim_domain}" if dkim_domain else "messages are not DKIM-signed"
+        signed = _("messages are not DKIM-signed")
+        if dkim_domain:
+            signed = _("DKIM signs for {domain}").format(domain=dkim_domain)
         return [
             self._warn(
                 "dmarc-alignment",
-                f"From ({self.from_domain}) aligns with neither DKIM nor SPF: "
-                f"{signed}, and the envelope sender is at {self.envelope_domain}. "
-                f"DMARC fails, and receivers apply {tags.get('p', 'none')!r}. Set "
-                f"[dkim] domain to {self.from_domain}, or send from an address "
-                f"at {self.envelope_domain}.",
+                _(
+                    "From ({from_domain}) aligns with neither DKIM nor SPF: {signed}, and the "
+                    "envelope sender is at {envelope_domain}. DMARC fails, and receivers apply "
+                    "{get!r}. Set [dkim] domain to {from_domain}, or send from an address at "
+                    "{envelope_domain}."
+                ).format(
+                    from_domain=self.from_domain,
+                    signed=signed,
+                    envelope_domain=self.envelope_domain,
+                    get=tags.get("p", "none"),
+                ),
             )
         ]
 
     def _lookup_failed(self, name: str, answer: DnsAnswer) -> Finding:
         return self._warn(
             "dns-failed",
-            f"the DNS lookup of {name} failed ({answer.detail}): not checked. Try again later.",
+            _("the DNS lookup of {name} failed ({detail}): not checked. Try again later.").format(
+                name=name, detail=answer.detail
+            ),
         )
 
     def _warn(self, code: str, message: str) -> Finding:
@@ -238,7 +264,7 @@ def _dmarc_record(answer: DnsAnswer) -> str | None:
 def _tags(record: str) -> dict[str, str]:
     tags = {}
     for part in record.split(";"):
-        name, _, value = part.partition("=")
+        name, _eq, value = part.partition("=")
         tags[name.strip().lower()] = value.strip().lower()
     return tags
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from newsletter.render.issue import REFUSE_BYTES, WARN_BYTES, RenderedIssue
 from newsletter.review.check.findings import Finding, Place
+from newsletter.translate import _
 
 SPAM_LIMIT = 1.0
 _TIMEOUT = 120.0
@@ -40,9 +41,11 @@ def size_findings(rendered: RenderedIssue, place: Place) -> list[Finding]:
             "warning",
             "size-clip",
             place,
-            f"the e-mail's HTML is {size / 1024:.0f} KB encoded: Gmail clips messages "
-            f"above about 102 KB (and the tool refuses above {REFUSE_BYTES // 1024} KB). "
-            "Shorten the texts or move items to a later issue.",
+            _(
+                "the e-mail's HTML is {size:.0f} KB encoded: Gmail clips messages above about 102"
+                " KB (and the tool refuses above {refuse_bytes} KB). Shorten the texts or move "
+                "items to a later issue."
+            ).format(size=size / 1024, refuse_bytes=REFUSE_BYTES // 1024),
         )
     ]
 
@@ -65,7 +68,7 @@ def spam_findings(result: SpamScore | None, place: Place, *, enabled: bool) -> l
                 "note",
                 "spam-off",
                 place,
-                "the SpamAssassin score was not asked for ([check] spamassassin = false).",
+                _("the SpamAssassin score was not asked for ([check] spamassassin = false)."),
             )
         ]
     if result is None:
@@ -74,8 +77,10 @@ def spam_findings(result: SpamScore | None, place: Place, *, enabled: bool) -> l
                 "note",
                 "spam-unavailable",
                 place,
-                "SpamAssassin is not installed, so the spam score was not checked "
-                "(Debian: apt-get install spamassassin).",
+                _(
+                    "SpamAssassin is not installed, so the spam score was not checked (Debian: "
+                    "apt-get install spamassassin)."
+                ),
             )
         ]
     if result.points <= SPAM_LIMIT:
@@ -84,8 +89,9 @@ def spam_findings(result: SpamScore | None, place: Place, *, enabled: bool) -> l
                 "note",
                 "spam-score",
                 place,
-                f"SpamAssassin ({result.program}, local rules) scores the message "
-                f"{result.points:.1f}.",
+                _("SpamAssassin ({program}, local rules) scores the message {points:.1f}.").format(
+                    program=result.program, points=result.points
+                ),
             )
         ]
     hits = ", ".join(
@@ -96,9 +102,15 @@ def spam_findings(result: SpamScore | None, place: Place, *, enabled: bool) -> l
             "warning",
             "spam-score",
             place,
-            f"SpamAssassin ({result.program}, local rules) scores the message "
-            f"{result.points:.1f}, above {SPAM_LIMIT}: {hits or 'no single rule'}. "
-            "See docs/check.md for what each rule wants.",
+            _(
+                "SpamAssassin ({program}, local rules) scores the message {points:.1f}, above "
+                "{spam_limit}: {value}. See docs/check.md for what each rule wants."
+            ).format(
+                program=result.program,
+                points=result.points,
+                spam_limit=SPAM_LIMIT,
+                value=hits or _("no single rule"),
+            ),
         )
     ]
 

@@ -14,6 +14,8 @@ import dns.exception
 import dns.resolver
 import spf as pyspf
 
+from newsletter.translate import _
+
 # pyspf looks names up through its module-level DNSLookup: one evaluation at a time.
 _LOCK = threading.Lock()
 
@@ -35,7 +37,7 @@ def evaluate(
         pyspf.DNSLookup = _lookup_with(resolver)
         try:
             for address in addresses:
-                result, _, explanation = pyspf.query(
+                result, _code, explanation = pyspf.query(
                     i=address, s=sender, h=relay, querytime=int(resolver.lifetime) or 5
                 ).check()
                 verdict = Verdict(address, str(result), str(explanation))
@@ -54,7 +56,7 @@ def _lookup_with(resolver: dns.resolver.Resolver) -> Any:
         except (dns.resolver.NoAnswer, dns.resolver.NXDOMAIN):
             return []
         except dns.exception.DNSException as exc:
-            raise pyspf.TempError(f"DNS {exc}") from None
+            raise pyspf.TempError(_("DNS {exc}").format(exc=exc)) from None
         found: list[Any] = []
         for rdata in answer:
             if qtype in ("A", "AAAA"):

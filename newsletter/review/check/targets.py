@@ -15,6 +15,7 @@ from newsletter.content.fieldtypes import PERSONAL_FIELD, markdown_links
 from newsletter.content.model import Issue
 from newsletter.review.check.findings import Place
 from newsletter.review.check.places import Places, texts
+from newsletter.translate import N_
 
 # The widths the templates show images at (item.mjml: at most the column, header.mjml).
 MAX_WIDTH = 544
@@ -28,7 +29,8 @@ class Target:
     url: str
     kind: Literal["link", "image"]
     place: Place
-    what: str = "the link"  # how messages name it: "the link", "the image", "the logo"
+    # How messages name it, translated where used: "the link", "the image", "the logo".
+    what: str = N_("the link")
     shown_width: int | None = None
 
 
@@ -77,7 +79,7 @@ def _all(issue: Issue, config: Config, places: Places) -> Iterator[Target]:
             if item.image is not None:
                 width = min(item.image.width or MAX_WIDTH, MAX_WIDTH)
                 place = places.at((*at, "image", "url"))
-                yield Target(item.image.url, "image", place, "the image", width)
+                yield Target(item.image.url, "image", place, N_("the image"), width)
     yield from _newsletter_targets(issue, config, places)
 
 
@@ -86,7 +88,7 @@ def _newsletter_targets(issue: Issue, config: Config, places: Places) -> Iterato
     prefix = f"newsletters.{newsletter.key}"
     if newsletter.logo:
         place = config_place(config, f"{prefix}.logo")
-        yield Target(newsletter.logo, "image", place, "the logo", LOGO_WIDTH)
+        yield Target(newsletter.logo, "image", place, N_("the logo"), LOGO_WIDTH)
     editor = issue.editor or newsletter.editor
     in_issue = ("editor",) in places.source.nodes
     for name, url in (("website", editor.website), ("email", editor.email)):
@@ -98,4 +100,5 @@ def _newsletter_targets(issue: Issue, config: Config, places: Places) -> Iterato
             if in_issue
             else config_place(config, f"{prefix}.editor.{name}")
         )
-        yield Target(url, "link", place, f"the editor's {name}")
+        what = N_("the editor's website") if name == "website" else N_("the editor's email")
+        yield Target(url, "link", place, what)

@@ -20,6 +20,7 @@ from newsletter.review.check.fetch import Fetched, Fetcher
 from newsletter.review.check.findings import Finding
 from newsletter.review.check.network import DnsAnswer, Network
 from newsletter.review.check.targets import config_place
+from newsletter.translate import _
 
 
 def base_url_findings(config: Config) -> list[Finding]:
@@ -33,9 +34,11 @@ def base_url_findings(config: Config) -> list[Finding]:
                 "error",
                 "base-url-insecure",
                 place,
-                f"{url} is not https: every unsubscribe link carries a token, and "
-                "readers' browsers warn about http. Set base_url to the public "
-                "https address of `newsletter serve`.",
+                _(
+                    "{url} is not https: every unsubscribe link carries a token, and readers' "
+                    "browsers warn about http. Set base_url to the public https address of "
+                    "`newsletter serve`."
+                ).format(url=url),
                 real_send_only=True,
             )
         )
@@ -45,9 +48,11 @@ def base_url_findings(config: Config) -> list[Finding]:
                 "error",
                 "base-url-local",
                 place,
-                f"{url} is on this computer or a private network: readers cannot "
-                "reach it to unsubscribe. Set base_url to the public https "
-                "address of `newsletter serve` (docs/web.md).",
+                _(
+                    "{url} is on this computer or a private network: readers cannot reach it to "
+                    "unsubscribe. Set base_url to the public https address of `newsletter serve` "
+                    "(docs/web.md)."
+                ).format(url=url),
                 real_send_only=True,
             )
         )
@@ -57,9 +62,11 @@ def base_url_findings(config: Config) -> list[Finding]:
                 "warning",
                 "example-domain",
                 place,
-                f"{url} is at a reserved example domain: unsubscribe links and web "
-                "versions would lead nowhere. Set base_url to the public https "
-                "address of `newsletter serve`.",
+                _(
+                    "{url} is at a reserved example domain: unsubscribe links and web versions "
+                    "would lead nowhere. Set base_url to the public https address of `newsletter "
+                    "serve`."
+                ).format(url=url),
             )
         )
     return found
@@ -119,9 +126,11 @@ class WebSideCheck:
                     "error",
                     "base-url-local",
                     self.place,
-                    f"{self.host} resolves to a private address ({addresses[0]}): "
-                    "readers outside your network cannot reach it to unsubscribe. "
-                    "Publish `newsletter serve` at a public address.",
+                    _(
+                        "{host} resolves to a private address ({addresses}): readers outside your"
+                        " network cannot reach it to unsubscribe. Publish `newsletter serve` at a"
+                        " public address."
+                    ).format(host=self.host, addresses=addresses[0]),
                     real_send_only=True,
                 )
             ]
@@ -132,8 +141,10 @@ class WebSideCheck:
             return [
                 self._warn(
                     "web-key-unknown",
-                    "the web side does not say which key it checks unsubscribe "
-                    "links with (an older version?): update it, then check again.",
+                    _(
+                        "the web side does not say which key it checks unsubscribe links with (an"
+                        " older version?): update it, then check again."
+                    ),
                 )
             ]
         if theirs != self.fingerprint:
@@ -142,11 +153,12 @@ class WebSideCheck:
                     "error",
                     "web-key",
                     self.place,
-                    f"the web side checks unsubscribe links with another key (its "
-                    f"fingerprint {theirs}) than this send signs them with "
-                    f"({self.fingerprint}): every unsubscribe would fail. Give "
-                    "`newsletter serve` the same NEWSLETTER_SECRET (or the same "
-                    "secret.key) as `newsletter send`.",
+                    _(
+                        "the web side checks unsubscribe links with another key (its fingerprint "
+                        "{theirs}) than this send signs them with ({fingerprint}): every "
+                        "unsubscribe would fail. Give `newsletter serve` the same "
+                        "NEWSLETTER_SECRET (or the same secret.key) as `newsletter send`."
+                    ).format(theirs=theirs, fingerprint=self.fingerprint),
                     real_send_only=True,
                 )
             ]
