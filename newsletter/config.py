@@ -117,6 +117,9 @@ class SmtpSettings(_Section):
     per_minute: int = Field(default=0, ge=0)
     per_hour: int = Field(default=0, ge=0)
     per_day: int = Field(default=0, ge=0)
+    # From this many messages on, a send reads its rows and builds its messages in a
+    # helper process, on the machine's other core; 0: never.
+    helper_from: int = Field(default=1000, ge=0)
 
     @property
     def password(self) -> SecretStr | None:
@@ -140,8 +143,24 @@ class DkimSettings(_Section):
     model_config = SettingsConfigDict(env_prefix="NEWSLETTER_DKIM_")
 
     selector: str = ""
-    key_file: str = ""
+    key_file: str = ""  # an RSA key (2048 bits)
     domain: str = ""
+    # RFC 8463: an Ed25519 signature beside the RSA one, with a selector of its own.
+    ed25519_selector: str = ""
+    ed25519_key_file: str = ""
+
+    @model_validator(mode="after")
+    def _ed25519_complete(self) -> DkimSettings:
+        if bool(self.ed25519_selector) != bool(self.ed25519_key_file):
+            raise ValueError(
+                "an Ed25519 signature needs both ed25519_selector and ed25519_key_file"
+            )
+        if self.ed25519_key_file and not self.enabled:
+            raise ValueError(
+                "the Ed25519 signature goes beside an RSA one (receivers that do not know "
+                "Ed25519 check that): set selector and key_file too"
+            )
+        return self
 
     @property
     def enabled(self) -> bool:

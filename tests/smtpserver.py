@@ -41,6 +41,8 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 HOST = "127.0.0.1"
 DROP = "drop"  # a scripted reply that closes the connection instead of answering
 TRANSIENT = ("421 4.3.2 Too busy, closing the connection", "451 4.3.0 Try again later", DROP)
+# 4xx replies alone: a message meeting one certainly did not arrive.
+TRANSIENT_4XX = TRANSIENT[:2]
 UNKNOWN_USER = "550 5.1.1 Recipient address rejected: User unknown in local recipient table"
 POLICY_REJECTION = "554 5.7.1 Message rejected as spam by content filtering"
 
@@ -121,9 +123,9 @@ class FaultInjector(Recorder):
     RCPT and DATA map an address to the replies its successive attempts get
     ("451 4.7.1 Greylisted", UNKNOWN_USER, DROP, ...); once they are used up the
     address is accepted. RATE makes that share of DATA commands fail with a random
-    TRANSIENT fault, drawn from SEED, the address and the attempt's number: the same
-    faults for the same messages each run, whatever order they arrive in. DELAY slows
-    every DATA reply.
+    fault from FAULTS (default TRANSIENT), drawn from SEED, the address and the attempt's
+    number: the same faults for the same messages each run, whatever order they arrive
+    in. DELAY slows every DATA reply.
     """
 
     def __init__(
@@ -134,8 +136,10 @@ class FaultInjector(Recorder):
         rate: float = 0.0,
         seed: int = 1,
         delay: float = 0.0,
+        faults: Sequence[str] = TRANSIENT,
     ) -> None:
         super().__init__()
+        self._choices = tuple(faults)
         self._rcpt = {address: list(replies) for address, replies in (rcpt or {}).items()}
         self._data = {address: list(replies) for address, replies in (data or {}).items()}
         self._rate = rate
@@ -173,7 +177,7 @@ class FaultInjector(Recorder):
         with self._lock:
             self._tries[address] = attempt = self._tries.get(address, 0) + 1
         draw = random.Random(f"{self._seed}/{address}/{attempt}")
-        return draw.choice(TRANSIENT) if draw.random() < self._rate else None
+        return draw.choice(self._choices) if draw.random() < self._rate else None
 
     def _next(self, script: dict[str, list[str]], address: str) -> str | None:
         with self._lock:

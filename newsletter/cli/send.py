@@ -294,7 +294,7 @@ def _send(
 
     try:
         report = asyncio.run(campaign.send(config, db, plan, rendered, options, confirm=confirm,
-                                           on_result=progress.advance))  # fmt: skip
+                                           on_progress=progress.update))  # fmt: skip
     finally:
         progress.stop()
     if report is None:
@@ -306,7 +306,7 @@ def _send(
     if report.interrupted:
         return 130
     failed = counts.failed or counts.sending or report.stopped or report.error
-    return 1 if failed or report.unrecorded or report.unreleased else 0
+    return 1 if failed or report.unrecorded else 0
 
 
 def _nothing_to_do(config: Config, db: Connection, plan: Plan, issue_path: Path) -> int:

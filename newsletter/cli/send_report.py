@@ -27,6 +27,7 @@ from newsletter.translate import N_, _, ngettext
 if TYPE_CHECKING:
     from newsletter.config import Config
     from newsletter.content.model import Issue
+    from newsletter.delivery.engine import Progress as SendProgress
     from newsletter.delivery.engine import RunReport
     from newsletter.delivery.journal import Send
     from newsletter.delivery.planning import Options, Plan
@@ -178,7 +179,7 @@ def echo_report(
             ).format(n=report.refused_alike, reply=report.stopped, again=again),
             err=True,
         )
-    elif report.stopped:
+    elif report.stopped and not report.stalled:
         click.echo(
             _(
                 "The server refused the message and every further one: {reply}\n"
@@ -188,7 +189,18 @@ def echo_report(
             ).format(reply=report.stopped, again=again),
             err=True,
         )
-    if report.error and (report.unrecorded or report.unreleased):
+    if report.stalled:
+        click.echo(
+            _(
+                "The server asked to wait for {seconds} s and accepted nothing meanwhile: "
+                "{reply}\nThe send is stopped; everything sent so far is recorded. "
+                "Try again later with: {again}"
+            ).format(seconds=report.stalled, reply=report.stopped, again=again),
+            err=True,
+        )
+    if report.uncertain:
+        _echo_uncertain(report, again)
+    if report.error and report.unrecorded:
         _echo_unrecorded(report, again)
     elif report.error:
         click.echo(
@@ -239,23 +251,31 @@ def _echo_unrecorded(report: RunReport, again: str) -> None:
             err=True,
         )
         for delivery in report.unrecorded:
-            click.echo(
-                f"  {delivery.address}: {delivery.outcome}: {delivery.reply}",
-                err=True,
-            )
-    if report.unreleased:
-        click.echo(
-            _(
-                "{n} more message(s) were about to be sent and were not; the journal lists them "
-                "as uncertain too."
-            ).format(n=report.unreleased),
-            err=True,
-        )
+            click.echo(f"  {delivery.address}: {delivery.outcome}: {delivery.reply}", err=True)
     click.echo(
         _(
             "When the problem is fixed, continue with: {again}\nIt goes on with the rest. The "
             "uncertain ones are sent again only with --resend-uncertain; those marked 'sent' "
             "above did arrive."
+        ).format(again=again),
+        err=True,
+    )
+
+
+def _echo_uncertain(report: RunReport, again: str) -> None:
+    """Connections lost after the data went out: say which, and how to send them again."""
+    click.echo(
+        _(
+            "{n} message(s) are uncertain: the connection was lost after the message was "
+            "sent, before the server confirmed it, so it may or may not have arrived:"
+        ).format(n=len(report.uncertain)),
+        err=True,
+    )
+    for delivery in report.uncertain[:20]:
+        click.echo(f"  {delivery.address}: {delivery.reply}", err=True)
+    click.echo(
+        _(
+            "They are not sent again by themselves; to send them anyway: {again} --resend-uncertain"
         ).format(again=again),
         err=True,
     )
@@ -270,11 +290,15 @@ def echo_receipts(paths: Sequence[Path]) -> None:
 
 class Progress:
     """A rich progress bar with rate and ETA on a terminal; a line every few seconds otherwise,
-    and always a last line with the final counts."""
+    and always a last line with the final counts.
+
+    The engine reports a few times a second (never per message), with what it waits for.
+    """
 
     def __init__(self, total: int) -> None:
         self.total, self.done, self.sent, self.failed = total, 0, 0, 0
         self.started = self.shown = time.monotonic()
+        self.note = ""
         self.bar: Any = None
         self.running = False
 
@@ -297,21 +321,25 @@ class Progress:
                 MofNCompleteColumn(),
                 TextColumn("{task.fields[rate]}"),
                 TimeRemainingColumn(),
+                TextColumn("{task.fields[note]}"),
                 console=Console(stderr=True),
             )
             self.bar.start()
-            self.task = self.bar.add_task("send", total=self.total, rate="")
+            self.task = self.bar.add_task("send", total=self.total, rate="", note="")
 
-    def advance(self, outcome: str) -> None:
-        self.done += 1
-        self.sent += outcome == "sent"
-        self.failed += outcome == "failed"
+    def update(self, progress: SendProgress) -> None:
+        self.done, self.sent, self.failed = progress.done, progress.sent, progress.failed
+        note = progress.waiting
+        if progress.retrying and not note:
+            note = _("{n} to try again").format(n=progress.retrying)
         if self.bar is not None:
-            self.bar.update(self.task, advance=1, rate=self._rate())
-        elif time.monotonic() - self.shown > 5:
-            # Not a terminal (a log file, cron): a line every few seconds, not a bar.
+            self.bar.update(self.task, completed=self.done, rate=self._rate(), note=note)
+        elif note != self.note or time.monotonic() - self.shown > 5:
+            # Not a terminal (a log file, cron): a line every few seconds, not a bar, and
+            # one whenever the reason to wait changes.
             self.shown = time.monotonic()
-            click.echo(self._line(), err=True)
+            click.echo(self._line() + (f"; {note}" if note else ""), err=True)
+        self.note = note
 
     def stop(self) -> None:
         if self.bar is not None:

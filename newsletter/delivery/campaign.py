@@ -22,15 +22,16 @@ from newsletter.audience.tokens import TokenSigner, load_secret
 from newsletter.config import Config
 from newsletter.content.model import Issue
 from newsletter.delivery import journal, receipt, runs
-from newsletter.delivery.engine import RunReport, deliver
+from newsletter.delivery.engine import Progress, RunReport, deliver
 from newsletter.delivery.message import MessageBuilder, Recipient
 from newsletter.delivery.planning import Options, Plan, outbox_folder
 from newsletter.delivery.ratelimit import RateLimiter
 from newsletter.delivery.replies import Result
-from newsletter.delivery.transport import open_transport
+from newsletter.delivery.source import Database
+from newsletter.delivery.transport import open_transport, send_one
 from newsletter.errors import RecipientError, StateError
 from newsletter.fileio import describe_os_error
-from newsletter.state import Connection, backup_folder
+from newsletter.state import Connection, backup_folder, target
 from newsletter.state.backup import backup
 from newsletter.translate import _
 
@@ -94,17 +95,20 @@ async def send(
     /,
     *,
     confirm: Callable[[str], bool] = lambda transport: True,
-    on_result: Callable[[str], None] = lambda outcome: None,
+    on_progress: Callable[[Progress], None] = lambda progress: None,
     tls_context: ssl.SSLContext | None = None,
     retry_delay: float = 2.0,
 ) -> RunReport | None:
     """Connect (checking TLS and login), ask CONFIRM, freeze, deliver, conclude.
 
     None when CONFIRM, given the transport's description, says no: nothing was recorded.
+    ON_PROGRESS hears a few times a second how far the send is; RETRY_DELAY is the first
+    wait before a deferred message goes again.
     """
     signer = TokenSigner(load_secret(config))
     builder = MessageBuilder(rendered, config, signer=signer)
     outbox = outbox_folder(config, plan.newsletter, plan.slug)
+    todo = plan.todo(options)
     # The relay's minute, hour and day quotas count what earlier runs sent too.
     limiter = RateLimiter.from_settings(config.smtp)
     if limiter.window:
@@ -117,16 +121,24 @@ async def send(
         # Before anything is recorded: a copy to go back to, whatever happens next.
         backup(db, backup_folder(config), reason="before-send")
         started = start(db, config, plan, rendered, options, signer=signer)
-        report = await deliver(db, started, builder, transport,
+        helper_from = config.smtp.helper_from
+        helper = _helper_database(config) if helper_from and todo >= helper_from else None
+        report = await deliver(db, started, builder, transport, helper=helper,
                                concurrency=config.smtp.concurrency,
                                retry_failed=options.retry_failed, limit=options.limit,
-                               on_result=on_result,
-                               refs=RefSigner(load_secret(config)))  # fmt: skip
+                               on_progress=on_progress, refs=RefSigner(load_secret(config)),
+                               retry_delay=retry_delay)  # fmt: skip
     report.send, report.transport = started, transport.description
     _mark_ending(db, report)
-    if not (report.unrecorded or report.unreleased):
+    if not report.unrecorded:
         _conclude(config, db, report)
     return report
+
+
+def _helper_database(config: Config) -> Database:
+    """Where the helper process finds the state database, and its password if any."""
+    password = config.state_password
+    return target(config), password.get_secret_value() if password else None
 
 
 def _mark_ending(db: Connection, report: RunReport) -> None:
@@ -185,7 +197,10 @@ async def send_test(
                                retry_delay=retry_delay)  # fmt: skip
     people = [Recipient(r) if isinstance(r, str) else r for r in recipients]
     async with transport:
-        results = [(p.email, await transport.send(builder.build(p))) for p in people]
+        results = [
+            (p.email, await send_one(transport, builder.build(p), delay=retry_delay))
+            for p in people
+        ]
     return transport.description, results
 
 

@@ -27,7 +27,7 @@ from newsletter.config import Config, NewsletterConfig
 from newsletter.delivery.headers import POLICY
 from newsletter.delivery.message import OutgoingMessage, UnusableAddress
 from newsletter.delivery.replies import Result
-from newsletter.delivery.transport import open_transport
+from newsletter.delivery.transport import open_transport, send_one
 from newsletter.render.colours import palette
 from newsletter.render.i18n import label
 from newsletter.translate import _
@@ -127,4 +127,4 @@ async def send(
         config, outbox=outbox_folder(config, newsletter), tls_context=tls_context
     )
     async with transport:
-        return transport.description, await transport.send(message)
+        return transport.description, await send_one(transport, message)

@@ -1,26 +1,34 @@
 """The send journal: who gets an issue, frozen before the first message, and how it went.
 
-Each recipient row goes `queued → sending → sent | failed` (or `skipped`). `sending` is
-committed before a message's data goes out and `sent` only after the server's 250 reply,
-so after a crash a row still in `sending` is the only kind whose fate is unknown: it is
-reported as *uncertain* and sent again only when the editor asks for it.
+Each recipient row goes `queued → sending → sent | failed` (or `skipped`). A row becomes
+`sending` when its message is handed to a connection, committed before the message's data
+goes out, and `sent` (or `failed`) as soon as the server's reply arrives; a message the
+server deferred goes back to `queued` until it is tried again. So after a crash the rows
+still in `sending` are exactly the messages that were on the wire, at most one per
+connection: they are reported as *uncertain* and sent again only when the editor asks.
 
-Writes are batched (a batch is claimed in one transaction, results are recorded in
-another): 100,000 rows cost a few hundred commits, not 200,000. Every statement on the
-journal is here, which makes the module longer than most: its states are read in one place.
+The engine hands these changes over as they happen and they are committed in groups
+(`apply`: whatever came in during one turn of the event loop, in one transaction, as
+if in order; newsletter.delivery.recorder). SQLite in WAL mode with synchronous=NORMAL
+commits in about 40 µs and a killed process loses nothing committed; on PostgreSQL a
+commit is a round trip to the server, and more changes share each one. Every statement
+on the journal is here, which makes the module longer than most: its states are read in
+one place.
 """
 
 from __future__ import annotations
 
 __all__ = [
     "STATUSES",
+    "Change",
     "Counts",
     "Delivery",
+    "Handed",
     "Row",
     "Send",
     "Status",
     "append",
-    "claim",
+    "apply",
     "counts",
     "find",
     "finish",
@@ -28,10 +36,10 @@ __all__ = [
     "frozen_subscribers",
     "known",
     "last_signed",
+    "next_rows",
     "note",
     "record",
     "refingerprint",
-    "release",
     "requeue_uncertain",
     "rows",
     "sent_ages",
@@ -39,6 +47,7 @@ __all__ = [
     "suppressed_failures",
 ]
 
+import itertools
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -84,14 +93,24 @@ class Row:
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """What became of one claimed row: OUTCOME as the transport said, with its reply."""
+    """What became of one row's message: OUTCOME as the transport said, with its reply."""
 
     seq: int
     address: str
-    outcome: Literal["sent", "failed", "stop"]
+    outcome: Literal["sent", "failed", "stop", "deferred", "uncertain"]
     reply: str
     message_id: str = ""
     bounced: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Handed:
+    """A row whose message is handed to a connection: `sending` until its reply is recorded."""
+
+    seq: int
+
+
+Change = Handed | Delivery
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +250,7 @@ def requeue_uncertain(db: Connection, send: Send, /) -> int:
         ).rowcount
 
 
-def claim(
+def next_rows(
     db: Connection,
     send: Send,
     /,
@@ -240,14 +259,18 @@ def claim(
     after: int,
     limit: int,
 ) -> tuple[list[Row], int | None]:
-    """Mark up to LIMIT rows in STATUS with seq > AFTER as `sending`: (them, the last seq seen).
+    """Up to LIMIT rows in STATUS with seq > AFTER, to send: (them, the last seq seen).
 
-    Rows whose address was suppressed since the send was frozen are skipped instead,
-    but a failed row stays failed with its reply: a 5.1.1 bounce suppresses the address,
-    and retrying the failures must not turn that recorded failure into a skip.
-    The last seq is None when no row was left to claim.
+    They stay in STATUS: a row becomes `sending` only when its message is handed over
+    (`apply`), so a crash now leaves nothing uncertain; the send lock keeps other
+    processes away meanwhile. Rows whose address was suppressed since the send was frozen
+    are skipped instead, but a failed row stays failed with its reply: a 5.1.1 bounce
+    suppresses the address, and retrying the failures must not turn that recorded failure
+    into a skip. The last seq is None when no row was left.
     """
     with transaction(db):
+        # In a transaction, so that PostgreSQL passes over the rows another sender is
+        # changing right now (FOR UPDATE SKIP LOCKED) instead of waiting for them.
         found = db.execute(
             "SELECT seq, address, name, fields FROM recipients"
             " WHERE send_id = ? AND status = ? AND seq > ? ORDER BY seq LIMIT ?"
@@ -259,12 +282,6 @@ def claim(
         if unwanted and status == "queued":
             _set(db, send, "skipped", unwanted, reply=SUPPRESSED_SINCE)
         rows = [row for row in rows if row.seq not in unwanted]
-        stamp = now()
-        db.executemany(
-            "UPDATE recipients SET status = 'sending', attempts = attempts + 1,"
-            " updated_at = ? WHERE send_id = ? AND seq = ?",
-            ((stamp, send.id, row.seq) for row in rows),
-        )
     return rows, (found[-1][0] if found else None)
 
 
@@ -288,37 +305,69 @@ def _suppressed(db: Connection, newsletter: str, rows: Iterable[tuple[int, str]]
     return seqs
 
 
-def record(db: Connection, send: Send, deliveries: Sequence[Delivery], /) -> None:
-    """Record what the server said, in one transaction; suppress addresses that bounced.
+# What each outcome leaves in the journal. A "stop" (a policy rejection) and a deferral
+# were not delivered: the row goes back to the queue with the reply, to be sent again. An
+# uncertain message (the connection went after its data) stays `sending`, with the reason.
+_STATUS_AFTER = {"sent": "sent", "failed": "failed", "stop": "queued", "deferred": "queued",
+                 "uncertain": "sending"}  # fmt: skip
+_HANDED = (
+    "UPDATE recipients SET status = 'sending', attempts = attempts + 1, updated_at = ?"
+    " WHERE send_id = ? AND seq = ?"
+)
+_REPLIED = (
+    "UPDATE recipients SET status = ?, reply = ?, message_id = ?, updated_at = ?"
+    " WHERE send_id = ? AND seq = ?"
+)
 
-    A "stop" (a policy rejection) was not delivered and does not count as a failure of the
-    address: the row goes back to the queue, its reply kept, to be sent on the next run.
-    """
-    status = {"sent": "sent", "failed": "failed", "stop": "queued"}
+
+def apply(db: Connection, send: Send, changes: Sequence[Change], /) -> None:
+    """Record CHANGES as if in order, in one transaction: messages handed to a connection
+    (`sending`) and what the server said to them; suppress addresses that bounced."""
+    handed = [change.seq for change in changes if isinstance(change, Handed)]
+    replied = [change for change in changes if isinstance(change, Delivery)]
     stamp = now()
     with transaction(db):
-        db.executemany(
-            "UPDATE recipients SET status = ?, reply = ?, message_id = ?, updated_at = ?"
-            " WHERE send_id = ? AND seq = ?",
-            (
-                (status[d.outcome], d.reply, d.message_id or None, stamp, send.id, d.seq)
-                for d in deliveries
-            ),
-        )
-        for delivery in deliveries:
-            if delivery.bounced:
-                source = f"send of {send.newsletter}/{send.slug}: {delivery.reply}"
-                suppression.suppress(db, delivery.address, reason="bounced", source=source)
+        if _in_order(changes):
+            # A row is handed over before its reply comes: the hand-overs first, then the
+            # replies, in two statements whatever their mix.
+            db.executemany(_HANDED, ((stamp, send.id, seq) for seq in handed))
+            _replied(db, send, replied, stamp)
+            return
+        for is_handed, run in itertools.groupby(changes, key=lambda c: isinstance(c, Handed)):
+            if is_handed:
+                db.executemany(_HANDED, ((stamp, send.id, change.seq) for change in run))
+            else:
+                _replied(db, send, [c for c in run if isinstance(c, Delivery)], stamp)
 
 
-def release(db: Connection, send: Send, seqs: Iterable[int], /) -> None:
-    """Rows claimed but never handed to the transport go back to the queue."""
-    with transaction(db):
-        db.executemany(
-            "UPDATE recipients SET status = 'queued', attempts = attempts - 1"
-            " WHERE send_id = ? AND seq = ? AND status = 'sending'",
-            ((send.id, seq) for seq in seqs),
-        )
+def _in_order(changes: Sequence[Change]) -> bool:
+    """Whether no row of CHANGES is handed over again after a reply in them (a retry)."""
+    replied: set[int] = set()
+    for change in changes:
+        if isinstance(change, Handed) and change.seq in replied:
+            return False
+        if isinstance(change, Delivery):
+            replied.add(change.seq)
+    return True
+
+
+def record(db: Connection, send: Send, deliveries: Sequence[Delivery], /) -> None:
+    """Record what the server said to DELIVERIES, in one transaction."""
+    apply(db, send, deliveries)
+
+
+def _replied(db: Connection, send: Send, deliveries: Sequence[Delivery], stamp: str) -> None:
+    db.executemany(
+        _REPLIED,
+        (
+            (_STATUS_AFTER[d.outcome], d.reply, d.message_id or None, stamp, send.id, d.seq)
+            for d in deliveries
+        ),
+    )
+    for delivery in deliveries:
+        if delivery.bounced:
+            source = f"send of {send.newsletter}/{send.slug}: {delivery.reply}"
+            suppression.suppress(db, delivery.address, reason="bounced", source=source)
 
 
 def skip(db: Connection, send: Send, seqs: Iterable[int], /, *, reply: str) -> None:

@@ -3,7 +3,9 @@
 Exchange Online, for one, accepts 30 messages a minute and 10,000 a day from a mailbox
 and answers more with errors. The minute, hour and day limits are sliding windows
 (the last 60 s, 3,600 s, 86,400 s), as the relays count them; the per-second limit
-spaces messages evenly. One limiter is shared by every connection of a pool.
+spaces messages evenly, and so does the spacing a pool's pace sets when the server asks
+it to slow down. One limiter is shared by every connection of a pool; while it holds
+messages back, `waiting` says which limit and until when, for the progress line.
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime, timedelta
 
 from newsletter.config import SmtpSettings
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
+_NAMES = {60.0: "per_minute", 3600.0: "per_hour", 86400.0: "per_day"}
+_UNITS = {60.0: "a minute", 3600.0: "an hour", 86400.0: "a day"}
 
 
 class RateLimiter:
@@ -44,6 +49,8 @@ class RateLimiter:
         self._sleep = sleep
         self._next = float("-inf")
         self._lock = asyncio.Lock()
+        self.spacing = 0.0  # seconds between messages the pool's pace asks for, besides these
+        self.waiting = ""  # why a message waits right now ("" when none does)
 
     @classmethod
     def from_settings(
@@ -82,7 +89,7 @@ class RateLimiter:
 
     @property
     def unlimited(self) -> bool:
-        return not (self._interval or self._windows)
+        return not (self._interval or self._windows or self.spacing)
 
     async def acquire(self) -> None:
         """Wait for a free place under every limit, and take it."""
@@ -91,9 +98,11 @@ class RateLimiter:
         # One waiter at a time: the others queue behind it in order.
         async with self._lock:
             while (wait := self._wait(self._clock())) > 0:
+                self.waiting = self._why(wait)
                 await self._sleep(wait)
+            self.waiting = ""
             now = self._clock()
-            self._next = now + self._interval
+            self._next = now + max(self._interval, self.spacing)
             for _, _, times in self._windows:
                 times.append(now)
 
@@ -106,3 +115,15 @@ class RateLimiter:
             if len(times) >= limit:
                 wait = max(wait, times[0] + length - now)
         return wait
+
+    def _why(self, wait: float) -> str:
+        """Which quota holds the next message back for WAIT seconds, in words ("" for none)."""
+        now = self._clock()
+        for length, limit, times in self._windows:
+            if len(times) >= limit and times[0] + length - now >= wait - 1e-9:
+                at = datetime.now() + timedelta(seconds=wait)
+                return (
+                    f"waiting: the relay's quota of {limit:,} messages {_UNITS[length]} "
+                    f"(smtp.{_NAMES[length]}) is used up; the next goes at {at:%H:%M:%S}"
+                )
+        return ""  # spacing alone: the pace and per_second say so themselves

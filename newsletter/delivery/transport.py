@@ -1,14 +1,18 @@
 """Where messages go: an SMTP server (a pool of connections) or the outbox folder.
 
-`send()` returns a Result for every reply the server gives; what stops a send as a
-whole (no connection, TLS or login refused) is a TransportError.
+`send()` makes one attempt and returns a Result for every reply the server gives (a 4xx
+is "deferred": the caller tries again later); what stops a send as a whole (no
+connection, TLS or login refused) is a TransportError. `send_one` tries a single
+message (a test, a confirmation mail) until it is no longer deferred.
 """
 
 from __future__ import annotations
 
-__all__ = ["Outbox", "Transport", "open_transport"]
+__all__ = ["Handed", "Outbox", "Transport", "open_transport", "send_one"]
 
+import asyncio
 import ssl
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -16,6 +20,7 @@ from newsletter.config import Config
 from newsletter.delivery.message import OutgoingMessage
 from newsletter.delivery.ratelimit import RateLimiter
 from newsletter.delivery.replies import NotDelivered, Result
+from newsletter.delivery.retries import ATTEMPTS
 from newsletter.errors import TransportError
 from newsletter.fileio import describe_os_error, private_folder, write_new
 from newsletter.translate import _
@@ -30,7 +35,29 @@ class Transport(Protocol):
 
     async def __aexit__(self, *exc: object) -> None: ...
 
-    async def send(self, message: OutgoingMessage, /) -> Result: ...
+    async def send(
+        self, message: OutgoingMessage, /, *, handed: Handed | None = None
+    ) -> Result: ...
+
+    def waiting(self) -> str: ...
+
+
+# Called when a message is handed over; what it returns is awaited before the data goes out.
+Handed = Callable[[], Awaitable[None]]
+
+
+async def send_one(
+    transport: Transport, message: OutgoingMessage, /, *, delay: float = 2.0
+) -> Result:
+    """MESSAGE on its own: deferred replies are tried again after DELAY, 2 × DELAY, ...,
+    up to ATTEMPTS times."""
+    for attempt in range(ATTEMPTS):
+        if attempt:
+            await asyncio.sleep(delay * 2 ** (attempt - 1))
+        result = await transport.send(message)
+        if result.outcome != "deferred":
+            return result
+    return Result("failed", f"{result.reply} (gave up after {ATTEMPTS} attempts)")
 
 
 def open_transport(
@@ -89,7 +116,12 @@ class Outbox:
     async def __aexit__(self, *exc: object) -> None:
         return None
 
-    async def send(self, message: OutgoingMessage, /) -> Result:
+    def waiting(self) -> str:
+        return ""
+
+    async def send(self, message: OutgoingMessage, /, *, handed: Handed | None = None) -> Result:
+        if handed is not None:
+            await handed()  # the journal says `sending` before the file can appear
         while True:
             self._last += 1
             path = self.folder / f"{self._last:05d}.eml"

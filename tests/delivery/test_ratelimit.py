@@ -114,3 +114,25 @@ def test_messages_sent_by_earlier_runs_count_against_the_windows() -> None:
     assert times[:10] == [1010.0] * 10
     assert times[10:] == [1000.0 - 7200.0 + 86400.0] * 10
     assert RateLimiter(per_hour=5).window == 3600.0 and RateLimiter(per_second=5).window == 0.0
+
+
+def test_a_used_up_quota_is_said_in_words_while_it_waits() -> None:
+    clock = FakeClock()
+    said: list[str] = []
+    limiter: RateLimiter
+
+    async def sleep(seconds: float) -> None:
+        said.append(limiter.waiting)  # what the progress line shows meanwhile
+        await clock.sleep(seconds)
+
+    limiter = RateLimiter(per_hour=2, clock=clock, sleep=sleep)
+
+    async def run() -> None:
+        for _ in range(3):
+            await limiter.acquire()
+
+    asyncio.run(run())
+    assert len(said) == 1 and clock.now == 3600.0
+    assert said[0].startswith("waiting: the relay's quota of 2 messages an hour (smtp.per_hour)")
+    assert "is used up; the next goes at " in said[0]
+    assert limiter.waiting == ""

@@ -1,8 +1,9 @@
 """A sending process killed (kill -9) or interrupted (Ctrl-C) mid-send, then resumed.
 
 The SMTP server runs in this process, slowed down so that the signal lands while
-messages are in flight, and counts what arrives: nobody may be missing, and only rows
-reported as uncertain may have arrived twice.
+messages are in flight, and counts what arrives: nobody may be missing, only rows
+reported as uncertain may have arrived twice, and after a kill -9 at any point no more
+rows are uncertain than there are connections (the messages that were on the wire).
 """
 
 import os
@@ -40,26 +41,37 @@ def server() -> SmtpServer:
         yield server  # type: ignore[misc]
 
 
-def command(project: Path, server: SmtpServer, *args: str) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if k != "NEWSLETTER_CONFIG"}
+def command(
+    project: Path, server: SmtpServer, *args: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if k != "NEWSLETTER_CONFIG"} | (env or {})
     env.update(server.environment())
     argv = [sys.executable, "-m", "newsletter", "send", ISSUE, "--list", "big", "--yes", *args]
     return subprocess.Popen(argv, cwd=project, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
 
 
-def finished(project: Path, server: SmtpServer, *args: str) -> tuple[int, str]:
+def finished(
+    project: Path, server: SmtpServer, *args: str, env: dict[str, str] | None = None
+) -> tuple[int, str]:
     """Run the send to its end: (exit status, stdout and stderr)."""
-    process = command(project, server, *args)
+    process = command(project, server, *args, env=env)
     out, err = process.communicate(timeout=60)
     return process.returncode, out + err
 
 
-def signalled_midway(project: Path, server: SmtpServer, signum: int) -> subprocess.Popen[str]:
-    """Start the send and give it SIGNUM once a quarter of the messages have arrived."""
-    process = command(project, server)
+def signalled_midway(
+    project: Path,
+    server: SmtpServer,
+    signum: int,
+    *,
+    share: float = 0.25,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen[str]:
+    """Start the send and give it SIGNUM once SHARE of the messages have arrived."""
+    process = command(project, server, env=env)
     deadline = time.monotonic() + 60
-    while len(server.messages) < COUNT // 4:
+    while len(server.messages) < COUNT * share:
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline, "the send did not start"
         time.sleep(0.005)
@@ -100,6 +112,31 @@ def test_killed_mid_send_and_resumed_nobody_missing_duplicates_only_if_uncertain
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("share", "helper"),
+    [(0.05, "0"), (0.5, "1"), (0.95, "0")],
+    ids=["early", "midway-helper", "late"],
+)
+def test_killed_at_any_point_at_most_one_message_per_connection_is_uncertain(
+    project: Path, server: SmtpServer, share: float, helper: str
+) -> None:
+    connections = 4
+    env = {"NEWSLETTER_SMTP_CONCURRENCY": str(connections), "NEWSLETTER_SMTP_HELPER_FROM": helper}
+    process = signalled_midway(project, server, signal.SIGKILL, share=share, env=env)
+    process.communicate(timeout=60)
+    assert 0 < len(server.messages) < COUNT
+    uncertain = {a for a, status in statuses(project).items() if status == "sending"}
+    # Only the messages on the wire: one a connection at most.
+    assert len(uncertain) <= connections
+    status, output = finished(project, server, "--resend-uncertain", env=env)
+    assert status == 0, output
+    received = Counter(server.handler.recipients())
+    assert set(received) == everyone()
+    twice = {a for a, n in received.items() if n > 1}
+    assert twice <= uncertain and len(twice) <= connections
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_ctrl_c_finishes_the_messages_in_flight_and_says_how_to_resume(
     project: Path, server: SmtpServer, signum: signal.Signals
@@ -132,3 +169,45 @@ def test_a_second_ctrl_c_stops_at_once_leaving_the_messages_in_flight_uncertain(
     status, output = finished(project, server, "--resend-uncertain")
     assert status == 0, output
     assert set(server.handler.recipients()) == everyone()
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is PID (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue  # ended meanwhile
+            if int(stat.rpartition(")")[2].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.slow
+def test_a_helper_process_killed_mid_send_stops_the_send_in_words_and_loses_nothing(
+    project: Path, server: SmtpServer
+) -> None:
+    env = {"NEWSLETTER_SMTP_CONCURRENCY": "4", "NEWSLETTER_SMTP_HELPER_FROM": "1"}
+    process = command(project, server, env=env)
+    deadline = time.monotonic() + 60
+    while len(server.messages) < COUNT // 4:
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.005)
+    [helper] = children(process.pid)
+    os.kill(helper, signal.SIGKILL)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 1, out + err
+    assert "the helper process of the send ended unexpectedly" in out + err
+    assert "Traceback" not in out + err
+    found = statuses(project)
+    uncertain = {a for a, s in found.items() if s == "sending"}
+    assert len(uncertain) <= 4 and "queued" in found.values()
+    assert sorted(a for a, s in found.items() if s == "sent") == sorted(
+        a for a in server.handler.recipients() if a not in uncertain
+    )
+    status, output = finished(project, server, "--resend-uncertain", env=env)
+    assert status == 0, output
+    received = Counter(server.handler.recipients())
+    assert set(received) == everyone() and sum(received.values()) <= COUNT + len(uncertain)
