@@ -8,10 +8,11 @@ use: lower-case ASCII, å/ä → a, ö → o, é → e, anything else → `_` (`
 
 from __future__ import annotations
 
-__all__ = ["Columns", "field_key", "find_columns"]
+__all__ = ["Columns", "Fields", "field_key", "find_columns"]
 
 import re
 import unicodedata
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from newsletter.errors import SubscriberError
@@ -38,6 +39,30 @@ def field_key(header: str, /) -> str:
     ascii_text = "".join(ch for ch in text if not unicodedata.combining(ch))
     key = _NOT_WORD.sub("_", ascii_text.encode("ascii", "ignore").decode()).strip("_")
     return f"column_{key}" if key[:1].isdigit() else key
+
+
+class Fields(Mapping[str, str]):
+    """A row's personal fields: its own values, the keys shared with every row of its list.
+
+    A dict a row would cost about 200 bytes (100,000 rows: 20 MB); this costs half.
+    """
+
+    __slots__ = ("_keys", "_values")
+
+    def __init__(self, keys: Mapping[str, int], values: tuple[str, ...], /) -> None:
+        self._keys, self._values = keys, values
+
+    def __getitem__(self, key: str) -> str:
+        return self._values[self._keys[key]]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __repr__(self) -> str:
+        return f"Fields({dict(self)!r})"
 
 
 @dataclass(frozen=True, slots=True)

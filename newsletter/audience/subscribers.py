@@ -33,7 +33,7 @@ from typing import Literal
 
 from newsletter.audience import signups
 from newsletter.audience.addresses import AddressChecker, split_mailbox
-from newsletter.audience.columns import Columns, find_columns
+from newsletter.audience.columns import Columns, Fields, find_columns
 from newsletter.audience.csvfile import CsvTable, Record, blank, formula_like, open_table
 from newsletter.audience.suppression import address_hash, reasons, suppressed_hashes
 from newsletter.config import Config
@@ -50,7 +50,13 @@ class Subscriber:
     email: str  # normalised
     name: str  # "" when none
     fields: Mapping[str, str]  # personal fields from further columns
-    source: str  # "subscribers/x.csv:12"
+    origin: str  # the list, "subscribers/x.csv"; the whole place when LINE is 0
+    line: int = 0  # the row in ORIGIN (kept apart: 100,000 "x.csv:N" strings cost 7 MB)
+
+    @property
+    def source(self) -> str:
+        """Where the subscriber comes from: "subscribers/x.csv:12"."""
+        return f"{self.origin}:{self.line}" if self.line else self.origin
 
     @property
     def key(self) -> str:
@@ -151,6 +157,7 @@ def load_list(
     result = SubscriberList(path, table.label, problems=table.problems, warnings=table.warnings)
     result.headers = {key: table.header[i].strip() for i, key in columns.fields}
     checker = checker or AddressChecker(check_dns=check_dns)
+    keys = {key: n for n, (_i, key) in enumerate(columns.fields)}  # shared by every row
     index: dict[str, int] = {}
     for record in records:
         if blank(record.cells):
@@ -158,7 +165,7 @@ def load_list(
         result.rows += 1
         if formula := next((cell for cell in record.cells if formula_like(cell)), None):
             result.warnings.append(_formula_warning(table, record, formula))
-        item = _subscriber(table, columns, record, checker)
+        item = _subscriber(table, columns, keys, record, checker)
         if isinstance(item, Location):
             result.problems.append(item)
             raw = record.cells[columns.email].strip() if len(record.cells) > columns.email else ""
@@ -171,10 +178,9 @@ def load_list(
             result.duplicates += 1
             first = result.subscribers[at]
             result.subscribers[at] = merge(first, item)
-            line = first.source.rpartition(":")[2]
             result.warnings.append(
                 _at(table, record, _("{email} is also on line {line}; merged").format(
-                    email=item.email, line=line))
+                    email=item.email, line=first.line))
             )  # fmt: skip
             result.left_out.append(LeftOut(item.email, item.name, item.source, "duplicate",
                                            first.source))  # fmt: skip
@@ -183,7 +189,11 @@ def load_list(
 
 
 def _subscriber(
-    table: CsvTable, columns: Columns, record: Record, checker: AddressChecker
+    table: CsvTable,
+    columns: Columns,
+    keys: dict[str, int],
+    record: Record,
+    checker: AddressChecker,
 ) -> Subscriber | Location:
     cells, width = record.cells, len(table.header)
     if len(cells) != width:
@@ -209,9 +219,9 @@ def _subscriber(
         email = checker.normalise(raw)
     except ValueError as exc:
         return _at(table, record, str(exc))
-    fields = {key: _clean(cells[i]) for i, key in columns.fields}
+    fields = Fields(keys, tuple(_clean(cells[i]) for i, _key in columns.fields))
     name = _clean(columns.name_of(cells)) or display_name
-    return Subscriber(email, name, fields, f"{table.label}:{record.line}")
+    return Subscriber(email, name, fields, table.label, record.line)
 
 
 def _formula_warning(table: CsvTable, record: Record, cell: str) -> Location:
@@ -246,7 +256,7 @@ def merge(first: Subscriber, later: Subscriber) -> Subscriber:
     for key, value in later.fields.items():
         if value and not fields.get(key):
             fields[key] = value
-    return Subscriber(first.email, first.name or later.name, fields, first.source)
+    return Subscriber(first.email, first.name or later.name, fields, first.origin, first.line)
 
 
 def recipients(

@@ -238,7 +238,7 @@ def frozen_subscribers(db: Connection, send: Send, /) -> Iterator[tuple[int, Sub
         (send.id,),
     )
     for seq, address, name, fields, status in found:
-        yield seq, Subscriber(address, name, json.loads(fields), f"journal:{seq}"), status
+        yield seq, Subscriber(address, name, json.loads(fields), "journal", seq), status
 
 
 def requeue_uncertain(db: Connection, send: Send, /) -> int:

@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import projects
@@ -62,6 +63,23 @@ def test_swedish_excel_export_loads_with_bom_semicolons_crlf_and_quotes() -> Non
     assert dag.source.endswith("excel_sv.csv:6")
     assert loaded.subscribers[4].source.endswith("excel_sv.csv:8")
     assert set(björn.fields) == {"fornamn", "efternamn", "organisation", "kommun", "anteckning"}
+
+
+def test_a_rows_fields_behave_as_the_dict_the_journal_and_templates_take(tmp_path: Path) -> None:
+    lists = tmp_path / "l.csv"
+    lists.write_text("email;namn;kommun;roll\nanna@example.org;Anna;Umeå;\n"
+                     "ANNA@example.org;;Luleå;chef\nbo@example.org;Bo;;\n", "utf-8")  # fmt: skip
+    loaded = load_list(lists)
+    anna, bo = loaded.subscribers
+    # Rows of one list share the field keys; each keeps its own values.
+    assert dict(bo.fields) == {"kommun": "", "roll": ""} and bo.fields != anna.fields
+    # The duplicate filled in the blank field and kept the first row's value.
+    assert {**anna.fields} == {"kommun": "Umeå", "roll": "chef"}
+    assert json.loads(json.dumps(dict(anna.fields))) == anna.fields
+    assert (anna.source, bo.source) == (f"{loaded.label}:2", f"{loaded.label}:4")
+    assert loaded.left_out[0].detail == f"{loaded.label}:2"
+    with pytest.raises(KeyError):
+        bo.fields["namn"]
 
 
 def test_windows_1252_file_loads_with_a_warning() -> None:
