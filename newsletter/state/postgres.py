@@ -35,7 +35,7 @@ from newsletter.errors import ConfigError, StateError
 from newsletter.state.connection import Connection, Cursor
 from newsletter.state.dialect import POSTGRESQL, pyformat
 from newsletter.state.location import Target
-from newsletter.translate import _
+from newsletter.translate import N_, _
 
 if TYPE_CHECKING:
     import psycopg
@@ -222,6 +222,40 @@ def _close_quietly(raw: psycopg.Connection[Any]) -> None:
         raw.close()
 
 
+# What a SQLSTATE means for the editor, and the kind of failure (StateError.kind).
+_BUSY = (
+    N_(
+        "{where}: the database is busy {said}: another newsletter process holds what this"
+        " one needs. Run the command again in a minute."
+    ),
+    "busy",
+)
+_PLAIN: dict[str, tuple[str, str]] = {
+    "53100": (
+        N_(
+            "{where}: the database server's disk is full {said}. Ask its administrator to "
+            "free space, then run the command again; what was recorded before is kept."
+        ),
+        "full",
+    ),
+    "25006": (
+        N_(
+            "{where}: the database cannot be written {said}: this server only reads (a "
+            "standby?). Point state_url at the primary server."
+        ),
+        "read-only",
+    ),
+    **dict.fromkeys(("40001", "40P01", "55P03", "57014"), _BUSY),
+    "42501": (
+        N_(
+            "{where}: the database user may not do this {said}. Grant it the rights "
+            "docs/deploy.md lists."
+        ),
+        "other",
+    ),
+}
+
+
 def explain(exc: psycopg.Error, where: str, /) -> StateError:
     """EXC from PostgreSQL (or from reaching it) in plain words with what to do."""
     code = exc.sqlstate or ""
@@ -229,30 +263,9 @@ def explain(exc: psycopg.Error, where: str, /) -> StateError:
     said = f"(PostgreSQL: {exc.diag.message_primary or ' '.join(str(exc).split())})"
     if not code:
         return _unreachable(exc, where)
-    if code == "53100":
-        return StateError(
-            _(
-                "{where}: the database server's disk is full {said}. Ask its administrator to "
-                "free space, then run the command again; what was recorded before is kept."
-            ).format(where=where, said=said),
-            kind="full",
-        )
-    if code == "25006":
-        return StateError(
-            _(
-                "{where}: the database cannot be written {said}: this server only reads (a "
-                "standby?). Point state_url at the primary server."
-            ).format(where=where, said=said),
-            kind="read-only",
-        )
-    if code in {"40001", "40P01", "55P03", "57014"}:
-        return StateError(
-            _(
-                "{where}: the database is busy {said}: another newsletter process holds what this"
-                " one needs. Run the command again in a minute."
-            ).format(where=where, said=said),
-            kind="busy",
-        )
+    if plain := _PLAIN.get(code):
+        message, kind = plain
+        return StateError(_(message).format(where=where, said=said), kind=kind)
     if code.startswith(("08", "57P", "53")):
         return _unreachable(exc, where)
     if code.startswith("23"):
@@ -264,14 +277,6 @@ def explain(exc: psycopg.Error, where: str, /) -> StateError:
                 "to check it and restore it from the server's backups (see docs/deploy.md)."
             ).format(where=where, said=said),
             kind="damaged",
-        )
-    if code == "42501":
-        return StateError(
-            _(
-                "{where}: the database user may not do this {said}. Grant it the rights "
-                "docs/deploy.md lists."
-            ).format(where=where, said=said),
-            kind="other",
         )
     return StateError(
         _("{where}: the state database cannot be used {said}.").format(where=where, said=said),
