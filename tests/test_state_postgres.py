@@ -219,11 +219,12 @@ def test_the_password_comes_from_the_environment(
 def test_a_verified_tls_connection_and_a_certificate_it_does_not_trust(
     project: Path, tmp_path: Path
 ) -> None:
+    # No cluster: skipped as every PostgreSQL test is (failed in CI); one without TLS: failed.
+    port = require_cluster().rsplit(":", 1)[1].split("/")[0]
     authority = os.environ.get("NEWSLETTER_TEST_POSTGRES_CA")
     if not authority:
         pytest.fail("the test cluster was started without TLS (NEWSLETTER_TEST_POSTGRES_CA)")
     name = fresh_database().rsplit("/", 1)[1]
-    port = require_cluster().rsplit(":", 1)[1].split("/")[0]
     url = f"postgresql://postgres@localhost:{port}/{name}?sslmode=verify-full"
     config = load_config(project / "newsletter.toml")
     with connect(config, url=f"{url}&sslrootcert={authority}") as db:
