@@ -35,6 +35,7 @@ from newsletter.delivery.headers import (
     unstructured_line,
 )
 from newsletter.delivery.quotedprintable import BodyEncoder
+from newsletter.delivery.wireform import message_data, transfer_form
 from newsletter.errors import RecipientError
 from newsletter.render.personalize import Personal, Personalizer
 from newsletter.translate import _
@@ -66,7 +67,20 @@ class OutgoingMessage:
     sender: str  # envelope MAIL FROM: from_address, or [bounces] return_path with a token
     recipient: str  # envelope RCPT TO
     message_id: str  # "<...@sender-domain>"
-    data: bytes  # the whole message as sent: CRLF line ends, DKIM-signed when configured
+    # The whole message as DATA sends it (wireform): made where it is built, so that the
+    # sending process only writes it, and what a helper process passes on.
+    wire: bytes
+    size: int  # of the message itself (SIZE=, RFC 1870)
+
+    @classmethod
+    def of(cls, sender: str, recipient: str, message_id: str, data: bytes) -> OutgoingMessage:
+        """The message DATA (CRLF line ends, DKIM-signed when configured) to send."""
+        return cls(sender, recipient, message_id, transfer_form(data), len(data))
+
+    @property
+    def data(self) -> bytes:
+        """The message itself, as a mail client reads it (an .eml file)."""
+        return message_data(self.wire)
 
 
 def _address(email: str) -> str:
@@ -170,7 +184,7 @@ class MessageBuilder:
         )
         if self._dkim is not None:
             data = self._dkim.sign(data, headers=self._signed)
-        return OutgoingMessage(self._envelope(recipient.ref), address, message_id, data)
+        return OutgoingMessage.of(self._envelope(recipient.ref), address, message_id, data)
 
     def _envelope(self, ref: str) -> str:
         """MAIL FROM: the return path with the row's token (VERP) where it is set."""
