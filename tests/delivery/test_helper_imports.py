@@ -35,7 +35,8 @@ SIGNER = TokenSigner(b"a test secret of enough length")
 # What the sending process needs and the helper must not load.
 HEAVY = {"pydantic", "pydantic_core", "pydantic_settings", "babel", "markdown_it", "jinja2",
          "mjml", "premailer", "lxml", "yaml", "email_validator", "httpx", "click", "rich",
-         "starlette", "asyncio", "aiosmtplib", "dns", "newsletter.config", "newsletter.content"}  # fmt: skip
+         "starlette", "asyncio", "aiosmtplib", "dns", "newsletter.config",
+         "newsletter.content"}  # fmt: skip
 # Loads the helper as the send does, and writes the modules it had at its end to a file.
 RUN_HELPER = """
 import atexit, runpy, sys
