@@ -12,9 +12,11 @@ __all__ = [
     "unsubscribe_url",
 ]
 
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from newsletter.config import Config
+if TYPE_CHECKING:
+    from newsletter.config import Config
 
 
 def archive_url(config: Config, newsletter: str) -> str:

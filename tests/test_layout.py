@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "newsletter"
 # the stages before its own; nothing else. The entry points come last.
 STAGES = ("basics", "content", "render", "audience", "review", "delivery", "web", "bounces", "cli")
 BASICS = {"newsletter", "newsletter.config", "newsletter.errors", "newsletter.fileio",
-          "newsletter.state", "newsletter.urls", "newsletter.values",
+          "newsletter.state", "newsletter.urls", "newsletter.values", "newsletter.valuechecks",
           "newsletter.translate"}  # fmt: skip
 ENTRY = {"newsletter.__main__"}
 

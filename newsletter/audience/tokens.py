@@ -21,12 +21,15 @@ import hmac
 import os
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from newsletter.config import Config, NewsletterConfig
 from newsletter.errors import TokenError
 from newsletter.fileio import UnreadableFile, private_folder, read_regular
 from newsletter.translate import N_, _
+
+if TYPE_CHECKING:
+    from newsletter.config import Config
 
 SECRET_FILE = "secret.key"
 _MAC_BYTES = 16
@@ -124,6 +127,7 @@ class TokenSigner:
         return _b64(hmac.digest(self._mac_key, payload.encode(), "sha256")[:_MAC_BYTES])
 
 
-def mailto_unsubscribe(newsletter: NewsletterConfig, token: str) -> str:
-    """The mailto: alternative of List-Unsubscribe (RFC 2369), answered by `bounces import`."""
-    return f"mailto:{newsletter.reply_to}?subject={quote('unsubscribe ' + token)}"
+def mailto_unsubscribe(reply_to: str, token: str) -> str:
+    """The mailto: alternative of List-Unsubscribe (RFC 2369) to the newsletter's REPLY_TO,
+    answered by `bounces import`."""
+    return f"mailto:{reply_to}?subject={quote('unsubscribe ' + token)}"

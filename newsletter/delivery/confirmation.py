@@ -86,7 +86,7 @@ def build(
 
         signer = DkimSigner(config.dkim, default_domain=newsletter.sender_domain, root=config.root)
         data = signer.sign(data, headers=SIGNED_HEADERS)
-    return OutgoingMessage(newsletter.from_address, address, message_id, data)
+    return OutgoingMessage.of(newsletter.from_address, address, message_id, data)
 
 
 def _context(

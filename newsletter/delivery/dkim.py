@@ -25,6 +25,7 @@ import hashlib
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
@@ -32,10 +33,12 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa, uti
 from dkim import RE_BTAG, fold, hash_headers, rfc822_parse
 from dkim.canonicalization import CanonicalizationPolicy
 
-from newsletter.config import DkimSettings
 from newsletter.errors import ConfigError
 from newsletter.fileio import UnreadableFile, read_regular
 from newsletter.translate import N_, _
+
+if TYPE_CHECKING:
+    from newsletter.config import DkimSettings
 
 SIGNED_HEADERS: tuple[str, ...] = (
     "From",
@@ -63,32 +66,41 @@ _MAKE_AN_ED25519_KEY = N_(
     "its public key (see docs/send.md, DKIM)."
 )
 _PrivateKey = rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
+# What a signer is made of: selector, domain, RSA key file, and the Ed25519 selector and
+# key file if any.
+_Made = tuple[str, str, Path, tuple[str, Path] | None]
 
 
 class DkimSigner:
     """Signs messages for the settings' domain (the sender's domain unless set)."""
 
     def __init__(self, settings: DkimSettings, /, *, default_domain: str, root: Path) -> None:
-        self._made = (settings, default_domain, root)
-        self.selector = settings.selector
-        self.domain = settings.domain or default_domain
-        self.key_file = root / settings.key_file
-        domain = self.domain.encode("idna")
-        self._keys: list[tuple[bytes, _PrivateKey]] = []
-        if settings.ed25519_key_file:
-            path = root / settings.ed25519_key_file
-            key = _read_key(path, "dkim.ed25519_key_file", ed25519.Ed25519PrivateKey)
-            self._keys.append((settings.ed25519_selector.encode("ascii"), key))
-        self._keys.append((self.selector.encode("ascii"), _read_key(self.key_file)))
-        self._domain = domain
+        ed25519_key = (
+            (settings.ed25519_selector, root / settings.ed25519_key_file)
+            if settings.ed25519_key_file
+            else None
+        )
+        domain = settings.domain or default_domain
+        self._load((settings.selector, domain, root / settings.key_file, ed25519_key))
 
-    def __getstate__(self) -> tuple[DkimSettings, str, Path]:
-        # OpenSSL's keys do not pickle: a helper process reads the key files itself.
+    def _load(self, made: _Made, /) -> None:
+        self._made = made
+        self.selector, self.domain, self.key_file, ed25519_key = made
+        self._keys: list[tuple[bytes, _PrivateKey]] = []
+        if ed25519_key:
+            selector, path = ed25519_key
+            key = _read_key(path, "dkim.ed25519_key_file", ed25519.Ed25519PrivateKey)
+            self._keys.append((selector.encode("ascii"), key))
+        self._keys.append((self.selector.encode("ascii"), _read_key(self.key_file)))
+        self._domain = self.domain.encode("idna")
+
+    def __getstate__(self) -> _Made:
+        # OpenSSL's keys do not pickle: a helper process reads the key files itself, and
+        # gets plain values, not the settings (it imports no pydantic).
         return self._made
 
-    def __setstate__(self, made: tuple[DkimSettings, str, Path]) -> None:
-        settings, default_domain, root = made
-        self.__init__(settings, default_domain=default_domain, root=root)  # type: ignore[misc]
+    def __setstate__(self, made: _Made) -> None:
+        self._load(made)
 
     def sign(self, data: bytes, /, *, headers: Sequence[str] = SIGNED_HEADERS) -> bytes:
         """DATA with DKIM-Signature fields in front, covering HEADERS."""

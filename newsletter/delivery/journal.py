@@ -52,13 +52,17 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from newsletter.audience import suppression
-from newsletter.audience.subscribers import Subscriber
-from newsletter.audience.tokens import TokenSigner
 from newsletter.state import TIME_FORMAT, Connection, now, transaction
 from newsletter.state import Row as StateRow
+
+if TYPE_CHECKING:
+    # Not at run time: a send's helper process reads rows with this module, and the lists'
+    # module brings the configuration's libraries along (tests/delivery/test_helper_imports).
+    from newsletter.audience.subscribers import Subscriber
+    from newsletter.audience.tokens import TokenSigner
 
 Status = Literal["queued", "sending", "sent", "failed", "skipped"]
 STATUSES: tuple[Status, ...] = ("queued", "sending", "sent", "failed", "skipped")
@@ -232,6 +236,8 @@ def counts(db: Connection, send: Send, /) -> Counts:
 
 def frozen_subscribers(db: Connection, send: Send, /) -> Iterator[tuple[int, Subscriber, str]]:
     """Every frozen row: its seq, as a Subscriber, and its status (to compare with the lists)."""
+    from newsletter.audience.subscribers import Subscriber
+
     found = db.execute(
         "SELECT seq, address, name, fields, status FROM recipients WHERE send_id = ?"
         " AND address != '' ORDER BY seq",

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING
 from newsletter import urls
 from newsletter.audience import returnpath
 from newsletter.audience.tokens import TokenSigner, mailto_unsubscribe
-from newsletter.config import Config
 from newsletter.delivery.headers import (
     CRLF,
     POLICY,
@@ -36,12 +35,13 @@ from newsletter.delivery.headers import (
     unstructured_line,
 )
 from newsletter.delivery.quotedprintable import BodyEncoder
+from newsletter.delivery.wireform import message_data, transfer_form
 from newsletter.errors import RecipientError
-from newsletter.render import i18n
 from newsletter.render.personalize import Personal, Personalizer
 from newsletter.translate import _
 
 if TYPE_CHECKING:
+    from newsletter.config import Config
     from newsletter.delivery.dkim import DkimSigner
     from newsletter.render.issue import RenderedIssue
 
@@ -67,7 +67,20 @@ class OutgoingMessage:
     sender: str  # envelope MAIL FROM: from_address, or [bounces] return_path with a token
     recipient: str  # envelope RCPT TO
     message_id: str  # "<...@sender-domain>"
-    data: bytes  # the whole message as sent: CRLF line ends, DKIM-signed when configured
+    # The whole message as DATA sends it (wireform): made where it is built, so that the
+    # sending process only writes it, and what a helper process passes on.
+    wire: bytes
+    size: int  # of the message itself (SIZE=, RFC 1870)
+
+    @classmethod
+    def of(cls, sender: str, recipient: str, message_id: str, data: bytes) -> OutgoingMessage:
+        """The message DATA (CRLF line ends, DKIM-signed when configured) to send."""
+        return cls(sender, recipient, message_id, transfer_form(data), len(data))
+
+    @property
+    def data(self) -> bytes:
+        """The message itself, as a mail client reads it (an .eml file)."""
+        return message_data(self.wire)
 
 
 def _address(email: str) -> str:
@@ -104,7 +117,12 @@ def _signed_headers(feedback_id: bool) -> tuple[str, ...]:
 
 
 class MessageBuilder:
-    """Built once per send from the rendered issue; build() is cheap (target ≪ 1 ms)."""
+    """Built once per send from the rendered issue; build() is cheap (target ≪ 1 ms).
+
+    It keeps plain data only (strings, bytes, compiled texts, keys), never the issue or the
+    settings: a large send's helper process unpickles it, and needs neither their
+    libraries nor the memory they take (tests/delivery/test_helper_imports.py).
+    """
 
     def __init__(
         self,
@@ -118,14 +136,16 @@ class MessageBuilder:
     ) -> None:
         newsletter = rendered.newsletter
         self._key = newsletter.key
-        self._newsletter = newsletter
-        self._config = config
         self._signer = signer
         self._sender = newsletter.from_address
+        self._reply_to = newsletter.reply_to
+        self._return_path = config.bounces.return_path
         self._domain = newsletter.sender_domain
         self._web_url = urls.issue_url(config, newsletter.key, rendered.issue.slug)
+        # A recipient's one-click address is this and the token (urls.unsubscribe_url).
+        self._unsubscribe_url = urls.unsubscribe_url(config, "")
         self._personalizer = Personalizer(rendered)
-        self._head, self._middle, self._tail = self._skeleton(rendered, test)
+        self._head, self._middle, self._tail = self._skeleton(rendered, config, test)
         samples = [self._sample(letter) for letter in "ab"]
         self._html = BodyEncoder([html for html, _ in samples])
         self._text = BodyEncoder([text for _, text in samples])
@@ -142,12 +162,12 @@ class MessageBuilder:
         address = _address(recipient.email)
         name = clean_name(recipient.name)
         token = self._signer.make(recipient.email, self._key)
-        unsubscribe = urls.unsubscribe_url(self._config, token)
+        unsubscribe = self._unsubscribe_url + token
         html, text = self._personalizer.personalize(
             Personal(recipient.email, name, recipient.fields, unsubscribe, self._web_url)
         )
         message_id = make_msgid(domain=self._domain)
-        mailto = mailto_unsubscribe(self._newsletter, token)
+        mailto = mailto_unsubscribe(self._reply_to, token)
         data = b"".join(
             (
                 self._date_line(),
@@ -164,11 +184,11 @@ class MessageBuilder:
         )
         if self._dkim is not None:
             data = self._dkim.sign(data, headers=self._signed)
-        return OutgoingMessage(self._envelope(recipient.ref), address, message_id, data)
+        return OutgoingMessage.of(self._envelope(recipient.ref), address, message_id, data)
 
     def _envelope(self, ref: str) -> str:
         """MAIL FROM: the return path with the row's token (VERP) where it is set."""
-        return_path = self._config.bounces.return_path
+        return_path = self._return_path
         return returnpath.verp_address(return_path, ref) if ref and return_path else self._sender
 
     def _date_line(self) -> bytes:
@@ -185,8 +205,12 @@ class MessageBuilder:
             Personal(f"{letter}@example.org", letter, values, letter, self._web_url)
         )
 
-    def _skeleton(self, rendered: RenderedIssue, test: bool) -> tuple[bytes, bytes, bytes]:
+    def _skeleton(
+        self, rendered: RenderedIssue, config: Config, test: bool
+    ) -> tuple[bytes, bytes, bytes]:
         """The common headers and part headers, split where the two bodies go."""
+        from newsletter.render import i18n
+
         newsletter = rendered.newsletter
         subject = rendered.issue.subject_line
         if test:
@@ -207,7 +231,7 @@ class MessageBuilder:
         message = EmailMessage(policy=POLICY)
         # RFC 8058: the https address in List-Unsubscribe takes a one-click POST.
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        message["List-Archive"] = f"<{urls.archive_url(self._config, newsletter.key)}>"
+        message["List-Archive"] = f"<{urls.archive_url(config, newsletter.key)}>"
         message["Archived-At"] = f"<{self._web_url}>"
         # Keeps Exchange's out-of-office and auto replies from answering a newsletter.
         message["X-Auto-Response-Suppress"] = "OOF, AutoReply"

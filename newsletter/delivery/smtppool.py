@@ -46,7 +46,7 @@ from newsletter.delivery.smtpconnect import (
     connection_security,
     tls_choice,
 )
-from newsletter.delivery.smtpdata import send_data, transfer_form
+from newsletter.delivery.smtpdata import send_data
 from newsletter.errors import TransportError
 
 log = logging.getLogger(__name__)
@@ -249,12 +249,12 @@ async def _transaction(client: SMTP, message: OutgoingMessage, handed: Handed | 
     stage: Literal["mail", "rcpt", "data"] = "mail"
     try:
         # RFC 1870: the size as transmitted; the message has CRLF line ends already.
-        options = [f"SIZE={len(message.data)}"] if client.supports_extension("size") else None
+        options = [f"SIZE={message.size}"] if client.supports_extension("size") else None
         await client.mail(message.sender, options=options)
         stage = "rcpt"
         await client.rcpt(message.recipient)
         stage = "data"
-        payload = transfer_form(message.data)
+        payload = message.wire
         if handing is not None:
             await handing  # the journal says `sending` before the data can arrive
         response = await send_data(client, payload)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 __all__ = ["Built", "Database", "Local", "Source", "build"]
 
-import asyncio
 from typing import Literal, Protocol
 
 from newsletter.audience.returnpath import RefSigner
@@ -67,6 +66,8 @@ class Local:
     async def next(
         self, status: Literal["queued", "failed"], after: int, limit: int
     ) -> tuple[list[Built], int | None]:
+        import asyncio  # here: the helper process imports this module, and needs no asyncio
+
         rows, last = journal.next_rows(self._db, self._send, status=status, after=after,
                                        limit=limit)  # fmt: skip
         built = []

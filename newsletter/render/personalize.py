@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from newsletter.errors import RecipientError
-from newsletter.render.i18n import label
 from newsletter.render.placeholders import Placeholders
 from newsletter.translate import _
-from newsletter.values import check_url
+from newsletter.valuechecks import check_url
 
 if TYPE_CHECKING:
     # Type-only: the web side fills in archived issues without loading the renderer.
@@ -53,6 +52,10 @@ class Personalizer:
     """Compiled once per issue; personalize() fills in one recipient's values."""
 
     def __init__(self, rendered: RenderedIssue, /) -> None:
+        # Here, not at the top: a send's helper process unpickles a Personalizer and uses
+        # no more than personalize(), without the issue model's libraries (Babel, pydantic).
+        from newsletter.render.i18n import label
+
         self._placeholders = Placeholders(rendered.issue)
         self._html = self._placeholders.compile(rendered.html)
         self._text = self._placeholders.compile(rendered.text)

@@ -8,14 +8,15 @@ pass for one. Filling them is a join over precomputed pieces: microseconds a mes
 
 from __future__ import annotations
 
-__all__ = ["PERSONAL_FIELD", "Placeholders"]
+__all__ = ["Placeholders"]
 
 import hashlib
 import re
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
-from newsletter.content.fieldtypes import PERSONAL_FIELD
-from newsletter.content.model import Issue
+if TYPE_CHECKING:
+    from newsletter.content.model import Issue
 
 # An empty value takes the space before it along: "Hej {{ name }}!" becomes "Hej!", never
 # "Hej !". A line break counts: the text part may have been wrapped just there.
@@ -36,6 +37,8 @@ class Placeholders:
 
     def fill_editor_text(self, text: str) -> str:
         """Replace the {{ field }} an editor wrote with placeholders."""
+        from newsletter.content.fieldtypes import PERSONAL_FIELD
+
         return PERSONAL_FIELD.sub(lambda match: self(match.group(1)), text)
 
     def url_keys(self, html: str, /) -> set[str]:
