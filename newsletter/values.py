@@ -1,9 +1,9 @@
-"""Constrained field types shared by the issue model and the configuration."""
+"""Constrained field types shared by the issue model and the configuration; the checks
+behind them are plain functions in newsletter.valuechecks."""
 
 from __future__ import annotations
 
 __all__ = [
-    "LANGUAGES",
     "BaseUrl",
     "EmailAddress",
     "HeaderText",
@@ -11,12 +11,6 @@ __all__ = [
     "PlainText",
     "SafeUrl",
     "StateUrl",
-    "check_base_url",
-    "check_header_text",
-    "check_state_url",
-    "check_text",
-    "check_url",
-    "normalise_email",
 ]
 
 from typing import Annotated
@@ -24,7 +18,6 @@ from typing import Annotated
 from pydantic import AfterValidator, StringConstraints
 
 from newsletter.valuechecks import (
-    LANGUAGES,
     Language,
     check_base_url,
     check_header_text,

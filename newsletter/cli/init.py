@@ -79,7 +79,7 @@ def init(
 
 def _header(value: str) -> str:
     from newsletter.errors import ConfigError
-    from newsletter.values import check_header_text
+    from newsletter.valuechecks import check_header_text
 
     try:
         return check_header_text(value.strip())

@@ -23,7 +23,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from newsletter.translate import _
-from newsletter.values import check_text, check_url
+from newsletter.valuechecks import check_text, check_url
 
 # What an editor writes in issue text: {{ name }}, {{ kommun }}, {{ organisation }}.
 PERSONAL_FIELD = re.compile(r"\{\{\s*([^\W\d][\w-]*)\s*\}\}")

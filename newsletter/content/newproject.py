@@ -32,7 +32,7 @@ from newsletter.config import CONFIG_NAME, key_problem, load_config_text
 from newsletter.errors import ConfigError
 from newsletter.fileio import describe_os_error, write_new
 from newsletter.translate import _
-from newsletter.values import normalise_email
+from newsletter.valuechecks import normalise_email
 
 IGNORED = (".newsletter/", "build/", "outbox/")
 

@@ -49,7 +49,7 @@ def target(config: Config, /, url: str | None = None) -> Target:
     if not url:
         path = config.state_dir / DB_NAME
         return Target("sqlite", path, "", path.parent / BACKUP_FOLDER)
-    from newsletter.values import check_state_url  # pydantic: not for `--help`
+    from newsletter.valuechecks import check_state_url
 
     try:
         check_state_url(url)
