@@ -18,6 +18,7 @@ __all__ = [
     "private_folder",
     "read_regular",
     "replace_atomically",
+    "replacing",
     "write_new",
 ]
 
@@ -26,7 +27,9 @@ import errno
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO, Any
 
 from newsletter.errors import NewsletterError
 from newsletter.translate import N_, _
@@ -167,7 +170,23 @@ def write_new(path: Path, data: bytes, /, *, mode: int = PRIVATE_FILE) -> None:
 
 def replace_atomically(path: Path, data: bytes, /, *, mode: int = PRIVATE_FILE) -> None:
     """Write DATA to PATH, replacing it whole or leaving it as it was."""
-    temporary = _write_temporary(path, data, mode)
+    with replacing(path, mode=mode) as out:
+        out.write(data)
+
+
+@contextlib.contextmanager
+def replacing(
+    path: Path,
+    /,
+    *,
+    mode: int = PRIVATE_FILE,
+    encoding: str | None = None,
+    newline: str | None = None,
+) -> Iterator[IO[Any]]:
+    """A file to stream PATH's new content into (text with ENCODING, else bytes); PATH is
+    replaced by it whole when the block ends, and left as it was if the block raises."""
+    with _temporary(path, mode, "w" if encoding else "wb", encoding, newline) as (out, temporary):
+        yield out
     try:
         os.replace(temporary, path)
     except BaseException:
@@ -177,10 +196,21 @@ def replace_atomically(path: Path, data: bytes, /, *, mode: int = PRIVATE_FILE) 
 
 
 def _write_temporary(path: Path, data: bytes, mode: int) -> str:
+    with _temporary(path, mode, "wb", None, None) as (out, temporary):
+        out.write(data)
+    return temporary
+
+
+@contextlib.contextmanager
+def _temporary(
+    path: Path, mode: int, how: str, encoding: str | None, newline: str | None
+) -> Iterator[tuple[IO[Any], str]]:
+    """A temporary file beside PATH to write; on disk (fsync) with MODE when the block
+    ends, removed if it raises."""
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
+        with os.fdopen(fd, how, encoding=encoding, newline=newline) as out:
+            yield out, temporary
             out.flush()
             os.fsync(out.fileno())
         os.chmod(temporary, mode)
@@ -188,4 +218,3 @@ def _write_temporary(path: Path, data: bytes, mode: int) -> str:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
-    return temporary

@@ -29,16 +29,14 @@ import codecs
 import contextlib
 import csv
 import io
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import Path
 
 from newsletter.errors import Location, SubscriberError
-from newsletter.fileio import PRIVATE_FILE, UnreadableFile, read_regular
+from newsletter.fileio import PRIVATE_FILE, UnreadableFile, read_regular, replace_atomically
 from newsletter.translate import N_, _
 
 _DELIMITERS = (";", ",", "\t")
@@ -278,17 +276,7 @@ def write(path: Path, header: list[str], rows: Iterable[list[str]], fmt: CsvForm
 
 
 def _replace_atomically(path: Path, data: bytes) -> None:
+    """DATA to PATH, whole or not at all, keeping the file's mode (a new one is private)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = path.stat().st_mode & 0o777 if path.exists() else PRIVATE_FILE
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+    replace_atomically(path, data, mode=mode)

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 __all__ = ["describe", "roster_path", "write_roster"]
 
-import contextlib
 import csv
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from newsletter.audience.csvfile import excel_safe
 from newsletter.audience.subscribers import LeftOut, Recipients
 from newsletter.config import Config
-from newsletter.fileio import PRIVATE_FILE, private_folder
+from newsletter.fileio import private_folder, replacing
 from newsletter.translate import N_, _
 
 _REASONS = {
@@ -50,18 +47,10 @@ def describe(item: LeftOut, /) -> str:
 def write_roster(path: Path, recipients: Recipients, /) -> Path:
     """Write RECIPIENTS (and those left out) to PATH, whole or not at all."""
     private_folder(path.parent)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        # Streamed row by row: 100,000 recipients never sit in memory a second time.
-        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as out:
-            writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-            writer.writerows([excel_safe(cell) for cell in row] for row in _rows(recipients))
-        os.chmod(temporary, PRIVATE_FILE)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    # Streamed row by row: 100,000 recipients never sit in memory a second time.
+    with replacing(path, encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+        writer.writerows([excel_safe(cell) for cell in row] for row in _rows(recipients))
     return path
 
 

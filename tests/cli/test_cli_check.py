@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from checkproject import write_issue
 from click.testing import CliRunner, Result
-from projects import ISSUE, example_project
+from projects import ISSUE
 from smtpserver import SmtpServer
 
 from newsletter.cli import main
@@ -25,15 +25,6 @@ STARTER = """\
   body: |
     Något om {{ kommun }}.
 """
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    example_project(tmp_path)
-    monkeypatch.chdir(tmp_path)
-    for name in ("NEWSLETTER_CONFIG", "NEWSLETTER_SMTP_HOST", "NEWSLETTER_SMTP_PORT"):
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path
 
 
 def cli(*args: str) -> Result:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from projects import ISSUE, example_project, subscribers
+from projects import ISSUE, subscribers
 from smtpserver import POLICY_REJECTION, UNKNOWN_USER, FaultInjector, SmtpServer
 
 from newsletter.audience import suppression
@@ -19,15 +19,6 @@ from newsletter.state import Connection, connect
 pytestmark = pytest.mark.usefixtures("state_engine")
 
 OUTBOX = Path("outbox/medborgardialog/2020-06")
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    example_project(tmp_path)
-    monkeypatch.chdir(tmp_path)
-    for name in ("NEWSLETTER_CONFIG", "NEWSLETTER_SMTP_HOST", "NEWSLETTER_SMTP_PORT"):
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path
 
 
 def send(*args: str, input: str | None = None) -> Result:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from projects import ISSUE, example_project, subscribers
+from projects import ISSUE, subscribers
 from smtpserver import POLICY_REJECTION, UNKNOWN_USER, FaultInjector, SmtpServer
 
 from newsletter.cli import main
@@ -21,15 +21,6 @@ from newsletter.delivery.engine import RunReport
 
 QUOTA = "554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException"
 COUNT = 300
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    example_project(tmp_path)
-    monkeypatch.chdir(tmp_path)
-    for name in ("NEWSLETTER_CONFIG", "NEWSLETTER_SMTP_HOST", "NEWSLETTER_SMTP_PORT"):
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path
 
 
 def cli(*args: str) -> Result:
