@@ -14,21 +14,11 @@ import pytest
 # The state database on both engines: `state_engine` (and `db`, a connection of the test's
 # own) run a test on SQLite and on PostgreSQL; see backends.py.
 from backends import db, state_engine  # noqa: F401
+from chromium import ARGS, CHROMIUM
 from dnsserver import dns_server
 from playwright.sync_api import Browser, sync_playwright
 
 from newsletter import translate
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ARGS, CHROMIUM
+from chromium import ARGS, CHROMIUM
 from email_pages import email_file, open_email
 from playwright.sync_api import Browser, expect, sync_playwright
 from preview_server import running_preview
